@@ -1,0 +1,205 @@
+"""The one gate for coordinates: parse a CRS, convert to and from storage, pick a metric CRS.
+
+Storage is CGCS2000 longitude/latitude (EPSG:4490). Lengths and areas are measured in a
+CGCS2000 3-degree Gauss–Krüger zone chosen from the data's longitude. GCJ-02 and BD-09, which
+pyproj does not know, are handled here too (see :mod:`geo.chinacoords`), explicitly and only
+at the edges: import, export and map tiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pyproj
+import shapely
+from numpy.typing import NDArray
+
+from geo import chinacoords
+from geo.errors import CoordinateRangeError, CRSError
+
+STORAGE_EPSG = 4490
+STORAGE_CRS = pyproj.CRS.from_epsg(STORAGE_EPSG)
+
+# Mainland China with a margin, in lon/lat (the extent of CGCS2000 GK zones 75E..135E).
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+
+_ALIASES = {
+    "wgs84": "EPSG:4326", "wgs-84": "EPSG:4326", "wgs 84": "EPSG:4326",
+    "cgcs2000": "EPSG:4490", "cgcs-2000": "EPSG:4490",
+}
+_OFFSET_ALIASES = {"gcj02": "gcj02", "gcj-02": "gcj02", "gcj": "gcj02", "mars": "gcj02",
+                   "amap": "gcj02", "tencent": "gcj02",
+                   "bd09": "bd09", "bd-09": "bd09", "bd09ll": "bd09", "baidu": "bd09"}
+
+ACCEPTED_FORMS = ("EPSG:4490", "4326", "CGCS2000", "WGS84", "GCJ-02", "BD-09",
+                  "EPSG:4549 (CGCS2000 GK)", "EPSG:32650 (UTM)", "WKT / PROJ string")
+
+
+@dataclass(frozen=True)
+class SourceCRS:
+    """A coordinate system wangge can read or write.
+
+    ``offset`` is ``"gcj02"`` or ``"bd09"`` for the Chinese offset systems (whose underlying
+    pyproj CRS is WGS-84 lon/lat), else ``None``.
+    """
+
+    crs: pyproj.CRS
+    offset: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.offset:
+            return {"gcj02": "GCJ-02", "bd09": "BD-09"}[self.offset]
+        epsg = self.crs.to_epsg()
+        return f"EPSG:{epsg}" if epsg else self.crs.name
+
+    @property
+    def is_geographic(self) -> bool:
+        return bool(self.crs.is_geographic)
+
+
+STORAGE = SourceCRS(STORAGE_CRS)
+
+
+def parse_crs(value: object) -> SourceCRS:
+    """Turn a user's CRS (EPSG code, alias, WKT, pyproj.CRS) into a :class:`SourceCRS`."""
+    if isinstance(value, SourceCRS):
+        return value
+    if isinstance(value, pyproj.CRS):
+        return SourceCRS(value)
+    text = str(value).strip()
+    key = text.lower()
+    if key in _OFFSET_ALIASES:
+        return SourceCRS(pyproj.CRS.from_epsg(4326), _OFFSET_ALIASES[key])
+    text = _ALIASES.get(key, text)
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    try:
+        return SourceCRS(pyproj.CRS.from_user_input(text))
+    except pyproj.exceptions.CRSError as exc:
+        raise CRSError(
+            f"无法识别的坐标系“{value}”。可接受的写法：{'、'.join(ACCEPTED_FORMS)}",
+            f"Unknown coordinate reference system {value!r}. Accepted forms: "
+            f"{', '.join(ACCEPTED_FORMS)}",
+            crs=str(value),
+        ) from exc
+
+
+@lru_cache(maxsize=64)
+def _transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
+def _xy_func(fn: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarray], np.ndarray]:
+    def apply(coords: np.ndarray) -> np.ndarray:
+        x, y = fn(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return apply
+
+
+def _pyproj_func(src: pyproj.CRS, dst: pyproj.CRS) -> Callable[[np.ndarray], np.ndarray]:
+    return _xy_func(_transformer(src, dst).transform)
+
+
+def transform(geoms: NDArray[np.object_] | shapely.Geometry, src: SourceCRS,
+              dst: SourceCRS) -> NDArray[np.object_]:
+    """Transform shapely geometries from ``src`` to ``dst`` (vectorised over all coordinates)."""
+    arr = np.asarray(geoms, dtype=object)
+    if src == dst:
+        return arr
+    # Everything passes through WGS-84/CGCS2000 lon/lat, which are the same for mapping purposes.
+    steps: list[Callable[[np.ndarray], np.ndarray]] = []
+    if src.offset == "gcj02":
+        steps.append(_xy_func(chinacoords.gcj02_to_wgs84))
+    elif src.offset == "bd09":
+        steps.append(_xy_func(chinacoords.bd09_to_wgs84))
+    elif not src.crs.equals(STORAGE_CRS):
+        steps.append(_pyproj_func(src.crs, STORAGE_CRS))
+    if dst.offset == "gcj02":
+        steps.append(_xy_func(chinacoords.wgs84_to_gcj02))
+    elif dst.offset == "bd09":
+        steps.append(_xy_func(chinacoords.wgs84_to_bd09))
+    elif not dst.crs.equals(STORAGE_CRS):
+        steps.append(_pyproj_func(STORAGE_CRS, dst.crs))
+    out = arr
+    for step in steps:
+        out = shapely.transform(out, step)
+    return np.asarray(out, dtype=object)
+
+
+def to_storage(geoms: NDArray[np.object_], src: SourceCRS) -> NDArray[np.object_]:
+    return transform(geoms, src, STORAGE)
+
+
+def from_storage(geoms: NDArray[np.object_], dst: SourceCRS) -> NDArray[np.object_]:
+    return transform(geoms, STORAGE, dst)
+
+
+def metric_crs_for(lon: float) -> pyproj.CRS:
+    """CGCS2000 3-degree Gauss–Krüger zone (EPSG:4534–4554, CM 75E..135E) nearest ``lon``.
+
+    Outside China's zones, the WGS-84 UTM zone of ``lon`` (northern hemisphere).
+    """
+    cm = round(lon / 3.0) * 3
+    if 75 <= cm <= 135:
+        return pyproj.CRS.from_epsg(4534 + (cm - 75) // 3)
+    zone = int((lon + 180) // 6) % 60 + 1
+    return pyproj.CRS.from_epsg(32600 + zone)
+
+
+def metric_crs_of(geoms: NDArray[np.object_]) -> pyproj.CRS:
+    """The metric CRS for storage-CRS geometries, from the centre of their extent."""
+    minx, _, maxx, _ = shapely.total_bounds(geoms)
+    if not np.isfinite(minx):
+        return metric_crs_for(120.0)
+    return metric_crs_for((minx + maxx) / 2.0)
+
+
+def to_metric(geoms: NDArray[np.object_], metric: pyproj.CRS) -> NDArray[np.object_]:
+    """Project storage-CRS geometries into ``metric`` for lengths and areas."""
+    return np.asarray(shapely.transform(np.asarray(geoms, dtype=object),
+                                        _pyproj_func(STORAGE_CRS, metric)), dtype=object)
+
+
+def from_metric(geoms: NDArray[np.object_], metric: pyproj.CRS) -> NDArray[np.object_]:
+    return np.asarray(shapely.transform(np.asarray(geoms, dtype=object),
+                                        _pyproj_func(metric, STORAGE_CRS)), dtype=object)
+
+
+def check_plausible_lonlat(geoms: NDArray[np.object_], declared: SourceCRS,
+                           where: str = "") -> None:
+    """Refuse storage-CRS geometries that cannot be in China, saying the likely cause.
+
+    Call after conversion to storage; ``declared`` is the CRS the user said the data was in.
+    """
+    coords = shapely.get_coordinates(np.asarray(geoms, dtype=object))
+    if len(coords) == 0:
+        return
+    x, y = coords[:, 0], coords[:, 1]
+    minx, miny, maxx, maxy = CHINA_BOUNDS
+    bad = ~((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)) | ~np.isfinite(x + y)
+    if not bad.any():
+        return
+    i = int(np.argmax(bad))
+    px, py = float(x[i]), float(y[i])
+    if minx <= py <= maxx and miny <= px <= maxy:
+        zh = (f"坐标 ({px:.4f}, {py:.4f}) 的经度和纬度像是写反了（应为 经度, 纬度）。")
+        en = (f"Coordinate ({px:.4f}, {py:.4f}) looks like latitude/longitude swapped "
+              "(expected longitude, latitude).")
+    elif declared.is_geographic and (abs(px) > 180 or abs(py) > 90):
+        zh = (f"坐标 ({px:.1f}, {py:.1f}) 不是经纬度，像是以米为单位的投影坐标；"
+              f"声明的坐标系 {declared.label} 是地理坐标系。请指定正确的投影坐标系（如 EPSG:4549）。")
+        en = (f"Coordinate ({px:.1f}, {py:.1f}) is not longitude/latitude; it looks like projected "
+              f"metres but the declared CRS {declared.label} is geographic. Give the right "
+              "projected CRS (e.g. EPSG:4549).")
+    else:
+        zh = (f"坐标 ({px:.4f}, {py:.4f}) 按声明的坐标系 {declared.label} 换算后不在中国境内，"
+              "请检查坐标系。")
+        en = (f"Coordinate ({px:.4f}, {py:.4f}) is outside China when read as "
+              f"{declared.label}; check the declared CRS.")
+    raise CoordinateRangeError(zh, en, where=where, coordinate=[px, py],
+                               bad_coordinates=int(bad.sum()), declared_crs=declared.label)
