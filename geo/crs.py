@@ -203,3 +203,24 @@ def check_plausible_lonlat(geoms: NDArray[np.object_], declared: SourceCRS,
               f"{declared.label}; check the declared CRS.")
     raise CoordinateRangeError(zh, en, where=where, coordinate=[px, py],
                                bad_coordinates=int(bad.sum()), declared_crs=declared.label)
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """Parse ``minlon,minlat,maxlon,maxlat`` (EPSG:4490); shared by the API and the CLI."""
+    if value is None or value == "":
+        return None
+    try:
+        parts = tuple(float(v) for v in str(value).split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 4 or not (parts[0] <= parts[2] and parts[1] <= parts[3]) \
+            or not all(np.isfinite(parts)):
+        raise CoordinateRangeError(
+            f"bbox 应为 最小经度,最小纬度,最大经度,最大纬度，收到“{value}”。",
+            f"bbox must be minlon,minlat,maxlon,maxlat; got {value!r}.", bbox=str(value))
+    if not (-180 <= parts[0] <= 180 and -180 <= parts[2] <= 180
+            and -90 <= parts[1] <= 90 and -90 <= parts[3] <= 90):
+        raise CoordinateRangeError(f"bbox 超出经纬度范围：“{value}”。",
+                                   f"bbox outside longitude/latitude range: {value!r}.",
+                                   bbox=str(value))
+    return parts  # type: ignore[return-value]

@@ -379,17 +379,30 @@ def _check_gaps(ctx: _Release) -> Iterator[Finding]:
     noise_deg2 = ctx.config.noise_m2 / ctx.m2_per_deg2
     suspects = {int(i) for idx in ctx.coverage_suspects.values() for i in idx}
     for p, kids in ctx.children.items():
-        if not ctx.ok[p] or not all(ctx.ok[k] for k in kids):
+        lv = ctx.levels[p]
+        # children of the wrong level are reported by wrong_parent_level, not counted here
+        kids = [k for k in kids if lv is not None and ctx.levels[k] is lv.child]
+        if not kids or not ctx.ok[p] or not all(ctx.ok[k] for k in kids):
             continue  # an invalid unit is reported on its own; its group is not gap-checked
         geoms = ctx.geoms[kids]
         exact = any(k in suspects for k in kids)
-        union = shapely.union_all(geoms) if exact else shapely.coverage_union_all(geoms)
+        union = _union(geoms, exact)
         if not exact and not any(k in ctx.outside for k in kids) \
                 and shapely.area(ctx.geoms[p]) - shapely.area(union) <= noise_deg2:
             continue  # children inside the parent and covering its area: no gap
         gap = shapely.difference(ctx.geoms[p], union)
         yield from _gap_findings(ctx, p, gap)
     yield from _top_level_gaps(ctx)
+
+
+def _union(geoms: NDArray[np.object_], exact: bool) -> shapely.Geometry:
+    """Coverage union (fast) for a clean coverage, overlay union otherwise."""
+    if not exact:
+        try:
+            return shapely.coverage_union_all(geoms)
+        except shapely.errors.GEOSException:
+            pass  # not a clean coverage after all (e.g. mismatched vertices)
+    return shapely.union_all(geoms)
 
 
 def _gap_findings(ctx: _Release, p: int, gap: shapely.Geometry) -> Iterator[Finding]:

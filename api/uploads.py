@@ -1,0 +1,61 @@
+"""Receive an uploaded boundary file into a temporary file, within the size limit."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from geo.boundary_io import DRIVERS
+from geo.errors import FileFormatError, InputError
+
+_CHUNK = 1 << 20
+
+
+@contextmanager
+def saved_upload(upload: UploadFile, max_mb: int) -> Iterator[Path]:
+    """Write the upload to a temporary file named like the original (GDAL reads by suffix)."""
+    name = Path(upload.filename or "upload").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in DRIVERS or suffix == ".shp":
+        raise FileFormatError(
+            f"不支持的文件“{name}”：请上传 .geojson、.gpkg 或 zip 压缩的 Shapefile。",
+            f"Unsupported file {name!r}: upload .geojson, .gpkg or a zipped Shapefile.")
+    with tempfile.TemporaryDirectory(prefix="wangge-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := upload.file.read(_CHUNK):
+                size += len(chunk)
+                if size > max_mb * _CHUNK:
+                    raise InputError(f"文件超过 {max_mb} MB 上限。",
+                                     f"File exceeds the {max_mb} MB limit.", limit_mb=max_mb)
+                out.write(chunk)
+        yield path
+
+
+def parse_field_map(text: str | None) -> dict[str, str] | None:
+    """``{"code": "WGBM", ...}`` as JSON, or ``code=WGBM,name=WGMC``."""
+    if not text:
+        return None
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise InputError("fields 不是合法的 JSON。", "fields is not valid JSON.") from exc
+        if not isinstance(value, dict):
+            raise InputError("fields 应为对象。", "fields must be an object.")
+        return {str(k): str(v) for k, v in value.items()}
+    out = {}
+    for item in text.split(","):
+        if "=" not in item:
+            raise InputError(f"字段映射应写成 目标=源字段，收到“{item}”。",
+                             f"Field mapping must be TARGET=SOURCE, got {item!r}.")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out

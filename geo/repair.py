@@ -1,0 +1,112 @@
+"""Repair on request: make invalid geometries valid and close gaps and overlaps below tolerance.
+
+Never silent: every change is returned as a :class:`Change` that the CLI and API show. Only
+what the validator reports as below tolerance (a warning) is closed; larger gaps and overlaps
+are planning decisions, left to people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo.crs import metric_crs_of, to_metric
+from geo.findings import WARNING
+from geo.rules import ValidationConfig
+from geo.validate import validate
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change made by :func:`repair`."""
+
+    rule: str
+    codes: tuple[str, ...]
+    action_zh: str
+    action_en: str
+    area_m2: float
+    location: tuple[float, float] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "codes": list(self.codes), "action": self.action_zh,
+                "action_en": self.action_en, "area_m2": round(self.area_m2, 3),
+                "location": list(self.location) if self.location else None}
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
+    polys = [q for p in parts for q in shapely.get_parts(p)]
+    return shapely.multipolygons(polys) if len(polys) > 1 else (polys[0] if polys else geom)
+
+
+def _where(geom: shapely.Geometry) -> tuple[float, float]:
+    pt = shapely.point_on_surface(geom)
+    return (round(float(shapely.get_x(pt)), 7), round(float(shapely.get_y(pt)), 7))
+
+
+def repair(units: gpd.GeoDataFrame, config: ValidationConfig | None = None
+           ) -> tuple[gpd.GeoDataFrame, list[Change]]:
+    """Return repaired units (a copy) and the list of changes made."""
+    config = config or ValidationConfig()
+    out = units.copy()
+    geoms = np.asarray(out.geometry.values, dtype=object).copy()
+    metric = metric_crs_of(geoms)
+    changes: list[Change] = []
+    codes = out["code"].astype(str).to_numpy()
+
+    def shared_edge_m(piece: shapely.Geometry, other: shapely.Geometry) -> float:
+        line = shapely.intersection(shapely.boundary(piece), shapely.boundary(other))
+        return float(shapely.length(to_metric(np.array([line], dtype=object), metric))[0])
+
+    def area_m2(geom: shapely.Geometry) -> float:
+        return float(shapely.area(to_metric(np.array([geom], dtype=object), metric))[0])
+
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_empty(geoms)
+    for i in np.flatnonzero(invalid):
+        before = area_m2(geoms[i])
+        fixed = _polygonal(shapely.make_valid(geoms[i], method="structure", keep_collapsed=False))
+        geoms[i] = fixed
+        changes.append(Change(
+            "invalid_geometry", (str(codes[i]),),
+            f"用 make_valid 修复无效几何（面积 {before:.2f} → {area_m2(fixed):.2f} 平方米）",
+            f"made valid with make_valid (area {before:.2f} -> {area_m2(fixed):.2f} m²)",
+            abs(area_m2(fixed) - before), _where(fixed)))
+
+    out = out.set_geometry(list(geoms), crs=out.crs)
+    index = {c: i for i, c in reversed(list(enumerate(codes)))}
+    report = validate(out, config)
+    for f in report.findings:
+        if f.severity != WARNING or f.geometry is None or f.rule not in ("overlap", "gap"):
+            continue
+        piece = f.geometry
+        if f.rule == "overlap":
+            a, b = (index[c] for c in f.codes)
+            rest_a = shapely.difference(geoms[a], piece)
+            rest_b = shapely.difference(geoms[b], piece)
+            keep, lose = (a, b) if shared_edge_m(piece, rest_a) >= shared_edge_m(piece, rest_b) \
+                else (b, a)
+            geoms[lose] = _polygonal(shapely.difference(geoms[lose], piece))
+            changes.append(Change(
+                "overlap", (str(codes[keep]), str(codes[lose])),
+                f"重叠碎片 {f.size:.3f} 平方米划归 {codes[keep]}（共享边最长），从 {codes[lose]} 中扣除",
+                f"overlap sliver of {f.size:.3f} m² kept by {codes[keep]} (longest shared edge), "
+                f"removed from {codes[lose]}", float(f.size or 0.0), f.location))
+        else:
+            parent = f.codes[0] if f.codes else None
+            siblings = [i for i in range(len(codes)) if parent is not None
+                        and out["parent_code"].iloc[i] == parent] if parent else \
+                [i for i in range(len(codes)) if out["level"].iloc[i] == "street"]
+            if not siblings:
+                continue
+            best = max(siblings, key=lambda i: shared_edge_m(piece, geoms[i]))
+            geoms[best] = _polygonal(shapely.union(geoms[best], piece))
+            changes.append(Change(
+                "gap", (str(codes[best]),),
+                f"空隙碎片 {f.size:.3f} 平方米并入 {codes[best]}（共享边最长）",
+                f"gap sliver of {f.size:.3f} m² merged into {codes[best]} (longest shared edge)",
+                float(f.size or 0.0), f.location))
+    return out.set_geometry(list(geoms), crs=out.crs), changes

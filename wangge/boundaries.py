@@ -1,0 +1,103 @@
+"""Boundary workflows shared by the CLI and the API: check a file, import it as a release.
+
+One place decides the import policy:
+- a file that cannot be read, or whose codes repeat, is refused: codes are the key of a release;
+- ``make_current=True`` (the default of the CLI) stores the release only if it has no errors,
+  else refuses with the whole report and stores nothing;
+- ``make_current=False`` stores the release as a draft with its report, errors or not, so that
+  planners can look at it, export it and fix it; errors block publishing it later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo.boundary_io import ReadResult, read_units
+from geo.crs import metric_crs_of, to_metric
+from geo.errors import ValidationFailed
+from geo.findings import Report
+from geo.repair import Change, repair
+from geo.rules import ValidationConfig
+from geo.validate import validate
+from store import ReleaseInfo, Store
+
+
+@dataclass
+class Checked:
+    """A file read, optionally repaired, and validated."""
+
+    read: ReadResult
+    report: Report
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def units(self) -> gpd.GeoDataFrame:
+        return self.read.units
+
+    def as_dict(self, with_geometry: bool = True) -> dict[str, Any]:
+        return {"source_crs": self.read.source_crs, "field_mapping": self.read.mapping,
+                "feature_count": self.read.feature_count, "notes": self.read.notes,
+                "repairs": [c.as_dict() for c in self.changes],
+                "report": self.report.as_dict(with_geometry)}
+
+
+def check_file(path: str | Path, config: ValidationConfig, *, crs: object | None = None,
+               fields: dict[str, str] | None = None, level: str | None = None,
+               do_repair: bool = False, extent: shapely.Geometry | None = None) -> Checked:
+    """Read and validate a file (repairing first if asked); stores nothing."""
+    read = read_units(path, crs=crs, fields=fields, level=level, config=config)
+    changes: list[Change] = []
+    if do_repair:
+        repaired, changes = repair(read.units, config)
+        read.units = repaired
+    return Checked(read=read, report=validate(read.units, config, extent=extent), changes=changes)
+
+
+def with_areas(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add ``area_m2`` measured in the units' Gauss–Krüger zone."""
+    geoms = np.asarray(units.geometry.values, dtype=object)
+    out = units.copy()
+    out["area_m2"] = shapely.area(to_metric(geoms, metric_crs_of(geoms)))
+    return out
+
+
+def store_checked(store: Store, checked: Checked, *, source: str, make_current: bool,
+                  effective_date: date | None = None, note: str | None = None) -> ReleaseInfo:
+    """Store a checked file as a release, following the import policy above."""
+    report = checked.report
+    duplicates = [f for f in report.errors if f.rule == "duplicate_code"]
+    if duplicates:
+        codes = "、".join(c for f in duplicates for c in f.codes)
+        raise ValidationFailed(
+            f"导入被拒绝：编码重复（{codes}），一个版本内编码必须唯一。",
+            f"Import refused: duplicate codes ({codes}); codes must be unique in a release.",
+            report=checked.as_dict())
+    if make_current and not report.ok:
+        raise ValidationFailed(
+            f"导入被拒绝：有 {len(report.errors)} 个错误，不能设为当前版本；未写入任何数据。"
+            "修正后重试，或以草稿导入（--draft）。",
+            f"Import refused: {len(report.errors)} errors block making it current; nothing was "
+            "stored. Fix them, or import as a draft (--draft).",
+            report=checked.as_dict())
+    return store.create_release(
+        with_areas(checked.units), source=source, effective_date=effective_date,
+        report=checked.as_dict(), error_count=len(report.errors),
+        warning_count=len(report.warnings), make_current=make_current, note=note)
+
+
+def publish(store: Store, release_id: int) -> ReleaseInfo:
+    """Make a stored release current; refused with its report if it has errors."""
+    info = store.release(release_id)
+    if info.error_count:
+        raise ValidationFailed(
+            f"版本 {release_id} 有 {info.error_count} 个错误，不能设为当前版本。",
+            f"Release {release_id} has {info.error_count} errors and cannot be made current.",
+            report=store.report(release_id), release_id=release_id)
+    return store.make_current(release_id)

@@ -1,0 +1,68 @@
+"""The one settings object, read from environment variables prefixed ``WANGGE_`` (or .env)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from geo.levels import Level
+from geo.rules import ValidationConfig
+
+
+class Settings(BaseSettings):
+    """Service settings. Tests pass values directly and ``_env_file=None``."""
+
+    model_config = SettingsConfigDict(env_prefix="WANGGE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/wangge.db",
+        description="SQLAlchemy URL: sqlite:///path.db (default) or postgresql+psycopg://…")
+    language: str = Field(default="zh", description="zh or en, for CLI messages")
+
+    overlap_tolerance_m2: float = 1.0
+    gap_tolerance_m2: float = 1.0
+    outside_tolerance_m2: float = 1.0
+    sliver_width_m: float = 1.0
+    code_rule: str = "prefix_serial"
+    root_code_digits: int = 6
+    # Area ranges per level in m², "min,max"; empty keeps the defaults of geo.rules.
+    area_range_street: str = ""
+    area_range_community: str = ""
+    area_range_grid: str = ""
+    area_range_microgrid: str = ""
+
+    max_upload_mb: int = 200
+
+    @field_validator("code_rule")
+    @classmethod
+    def _known_rule(cls, v: str) -> str:
+        if v not in ("prefix_serial", "none"):
+            raise ValueError("code_rule must be prefix_serial or none")
+        return v
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, v: str) -> str:
+        if v not in ("zh", "en"):
+            raise ValueError("language must be zh or en")
+        return v
+
+    def validation_config(self) -> ValidationConfig:
+        base = ValidationConfig()
+        ranges = dict(base.area_ranges_m2)
+        for level in Level:
+            raw = getattr(self, f"area_range_{level.value}")
+            if raw:
+                low, high = (float(x) for x in raw.split(","))
+                ranges[level] = (low, high)
+        return ValidationConfig(
+            overlap_tolerance_m2=self.overlap_tolerance_m2, gap_tolerance_m2=self.gap_tolerance_m2,
+            outside_tolerance_m2=self.outside_tolerance_m2, sliver_width_m=self.sliver_width_m,
+            code_rule=self.code_rule, root_code_digits=self.root_code_digits,
+            area_ranges_m2=ranges)
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        return Path(self.database_url[len(prefix):]) if self.database_url.startswith(prefix) else None
