@@ -1,0 +1,56 @@
+"""--repair: invalid geometry made valid, slivers below tolerance closed, every change reported."""
+
+from __future__ import annotations
+
+import shapely
+
+from geo.repair import repair
+from geo.validate import validate
+from tests.hierarchy import D, G1, M1, M2, X0, Y0, cell, hierarchy, set_geom
+
+
+def test_clean_data_is_left_alone():
+    units, changes = repair(hierarchy())
+    assert changes == []
+    assert all(a.equals(b) for a, b in zip(units.geometry, hierarchy().geometry, strict=True))
+
+
+def test_make_valid_on_a_bow_tie_is_reported():
+    x1, y1 = X0 + D, Y0 + D
+    bowtie = shapely.Polygon([(X0, Y0), (x1, y1), (x1, Y0), (X0, y1), (X0, Y0)])
+    units, changes = repair(set_geom(hierarchy(), M1, bowtie))
+    assert [c.rule for c in changes][0] == "invalid_geometry"
+    assert changes[0].codes == (M1,)
+    fixed = units.loc[units["code"] == M1, "geometry"].iloc[0]
+    assert fixed.is_valid and fixed.geom_type in ("Polygon", "MultiPolygon")
+
+
+def test_small_overlap_goes_to_the_unit_with_the_longest_shared_edge():
+    eps = 2e-8  # a 333 m long, ~2 mm wide overlap: well under 1 m²
+    grown = shapely.union(cell(0), shapely.box(X0 + D, Y0, X0 + D + eps, Y0 + D))
+    broken = set_geom(hierarchy(), M1, grown)
+    assert [f.rule for f in validate(broken).findings] == ["overlap"]
+    units, changes = repair(broken)
+    assert [c.rule for c in changes] == ["overlap"] and set(changes[0].codes) == {M1, M2}
+    assert changes[0].area_m2 < 1.0
+    report = validate(units)
+    assert not [f for f in report.findings if f.rule == "overlap"], report.findings
+
+
+def test_small_gap_is_merged_into_a_neighbour_and_reported():
+    eps = 2e-8
+    shrunk = shapely.box(X0, Y0, X0 + D - eps, Y0 + D)
+    broken = set_geom(hierarchy(), M1, shrunk)
+    gaps = [f for f in validate(broken).findings if f.rule == "gap"]
+    assert len(gaps) == 1 and gaps[0].severity == "warning" and gaps[0].codes == (G1,)
+    units, changes = repair(broken)
+    assert [c.rule for c in changes] == ["gap"]
+    assert not [f for f in validate(units).findings if f.rule == "gap"]
+
+
+def test_large_gap_is_left_for_people():
+    shrunk = shapely.box(X0, Y0, X0 + D * 0.8, Y0 + D)
+    broken = set_geom(hierarchy(), M1, shrunk)
+    units, changes = repair(broken)
+    assert changes == []
+    assert [f.rule for f in validate(units).errors] == ["gap"]
