@@ -253,13 +253,15 @@ def _check_code_format(ctx: _Release) -> Iterator[Finding]:
     cfg = ctx.config
     if cfg.code_rule == "none":
         return
+    lengths = {lv: cfg.code_length(lv) for lv in Level}
+    patterns = {lv: cfg.code_pattern(lv) for lv in Level}
     for i, lv in enumerate(ctx.levels):
         if lv is None:
             continue
         code, parent = str(ctx.codes[i]), ctx.parents[i]
-        length = cfg.code_length(lv)
+        length = lengths[lv]
         problems_zh, problems_en = [], []
-        if not cfg.code_pattern(lv).match(code):
+        if not patterns[lv].match(code):
             problems_zh.append(f"应为 {length} 位数字")
             problems_en.append(f"expected {length} digits")
         if parent is not None and not code.startswith(parent):

@@ -1,0 +1,148 @@
+"""Table definitions shared by both backends.
+
+The tables are created by the Alembic migrations in ``store/migrations``, not by
+``metadata.create_all``; this module describes them for queries and for the test that checks
+the migrations and these definitions agree. Constraint names follow ``NAMING_CONVENTION``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+from geo.crs import STORAGE_EPSG
+from geo.levels import ORDER
+
+SRID = STORAGE_EPSG  # CGCS2000 longitude/latitude, the CRS of every stored geometry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+LEVELS = tuple(level.value for level in ORDER)
+LEVEL_CHECK = "level IN (" + ", ".join(f"'{level}'" for level in LEVELS) + ")"
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back as an aware UTC ``datetime``.
+
+    PostgreSQL keeps the zone (timestamptz); SQLite stores text without one, so values are
+    converted to UTC before writing and marked UTC when read.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC timestamp column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class GeometryWKB(sa.TypeDecorator[bytes]):
+    """The unit geometry: a WKB blob on SQLite, ``geometry(Geometry, 4490)`` on PostGIS.
+
+    Only the column's DDL type differs per dialect; the store always binds and reads WKB bytes
+    (wrapping them in ``ST_GeomFromWKB`` / ``ST_AsBinary`` on PostGIS).
+    """
+
+    impl = sa.LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(
+                Geometry("GEOMETRY", srid=SRID, spatial_index=False)
+            )
+        return dialect.type_descriptor(sa.LargeBinary())
+
+
+def code_type() -> TypeEngine[str]:
+    """Text compared byte by byte on both backends, so unit codes sort the same everywhere."""
+    return sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+
+
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("effective_date", sa.Date, nullable=False),
+    sa.Column("published_at", UTCDateTime),
+    sa.Column("is_current", sa.Boolean, nullable=False, default=False),
+    sa.Column("unit_count", sa.Integer, nullable=False),
+    sa.Column("error_count", sa.Integer, nullable=False),
+    sa.Column("warning_count", sa.Integer, nullable=False),
+    sa.Column("report", sa.JSON(none_as_null=True)),
+    sa.CheckConstraint("NOT is_current OR published_at IS NOT NULL", name="current_published"),
+    sa.CheckConstraint("NOT is_current OR error_count = 0", name="current_without_errors"),
+    # At most one current release; named like the convention's unique constraints because
+    # SQLite reports a violation by column ("releases.is_current"), see store/errors.py.
+    sa.Index(
+        "uq_releases_is_current",
+        "is_current",
+        unique=True,
+        sqlite_where=sa.text("is_current"),
+        postgresql_where=sa.text("is_current"),
+    ),
+)
+
+units = sa.Table(
+    "units",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "release_id",
+        sa.Integer,
+        sa.ForeignKey("releases.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("code", code_type(), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("parent_code", code_type()),
+    sa.Column("attrs", sa.JSON(none_as_null=True)),
+    sa.Column("area_m2", sa.Double),
+    sa.Column("geom", GeometryWKB, nullable=False),
+    sa.UniqueConstraint("release_id", "code"),
+    sa.CheckConstraint(LEVEL_CHECK, name="level"),
+    sa.Index(None, "release_id", "level"),
+    sa.Index(None, "release_id", "parent_code"),
+    # GiST index on PostGIS only; SQLite uses the unit_rtree virtual table instead.
+    sa.Index("ix_units_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
+)
+
+# SQLite only: the R-tree over unit bounding boxes, id = units.id. A lightweight table clause,
+# not part of ``metadata``: it is a virtual table the migration creates with raw DDL.
+unit_rtree = sa.table(
+    "unit_rtree",
+    sa.column("id", sa.Integer),
+    sa.column("minx", sa.Double),
+    sa.column("maxx", sa.Double),
+    sa.column("miny", sa.Double),
+    sa.column("maxy", sa.Double),
+)
+
+# ORDER BY expression putting streets first and micro-grids last.
+LEVEL_DEPTH = sa.case({level.value: level.depth for level in ORDER}, value=units.c.level)

@@ -1,0 +1,88 @@
+"""Shared fixtures: a database URL per store backend, and an open store.
+
+SQLite always runs (a file under ``tmp_path``). PostGIS runs when ``WANGGE_TEST_POSTGIS_URL``
+names a database (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/wangge_test``); it is
+created with the postgis extension if missing, and every test gets a fresh schema in it, first
+on the search path and dropped afterwards. Without the variable the PostGIS cases are skipped,
+except under ``CI=true``, where they fail: CI must never silently skip PostGIS.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import URL, create_engine, make_url, text
+
+from store import Store, open_store
+
+POSTGIS_ENV = "WANGGE_TEST_POSTGIS_URL"
+
+
+def _postgis_base_url() -> URL:
+    url = os.environ.get(POSTGIS_ENV, "")
+    if not url:
+        reason = f"{POSTGIS_ENV} is not set; PostGIS tests need a PostGIS server"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}, and CI must run them.", pytrace=False)
+        pytest.skip(reason)
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+@pytest.fixture(scope="session")
+def postgis_url() -> URL:
+    """The PostGIS test database, created with the postgis extension if it does not exist."""
+    url = _postgis_base_url()
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": url.database}).first()
+            if found is None:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def postgis_schema_url(postgis_url: URL) -> Iterator[str]:
+    """A URL whose connections work in a new, empty schema (dropped after the test)."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(postgis_url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = postgis_url.update_query_dict({"options": f"-csearch_path={schema},public"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL for an empty store, once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'wangge.db'}"
+    return str(request.getfixturevalue("postgis_schema_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An open, migrated, empty store; closed after the test."""
+    with open_store(store_url) as opened:
+        yield opened
