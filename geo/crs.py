@@ -224,3 +224,26 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
                                    f"bbox outside longitude/latitude range: {value!r}.",
                                    bbox=str(value))
     return parts  # type: ignore[return-value]
+
+
+# Edges are straight in lon/lat, where the data defines them; a long edge projected by its end
+# points alone would be a different line. Densifying first keeps measurement true to topology.
+_MEASURE_STEP_DEG = 0.0005  # ~50 m
+
+
+def measurable(geoms: NDArray[np.object_], metric: pyproj.CRS) -> NDArray[np.object_]:
+    """Storage-CRS geometries densified and projected into ``metric``, ready to measure."""
+    dense = shapely.segmentize(np.asarray(geoms, dtype=object), _MEASURE_STEP_DEG)
+    return to_metric(dense, metric)
+
+
+def area_m2(geoms: NDArray[np.object_], metric: pyproj.CRS | None = None) -> NDArray[np.float64]:
+    """Areas in m² of storage-CRS geometries, measured in a Gauss–Krüger zone."""
+    geoms = np.asarray(geoms, dtype=object)
+    return np.asarray(shapely.area(measurable(geoms, metric or metric_crs_of(geoms))))
+
+
+def length_m(geoms: NDArray[np.object_], metric: pyproj.CRS | None = None) -> NDArray[np.float64]:
+    """Lengths (perimeters for polygons) in m of storage-CRS geometries."""
+    geoms = np.asarray(geoms, dtype=object)
+    return np.asarray(shapely.length(measurable(geoms, metric or metric_crs_of(geoms))))

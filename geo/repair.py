@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.crs import metric_crs_of, to_metric
+from geo.crs import area_m2, length_m, metric_crs_of
 from geo.findings import WARNING
 from geo.rules import ValidationConfig
 from geo.validate import validate
@@ -60,21 +60,21 @@ def repair(units: gpd.GeoDataFrame, config: ValidationConfig | None = None
 
     def shared_edge_m(piece: shapely.Geometry, other: shapely.Geometry) -> float:
         line = shapely.intersection(shapely.boundary(piece), shapely.boundary(other))
-        return float(shapely.length(to_metric(np.array([line], dtype=object), metric))[0])
+        return float(length_m(np.array([line], dtype=object), metric)[0])
 
-    def area_m2(geom: shapely.Geometry) -> float:
-        return float(shapely.area(to_metric(np.array([geom], dtype=object), metric))[0])
+    def area(geom: shapely.Geometry) -> float:
+        return float(area_m2(np.array([geom], dtype=object), metric)[0])
 
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_empty(geoms)
     for i in np.flatnonzero(invalid):
-        before = area_m2(geoms[i])
+        before = area(geoms[i])
         fixed = _polygonal(shapely.make_valid(geoms[i], method="structure", keep_collapsed=False))
         geoms[i] = fixed
         changes.append(Change(
             "invalid_geometry", (str(codes[i]),),
-            f"用 make_valid 修复无效几何（面积 {before:.2f} → {area_m2(fixed):.2f} 平方米）",
-            f"made valid with make_valid (area {before:.2f} -> {area_m2(fixed):.2f} m²)",
-            abs(area_m2(fixed) - before), _where(fixed)))
+            f"用 make_valid 修复无效几何（面积 {before:.2f} → {area(fixed):.2f} 平方米）",
+            f"made valid with make_valid (area {before:.2f} -> {area(fixed):.2f} m²)",
+            abs(area(fixed) - before), _where(fixed)))
 
     out = out.set_geometry(list(geoms), crs=out.crs)
     index = {c: i for i, c in reversed(list(enumerate(codes)))}

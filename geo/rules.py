@@ -40,6 +40,7 @@ class ValidationConfig:
     outside_tolerance_m2: float = 1.0   # a child sticking out of its parent by less: warning
     sliver_width_m: float = 1.0         # a polygon part whose mean width (2A/P) is below: sliver
     noise_m2: float = 1e-4              # below coordinate precision (1 cm²): not a finding
+    noise_width_m: float = 0.001        # gap/overlap pieces thinner than 1 mm: overlay residue
     # Code rule "prefix_serial": a unit's code is its parent's code plus N digits (per level);
     # a street's parent code is the county adcode of ``root_code_digits`` digits.
     code_rule: str = "prefix_serial"    # or "none"

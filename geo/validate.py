@@ -29,7 +29,7 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
-from geo.crs import STORAGE_CRS, metric_crs_of, to_metric
+from geo.crs import STORAGE_CRS, area_m2, measurable, metric_crs_of, to_metric
 from geo.findings import ERROR, WARNING, Finding, Report
 from geo.levels import Level, parse_level
 from geo.rules import ValidationConfig
@@ -84,7 +84,10 @@ class _Release:
         polygonal = (types == 3) | (types == 6)
         self.empty = shapely.is_empty(self.geoms) | shapely.is_missing(self.geoms)
         self.ok = polygonal & ~self.empty & shapely.is_valid(self.geoms)
-        self.area = np.where(polygonal & ~self.empty, self.areas(self.geoms), 0.0)
+        # Unit areas: projected vertices are enough at this scale (problem pieces, thin and
+        # long, are densified first: see ``areas``).
+        self.area = np.where(polygonal & ~self.empty,
+                             shapely.area(to_metric(self.geoms, self.metric_crs)), 0.0)
         shapely.prepare(self.geoms[self.ok])
 
     # -- helpers --------------------------------------------------------------------------
@@ -113,7 +116,10 @@ class _Release:
 
     def areas(self, geoms: NDArray[np.object_] | shapely.Geometry) -> NDArray[np.float64]:
         """Areas in m² of lon/lat geometries (projected into the release's metric CRS)."""
-        return np.asarray(shapely.area(to_metric(np.asarray(geoms, dtype=object), self.metric_crs)))
+        return area_m2(np.atleast_1d(np.asarray(geoms, dtype=object)), self.metric_crs)
+
+    def area_of(self, geom: shapely.Geometry) -> float:
+        return float(self.areas(geom)[0])
 
     def where(self, geom: shapely.Geometry) -> tuple[float, float] | None:
         if geom is None or shapely.is_empty(geom):
@@ -159,7 +165,7 @@ class _Release:
         out = {}
         for i, p in zip(child[~covered], parent[~covered], strict=True):
             part = shapely.difference(self.geoms[i], self.geoms[p])
-            if self.areas(part) > self.config.noise_m2:
+            if self.area_of(part) > self.config.noise_m2:
                 out[int(i)] = (int(p), part)
         return out
 
@@ -189,12 +195,19 @@ def _severity(area: float, tolerance: float) -> str:
 
 
 def _pieces(ctx: _Release, geom: shapely.Geometry) -> Iterator[tuple[shapely.Geometry, float]]:
-    """Polygonal parts of an overlay result above the noise floor, with their areas in m²."""
+    """Polygonal parts of an overlay result above the noise floor, with their areas in m².
+
+    Parts smaller than ``noise_m2`` or thinner on average than ``noise_width_m`` are floating
+    point residue of overlay and noding, far below any survey precision: not findings.
+    """
     parts = [p for p in shapely.get_parts(geom) if shapely.get_dimensions(p) == 2]
     if not parts:
         return
-    for part, area in zip(parts, ctx.areas(parts), strict=True):
-        if area > ctx.config.noise_m2:
+    metric = measurable(np.asarray(parts, dtype=object), ctx.metric_crs)
+    areas = shapely.area(metric)
+    widths = 2.0 * areas / np.maximum(shapely.length(metric), 1e-12)
+    for part, area, width in zip(parts, areas, widths, strict=True):
+        if area > ctx.config.noise_m2 and width > ctx.config.noise_width_m:
             yield part, float(area)
 
 
@@ -303,7 +316,7 @@ def _check_geometry(ctx: _Release) -> Iterator[Finding]:
                 "其重叠、空隙和超出上级检查已跳过，修复后请重新校验（可用 --repair）。",
                 f"{ctx.codes[i]} has invalid geometry: {reason}. Its overlap, gap and "
                 "inside-parent checks were skipped; fix it (or use --repair) and validate again.",
-                size=float(ctx.areas(repaired)), location=loc)
+                size=ctx.area_of(repaired), location=loc)
 
 
 def _check_areas(ctx: _Release) -> Iterator[Finding]:
@@ -326,7 +339,7 @@ def _check_slivers(ctx: _Release) -> Iterator[Finding]:
     width_limit = ctx.config.sliver_width_m
     idx = np.flatnonzero(ctx.ok)
     parts, owner = shapely.get_parts(ctx.geoms[idx], return_index=True)
-    metric = to_metric(parts, ctx.metric_crs)
+    metric = measurable(parts, ctx.metric_crs)
     area = shapely.area(metric)
     width = 2.0 * area / np.maximum(shapely.length(metric), 1e-12)
     for k in np.flatnonzero(width < width_limit):
@@ -343,7 +356,7 @@ def _check_slivers(ctx: _Release) -> Iterator[Finding]:
 # -- hierarchy checks ---------------------------------------------------------------------
 def _check_outside_parent(ctx: _Release) -> Iterator[Finding]:
     for i, (p, outside) in ctx.outside.items():
-        area = float(ctx.areas(outside))
+        area = ctx.area_of(outside)
         yield ctx.finding(
             "outside_parent", _severity(area, ctx.config.outside_tolerance_m2), i,
             f"{_label(ctx, i)} 有 {area:.2f} 平方米超出其上级 {_label(ctx, p)}。",

@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 
 from geo.boundary_io import ReadResult, read_units
-from geo.crs import metric_crs_of, to_metric
+from geo.crs import area_m2
 from geo.errors import ValidationFailed
 from geo.findings import Report
 from geo.repair import Change, repair
@@ -62,9 +62,8 @@ def check_file(path: str | Path, config: ValidationConfig, *, crs: object | None
 
 def with_areas(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Add ``area_m2`` measured in the units' Gauss–Krüger zone."""
-    geoms = np.asarray(units.geometry.values, dtype=object)
     out = units.copy()
-    out["area_m2"] = shapely.area(to_metric(geoms, metric_crs_of(geoms)))
+    out["area_m2"] = area_m2(np.asarray(units.geometry.values, dtype=object))
     return out
 
 

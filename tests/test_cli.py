@@ -1,0 +1,88 @@
+"""The ``wangge`` command line on the embedded SQLite default, with real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyogrio
+import pytest
+import shapely
+from typer.testing import CliRunner
+
+from geo.boundary_io import write_units
+from tests.hierarchy import D, M1, X0, Y0, cell, hierarchy, set_geom
+from wangge.cli import app
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    runner = CliRunner()
+    env = {"WANGGE_DATABASE_URL": f"sqlite:///{tmp_path / 'db' / 'wangge.db'}", "COLUMNS": "200"}
+
+    def invoke(*args: str):
+        return runner.invoke(app, [str(a) for a in args], env=env)
+
+    return invoke
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    grown = shapely.union(cell(0), shapely.box(X0 + D, Y0, X0 + 1.5 * D, Y0 + D))
+    return {"good": write_units(hierarchy(), tmp_path / "good.gpkg"),
+            "broken": write_units(set_geom(hierarchy(), M1, grown), tmp_path / "broken.geojson")}
+
+
+def test_validate_good_and_broken(run, files, tmp_path):
+    ok = run("validate", files["good"])
+    assert ok.exit_code == 0, ok.output
+    assert "0 个错误" in ok.output
+    bad = run("validate", files["broken"], "--json", tmp_path / "r.json")
+    assert bad.exit_code == 1
+    assert "同级重叠" in bad.output and M1 in bad.output and "1 个错误" in bad.output
+    assert '"rule": "overlap"' in (tmp_path / "r.json").read_text(encoding="utf-8")
+    en = run("--lang", "en", "validate", files["broken"])
+    assert "overlap" in en.output and "1 errors" in en.output
+
+
+def test_import_export_releases_publish(run, files, tmp_path):
+    refused = run("import", files["broken"])
+    assert refused.exit_code == 1 and "未写入任何数据" in refused.output
+    draft = run("import", files["broken"], "--draft")
+    assert draft.exit_code == 0 and "草稿" in draft.output
+    assert run("publish", "1").exit_code == 1
+    good = run("import", files["good"], "--effective-date", "2026-11-01", "--note", "首版")
+    assert good.exit_code == 0 and "版本 2" in good.output
+    listing = run("releases")
+    assert listing.exit_code == 0 and "当前" in listing.output and "草稿" in listing.output
+    out = tmp_path / "grids.gpkg"
+    exported = run("export", out, "--level", "网格", "--crs", "GCJ-02")
+    assert exported.exit_code == 0, exported.output
+    assert len(pyogrio.read_dataframe(out)) == 4
+    missing = run("export", tmp_path / "x.gpkg", "--release", "99")
+    assert missing.exit_code == 2 and "99" in missing.output
+
+
+def test_bad_input_is_a_clear_message(run, tmp_path):
+    bad = tmp_path / "x.csv"
+    bad.write_text("a\n1\n")
+    r = run("validate", bad)
+    assert r.exit_code == 2 and "不支持的文件格式" in r.output
+    r = run("import", tmp_path / "missing.gpkg")
+    assert r.exit_code == 2 and "文件不存在" in r.output
+
+
+def test_repair_reports_changes(run, tmp_path):
+    eps = 2e-8
+    shrunk = write_units(set_geom(hierarchy(), M1, shapely.box(X0, Y0, X0 + D - eps, Y0 + D)),
+                         tmp_path / "sliver.gpkg")
+    r = run("validate", shrunk, "--repair")
+    assert r.exit_code == 0 and "修复" in r.output and "并入" in r.output
+
+
+def test_demo_builds_loads_and_shows_the_broken_variant(run, tmp_path):
+    r = run("demo", "--out", tmp_path / "demo")
+    assert r.exit_code == 0, r.output
+    assert "7 个街道" in r.output and "1976 个微网格" in r.output
+    assert "已导入为版本 1（当前版本）" in r.output
+    assert (tmp_path / "demo" / "tinghu_demo_broken.gpkg").exists()
+    assert "编码重复" in r.output and "几何无效" in r.output
