@@ -10,7 +10,7 @@ import shapely
 from typer.testing import CliRunner
 
 from geo.boundary_io import write_units
-from tests.hierarchy import D, M1, X0, Y0, cell, hierarchy, set_geom
+from tests.hierarchy import M1, X0, Y0, D, cell, hierarchy, set_geom
 from wangge.cli import app
 
 

@@ -6,7 +6,7 @@ import shapely
 
 from geo.repair import repair
 from geo.validate import validate
-from tests.hierarchy import D, G1, M1, M2, X0, Y0, cell, hierarchy, set_geom
+from tests.hierarchy import G1, M1, M2, X0, Y0, D, cell, hierarchy, set_geom
 
 
 def test_clean_data_is_left_alone():

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geo.boundary_io import write_units
-from tests.hierarchy import D, M1, M2, X0, Y0, cell, hierarchy, set_geom
+from tests.hierarchy import M1, M2, X0, Y0, D, cell, hierarchy, set_geom
 from wangge.settings import Settings
 
 
