@@ -89,6 +89,7 @@ class _Release:
         self.area = np.where(polygonal & ~self.empty,
                              shapely.area(to_metric(self.geoms, self.metric_crs)), 0.0)
         shapely.prepare(self.geoms[self.ok])
+        self._unions: dict[int, shapely.Geometry] = {}
 
     # -- helpers --------------------------------------------------------------------------
     def parent_index(self, i: int) -> int | None:
@@ -117,6 +118,13 @@ class _Release:
     def areas(self, geoms: NDArray[np.object_] | shapely.Geometry) -> NDArray[np.float64]:
         """Areas in m² of lon/lat geometries (projected into the release's metric CRS)."""
         return area_m2(np.atleast_1d(np.asarray(geoms, dtype=object)), self.metric_crs)
+
+    @cached_property
+    def m_per_deg_min(self) -> float:
+        """Metres in a degree of longitude at the release's highest latitude (the shortest)."""
+        _, miny, _, maxy = shapely.total_bounds(self.geoms)
+        lat = max(abs(miny), abs(maxy)) if np.isfinite(miny) else 0.0
+        return float(111_320.0 * np.cos(np.radians(min(lat, 89.0))))
 
     def area_of(self, geom: shapely.Geometry) -> float:
         return float(self.areas(geom)[0])
@@ -155,19 +163,49 @@ class _Release:
 
     @cached_property
     def outside(self) -> dict[int, tuple[int, shapely.Geometry]]:
-        """Children sticking out of their parent: child -> (parent, the part outside)."""
-        pairs = [(i, p) for i in np.flatnonzero(self.ok)
-                 if (p := self.parent_index(int(i))) is not None and p != i and self.ok[p]]
-        if not pairs:
-            return {}
-        child, parent = np.array(pairs, dtype=np.intp).T
-        covered = shapely.covers(self.geoms[parent], self.geoms[child])
-        out = {}
-        for i, p in zip(child[~covered], parent[~covered], strict=True):
-            part = shapely.difference(self.geoms[i], self.geoms[p])
-            if self.area_of(part) > self.config.noise_m2:
-                out[int(i)] = (int(p), part)
+        """Children sticking out of their parent: child -> (parent, the part outside).
+
+        Screened per parent: when the union of its children is covered by the parent, none
+        of them sticks out, so only the children of the other parents are tested one by one.
+        """
+        out: dict[int, tuple[int, shapely.Geometry]] = {}
+        groups = [(p, kids) for p, kids in self.child_groups.items() if self.ok[p]]
+        if not groups:
+            return out
+        parents = np.array([p for p, _ in groups], dtype=np.intp)
+        unions = np.array([self.group_union(p) for p, _ in groups], dtype=object)
+        inside = shapely.covers(self.geoms[parents], unions)
+        for (p, kids), ok in zip(groups, inside, strict=True):
+            if ok:
+                continue
+            for i in kids:
+                if shapely.covers(self.geoms[p], self.geoms[i]):
+                    continue
+                part = shapely.difference(self.geoms[i], self.geoms[p])
+                if self.area_of(part) > self.config.noise_m2:
+                    out[int(i)] = (int(p), part)
         return out
+
+    @cached_property
+    def child_groups(self) -> dict[int, list[int]]:
+        """Per parent, its valid children of the right level (others have findings of their own)."""
+        groups = {}
+        for p, kids in self.children.items():
+            lv = self.levels[p]
+            right = [k for k in kids if lv is not None and self.levels[k] is lv.child and self.ok[k]]
+            if right:
+                groups[p] = right
+        return groups
+
+    @cached_property
+    def suspect_set(self) -> set[int]:
+        return {int(i) for idx in self.coverage_suspects.values() for i in idx}
+
+    def group_union(self, p: int) -> shapely.Geometry:
+        if p not in self._unions:
+            kids = self.child_groups[p]
+            self._unions[p] = _union(self.geoms[kids], any(k in self.suspect_set for k in kids))
+        return self._unions[p]
 
     @cached_property
     def coverage_suspects(self) -> dict[Level, NDArray[np.intp]]:
@@ -339,6 +377,11 @@ def _check_slivers(ctx: _Release) -> Iterator[Finding]:
     width_limit = ctx.config.sliver_width_m
     idx = np.flatnonzero(ctx.ok)
     parts, owner = shapely.get_parts(ctx.geoms[idx], return_index=True)
+    # Screen in degrees with the shortest metre per degree (longitude), so the estimate never
+    # overstates a width; measure only the candidates, densified, in metres.
+    deg_width = 2.0 * shapely.area(parts) / np.maximum(shapely.length(parts), 1e-15)
+    candidates = np.flatnonzero(deg_width * ctx.m_per_deg_min < 10.0 * width_limit)
+    parts, owner = parts[candidates], owner[candidates]
     metric = measurable(parts, ctx.metric_crs)
     area = shapely.area(metric)
     width = 2.0 * area / np.maximum(shapely.length(metric), 1e-12)
@@ -392,17 +435,13 @@ def _check_gaps(ctx: _Release) -> Iterator[Finding]:
     # Screen in lon/lat square degrees: the same straight-edged figures, so a real gap always
     # shows as a positive deficit; the noise floor converted at the release's latitude.
     noise_deg2 = ctx.config.noise_m2 / ctx.m2_per_deg2
-    suspects = {int(i) for idx in ctx.coverage_suspects.values() for i in idx}
-    for p, kids in ctx.children.items():
+    for p, kids in ctx.child_groups.items():
         lv = ctx.levels[p]
-        # children of the wrong level are reported by wrong_parent_level, not counted here
-        kids = [k for k in kids if lv is not None and ctx.levels[k] is lv.child]
-        if not kids or not ctx.ok[p] or not all(ctx.ok[k] for k in kids):
-            continue  # an invalid unit is reported on its own; its group is not gap-checked
-        geoms = ctx.geoms[kids]
-        exact = any(k in suspects for k in kids)
-        union = _union(geoms, exact)
-        if not exact and not any(k in ctx.outside for k in kids) \
+        expected = [k for k in ctx.children[p] if lv is not None and ctx.levels[k] is lv.child]
+        if not ctx.ok[p] or len(kids) != len(expected):
+            continue  # an invalid child is reported on its own; its group is not gap-checked
+        union = ctx.group_union(p)
+        if not any(k in ctx.suspect_set or k in ctx.outside for k in kids) \
                 and shapely.area(ctx.geoms[p]) - shapely.area(union) <= noise_deg2:
             continue  # children inside the parent and covering its area: no gap
         gap = shapely.difference(ctx.geoms[p], union)
