@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from geo.errors import Conflict, InputError, NotFound, ValidationFailed, WanggeError
+from geo.errors import Conflict, InputError, NotFound, StoreUnavailable, ValidationFailed, WanggeError
 
 log = logging.getLogger("wangge.api")
 
@@ -20,6 +20,7 @@ STATUS: list[tuple[type[WanggeError], int]] = [
     (ValidationFailed, 422),
     (NotFound, 404),
     (Conflict, 409),
+    (StoreUnavailable, 503),
     (InputError, 400),
     (WanggeError, 400),
 ]

@@ -64,3 +64,9 @@ class NotFound(WanggeError):
 
 class Conflict(WanggeError):
     code = "conflict"
+
+
+class StoreUnavailable(WanggeError):
+    """The database cannot be reached or opened."""
+
+    code = "store_unavailable"

@@ -15,9 +15,9 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
-from geo.errors import InputError
+from geo.errors import InputError, StoreUnavailable
 from store.schema import SRID, unit_rtree, units
 from store.store import BBox, Store, bbox_geometry
 
@@ -34,7 +34,13 @@ class SQLiteStore(Store):
     @classmethod
     def create_engine(cls, url: URL) -> Engine:
         if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(url.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"无法创建数据库目录 {folder}：{exc.strerror}",
+                                       f"Cannot create the database folder {folder}: {exc.strerror}"
+                                       ) from exc
         engine = sa.create_engine(url, json_serializer=dumps_json)
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
@@ -141,6 +147,12 @@ def open_store(url: str) -> Store:
     store = cls(cls.create_engine(parsed))
     try:
         store.migrate()
+    except OperationalError as exc:
+        store.close()
+        where = parsed.render_as_string(hide_password=True)
+        raise StoreUnavailable(f"无法连接或打开数据库 {where}，请检查地址和服务是否运行。",
+                               f"Cannot connect to or open the database {where}; check the URL "
+                               "and that the server is running.") from exc
     except BaseException:
         store.close()
         raise

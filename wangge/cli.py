@@ -44,9 +44,6 @@ def _settings() -> Settings:
 def _open_store(settings: Settings):  # noqa: ANN202 - store type imported lazily
     from store import open_store
 
-    path = settings.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
     return open_store(settings.database_url)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -62,7 +60,3 @@ class Settings(BaseSettings):
             outside_tolerance_m2=self.outside_tolerance_m2, sliver_width_m=self.sliver_width_m,
             code_rule=self.code_rule, root_code_digits=self.root_code_digits,
             area_ranges_m2=ranges)
-
-    def sqlite_path(self) -> Path | None:
-        prefix = "sqlite:///"
-        return Path(self.database_url[len(prefix):]) if self.database_url.startswith(prefix) else None

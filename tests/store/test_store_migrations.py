@@ -126,3 +126,16 @@ def test_open_store_installs_postgis_in_a_new_database(postgis_url: URL) -> None
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path):
+    from geo.errors import StoreUnavailable
+    from store import open_store
+
+    with pytest.raises(StoreUnavailable) as exc:
+        open_store("postgresql+psycopg://nobody:secret@127.0.0.1:1/none?connect_timeout=2")
+    assert "secret" not in exc.value.message_en and "127.0.0.1" in exc.value.message_en
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    with pytest.raises(StoreUnavailable):
+        open_store(f"sqlite:///{blocked}/db.sqlite")
