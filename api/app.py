@@ -7,10 +7,25 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.errors import add_exception_handlers
+from api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
 from api.routers import ROUTERS
 from store import open_store
 from wangge.settings import Settings
+
+
+def _register_error_schema(app: FastAPI) -> None:
+    """Put ErrorBody into the OpenAPI components (the error responses refer to it)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = \
+                ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "Community grid boundaries: versioned storage and validation.",
                   version="0.1.0", lifespan=lifespan)
     add_exception_handlers(app)
+    _register_error_schema(app)
     for router, prefix in ROUTERS:
-        app.include_router(router, prefix=prefix)
+        app.include_router(router, prefix=prefix, responses=ERROR_RESPONSES)
     return app

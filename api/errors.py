@@ -7,23 +7,60 @@ failure adds the whole ``report``. Internals go to the log, never into the respo
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.errors import Conflict, InputError, NotFound, StoreUnavailable, ValidationFailed, WanggeError
+from geo.errors import (
+    Conflict,
+    InputError,
+    NotFound,
+    StoreUnavailable,
+    TooLarge,
+    ValidationFailed,
+    WanggeError,
+)
 
 log = logging.getLogger("wangge.api")
 
 STATUS: list[tuple[type[WanggeError], int]] = [
     (ValidationFailed, 422),
+    (TooLarge, 413),
     (NotFound, 404),
     (Conflict, 409),
     (StoreUnavailable, 503),
     (InputError, 400),
     (WanggeError, 400),
 ]
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx body."""
+
+    code: str = Field(examples=["invalid_crs"], description="machine-readable error code")
+    message: str = Field(examples=["无法识别的坐标系“foo”。"], description="Chinese message")
+    message_en: str = Field(examples=["Unknown coordinate reference system 'foo'."])
+    detail: dict[str, Any] = Field(default_factory=dict)
+    report: dict[str, Any] | None = Field(
+        default=None, description="for validation_failed: the whole validation report")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    for status, text in [
+        (400, "输入有误 / bad input (file, CRS, parameters)"),
+        (404, "不存在 / not found"),
+        (409, "冲突 / conflict"),
+        (413, "文件过大 / upload too large"),
+        (422, "校验未通过或请求参数不正确 / validation failed or invalid request"),
+        (503, "数据库不可用 / store unavailable"),
+    ]
+}
 
 
 def status_for(exc: WanggeError) -> int:
@@ -49,6 +86,14 @@ def add_exception_handlers(app: FastAPI) -> None:
         return JSONResponse({"code": "invalid_request", "message": "请求参数不正确。",
                              "message_en": "The request's parameters are not valid.",
                              "detail": {"problems": problems}}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        known = {404: ("not_found", "请求的地址不存在。", "No such path."),
+                 405: ("method_not_allowed", "不支持该请求方法。", "Method not allowed.")}
+        code, zh, en = known.get(exc.status_code, ("http_error", "请求无法处理。", str(exc.detail)))
+        return JSONResponse({"code": code, "message": zh, "message_en": en, "detail": {}},
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import UploadFile
 
 from geo.boundary_io import DRIVERS
-from geo.errors import FileFormatError, InputError
+from geo.errors import FileFormatError, InputError, TooLarge
 
 _CHUNK = 1 << 20
 
@@ -32,7 +32,7 @@ def saved_upload(upload: UploadFile, max_mb: int) -> Iterator[Path]:
             while chunk := upload.file.read(_CHUNK):
                 size += len(chunk)
                 if size > max_mb * _CHUNK:
-                    raise InputError(f"文件超过 {max_mb} MB 上限。",
+                    raise TooLarge(f"文件超过 {max_mb} MB 上限。",
                                      f"File exceeds the {max_mb} MB limit.", limit_mb=max_mb)
                 out.write(chunk)
         yield path

@@ -78,7 +78,7 @@ def parse_crs(value: object) -> SourceCRS:
     if text.isdigit():
         text = f"EPSG:{text}"
     try:
-        return SourceCRS(pyproj.CRS.from_user_input(text))
+        crs = pyproj.CRS.from_user_input(text)
     except pyproj.exceptions.CRSError as exc:
         raise CRSError(
             f"无法识别的坐标系“{value}”。可接受的写法：{'、'.join(ACCEPTED_FORMS)}",
@@ -86,6 +86,21 @@ def parse_crs(value: object) -> SourceCRS:
             f"{', '.join(ACCEPTED_FORMS)}",
             crs=str(value),
         ) from exc
+    return SourceCRS(_horizontal_earth(crs, value))
+
+
+def _horizontal_earth(crs: pyproj.CRS, value: object) -> pyproj.CRS:
+    """Accept only 2D horizontal systems on the Earth (geographic or projected)."""
+    if crs.is_compound:
+        crs = crs.sub_crs_list[0]
+    ellipsoid = crs.ellipsoid
+    on_earth = ellipsoid is not None and abs(ellipsoid.semi_major_metre - 6_378_137.0) < 20_000
+    if not (crs.is_geographic or crs.is_projected) or crs.is_geocentric or not on_earth:
+        raise CRSError(
+            f"坐标系“{value}”不是地球上的平面或经纬度坐标系（{crs.type_name}），无法用于边界数据。",
+            f"CRS {value!r} is not a horizontal geographic or projected system on the Earth "
+            f"({crs.type_name}); boundaries cannot be in it.", crs=str(value))
+    return crs
 
 
 @lru_cache(maxsize=64)
@@ -113,6 +128,8 @@ def transform(geoms: NDArray[np.object_] | shapely.Geometry, src: SourceCRS,
         return arr
     # Everything passes through WGS-84/CGCS2000 lon/lat, which are the same for mapping purposes.
     steps: list[Callable[[np.ndarray], np.ndarray]] = []
+    if src.offset is not None:
+        check_plausible_lonlat(arr, src)  # the offsets are defined for lon/lat in China only
     if src.offset == "gcj02":
         steps.append(_xy_func(chinacoords.gcj02_to_wgs84))
     elif src.offset == "bd09":
@@ -126,8 +143,19 @@ def transform(geoms: NDArray[np.object_] | shapely.Geometry, src: SourceCRS,
     elif not dst.crs.equals(STORAGE_CRS):
         steps.append(_pyproj_func(STORAGE_CRS, dst.crs))
     out = arr
-    for step in steps:
-        out = shapely.transform(out, step)
+    try:
+        for step in steps:
+            out = shapely.transform(out, step)
+    except (pyproj.exceptions.ProjError, shapely.errors.GEOSException) as exc:
+        raise CoordinateRangeError(
+            f"坐标无法从 {src.label} 换算到 {dst.label}，请检查坐标系和坐标值。",
+            f"Coordinates cannot be converted from {src.label} to {dst.label}; check the CRS and "
+            "the coordinate values.", source_crs=src.label, target_crs=dst.label) from exc
+    if not np.isfinite(shapely.get_coordinates(out)).all():
+        raise CoordinateRangeError(
+            f"部分坐标无法从 {src.label} 换算到 {dst.label}（超出该坐标系的有效范围）。",
+            f"Some coordinates cannot be converted from {src.label} to {dst.label} (outside the "
+            "system's area of use).", source_crs=src.label, target_crs=dst.label)
     return np.asarray(out, dtype=object)
 
 
@@ -153,7 +181,8 @@ def metric_crs_for(lon: float) -> pyproj.CRS:
 
 def metric_crs_of(geoms: NDArray[np.object_]) -> pyproj.CRS:
     """The metric CRS for storage-CRS geometries, from the centre of their extent."""
-    minx, _, maxx, _ = shapely.total_bounds(geoms)
+    geoms = np.asarray(geoms, dtype=object)
+    minx, _, maxx, _ = shapely.total_bounds(geoms) if geoms.size else (np.nan,) * 4
     if not np.isfinite(minx):
         return metric_crs_for(120.0)
     return metric_crs_for((minx + maxx) / 2.0)

@@ -48,6 +48,10 @@ class FileFormatError(InputError):
     code = "file_format"
 
 
+class TooLarge(InputError):
+    code = "payload_too_large"
+
+
 class ValidationFailed(WanggeError):
     """A release has errors; ``report`` holds every finding."""
 

@@ -7,6 +7,7 @@ validation never stops at the first problem.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ RULES_ZH: dict[str, str] = {
     "no_children": "缺少下级",
     "code_format": "编码格式不符",
     "area_out_of_range": "面积超出范围",
+    "extent_unchecked": "区县范围未完整检查",
 }
 
 
@@ -56,7 +58,8 @@ class Finding:
             "severity": self.severity, "codes": list(self.codes), "level": self.level,
             "message": self.message_zh, "message_en": self.message_en,
             "location": list(self.location) if self.location else None,
-            "size": None if self.size is None else round(self.size, 3),
+            "size": round(self.size, 3) if self.size is not None and math.isfinite(self.size)
+            else None,
             "size_unit": self.size_unit,
         }
         if with_geometry:

@@ -38,14 +38,22 @@ class Change:
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygonal parts of a geometry (an empty Polygon if it has none)."""
     parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
-    polys = [q for p in parts for q in shapely.get_parts(p)]
-    return shapely.multipolygons(polys) if len(polys) > 1 else (polys[0] if polys else geom)
+    polys = [q for p in parts for q in shapely.get_parts(p) if not shapely.is_empty(q)]
+    if not polys:
+        return shapely.Polygon()
+    return shapely.multipolygons(polys) if len(polys) > 1 else polys[0]
 
 
-def _where(geom: shapely.Geometry) -> tuple[float, float]:
+def _where(geom: shapely.Geometry) -> tuple[float, float] | None:
+    if geom is None or shapely.is_empty(geom):
+        return None
     pt = shapely.point_on_surface(geom)
     return (round(float(shapely.get_x(pt)), 7), round(float(shapely.get_y(pt)), 7))
+
+
+_ORDER = {"street": 0, "community": 1, "grid": 2, "microgrid": 3}
 
 
 def repair(units: gpd.GeoDataFrame, config: ValidationConfig | None = None
@@ -65,7 +73,7 @@ def repair(units: gpd.GeoDataFrame, config: ValidationConfig | None = None
     def area(geom: shapely.Geometry) -> float:
         return float(area_m2(np.array([geom], dtype=object), metric)[0])
 
-    invalid = ~shapely.is_valid(geoms) & ~shapely.is_empty(geoms)
+    invalid = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid):
         before = area(geoms[i])
         fixed = _polygonal(shapely.make_valid(geoms[i], method="structure", keep_collapsed=False))
@@ -78,13 +86,20 @@ def repair(units: gpd.GeoDataFrame, config: ValidationConfig | None = None
 
     out = out.set_geometry(list(geoms), crs=out.crs)
     index = {c: i for i, c in reversed(list(enumerate(codes)))}
+    levels = out["level"].astype(str).to_numpy()
+    parents = out["parent_code"].to_numpy()
     report = validate(out, config)
-    for f in report.findings:
-        if f.severity != WARNING or f.geometry is None or f.rule not in ("overlap", "gap"):
-            continue
-        piece = f.geometry
+    # Top level first, overlaps before gaps; each piece is re-cut against the current
+    # geometries, so a fix already made by an earlier step is not applied twice.
+    todo = sorted((f for f in report.findings if f.severity == WARNING and f.geometry is not None
+                   and f.rule in ("overlap", "gap")),
+                  key=lambda f: (_ORDER.get(f.level or "", 9), f.rule != "overlap"))
+    for f in todo:
         if f.rule == "overlap":
             a, b = (index[c] for c in f.codes)
+            piece = shapely.intersection(shapely.intersection(geoms[a], geoms[b]), f.geometry)
+            if area(piece) <= config.noise_m2:
+                continue
             rest_a = shapely.difference(geoms[a], piece)
             rest_b = shapely.difference(geoms[b], piece)
             keep, lose = (a, b) if shared_edge_m(piece, rest_a) >= shared_edge_m(piece, rest_b) \
@@ -92,21 +107,26 @@ def repair(units: gpd.GeoDataFrame, config: ValidationConfig | None = None
             geoms[lose] = _polygonal(shapely.difference(geoms[lose], piece))
             changes.append(Change(
                 "overlap", (str(codes[keep]), str(codes[lose])),
-                f"重叠碎片 {f.size:.3f} 平方米划归 {codes[keep]}（共享边最长），从 {codes[lose]} 中扣除",
-                f"overlap sliver of {f.size:.3f} m² kept by {codes[keep]} (longest shared edge), "
-                f"removed from {codes[lose]}", float(f.size or 0.0), f.location))
+                f"重叠碎片 {area(piece):.3f} 平方米划归 {codes[keep]}（共享边最长），从 {codes[lose]} 中扣除",
+                f"overlap sliver of {area(piece):.3f} m² kept by {codes[keep]} (longest shared edge), "
+                f"removed from {codes[lose]}", area(piece), _where(piece)))
         else:
             parent = f.codes[0] if f.codes else None
-            siblings = [i for i in range(len(codes)) if parent is not None
-                        and out["parent_code"].iloc[i] == parent] if parent else \
-                [i for i in range(len(codes)) if out["level"].iloc[i] == "street"]
+            siblings = [i for i in range(len(codes)) if parents[i] == parent] if parent else \
+                [i for i in range(len(codes)) if levels[i] == "street"]
             if not siblings:
+                continue
+            piece = f.geometry
+            if parent is not None:
+                piece = shapely.intersection(piece, geoms[index[parent]])
+            piece = shapely.difference(piece, shapely.union_all(geoms[siblings]))
+            if area(piece) <= config.noise_m2:
                 continue
             best = max(siblings, key=lambda i: shared_edge_m(piece, geoms[i]))
             geoms[best] = _polygonal(shapely.union(geoms[best], piece))
             changes.append(Change(
                 "gap", (str(codes[best]),),
-                f"空隙碎片 {f.size:.3f} 平方米并入 {codes[best]}（共享边最长）",
-                f"gap sliver of {f.size:.3f} m² merged into {codes[best]} (longest shared edge)",
-                float(f.size or 0.0), f.location))
+                f"空隙碎片 {area(piece):.3f} 平方米并入 {codes[best]}（共享边最长）",
+                f"gap sliver of {area(piece):.3f} m² merged into {codes[best]} (longest shared edge)",
+                area(piece), _where(piece)))
     return out.set_geometry(list(geoms), crs=out.crs), changes

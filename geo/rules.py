@@ -53,11 +53,11 @@ class ValidationConfig:
                                            if lv.depth <= level.depth)
 
     def code_pattern(self, level: Level) -> re.Pattern[str]:
-        return re.compile(rf"^\d{{{self.code_length(level)}}}$")
+        return re.compile(rf"^[0-9]{{{self.code_length(level)}}}$")
 
     def level_from_code(self, code: str) -> Level | None:
         """The level a code of the default rule belongs to, by its length."""
-        if self.code_rule != "prefix_serial" or not code.isdigit():
+        if self.code_rule != "prefix_serial" or not (code.isascii() and code.isdigit()):
             return None
         for level in Level:
             if len(code) == self.code_length(level):

@@ -46,6 +46,8 @@ def validate(units: gpd.GeoDataFrame, config: ValidationConfig | None = None, *,
     so gaps between the streets and the district's edge are found too.
     """
     started = perf_counter()
+    if len(units) == 0:
+        return Report(findings=[], unit_count=0, seconds=perf_counter() - started)
     ctx = _Release(units, config or ValidationConfig(), extent)
     findings: list[Finding] = []
     for check in (_check_levels, _check_duplicates, _check_geometry, _check_parents,
@@ -95,6 +97,13 @@ class _Release:
     def parent_index(self, i: int) -> int | None:
         p = self.parents[i]
         return None if p is None else self.index.get(p)
+
+    def sibling_key(self, i: int) -> object:
+        """Units with equal keys are siblings: all streets, or children of the same parent."""
+        if self.levels[i] is Level.STREET:
+            return "streets"  # their parent, the district, is outside the release
+        p = self.parent_index(i)
+        return p if p is not None else ("unresolved", self.parents[i])
 
     @cached_property
     def children(self) -> dict[int, list[int]]:
@@ -419,7 +428,7 @@ def _check_overlaps(ctx: _Release) -> Iterator[Finding]:
         seen: set[tuple[int, int]] = set()
         for i, j in zip(a, b, strict=True):
             i, j = (int(i), int(j)) if i < j else (int(j), int(i))
-            if i == j or (i, j) in seen or ctx.parents[i] != ctx.parents[j]:
+            if i == j or (i, j) in seen or ctx.sibling_key(i) != ctx.sibling_key(j):
                 continue
             seen.add((i, j))
             overlap = shapely.intersection(ctx.geoms[i], ctx.geoms[j])
@@ -472,22 +481,37 @@ def _gap_findings(ctx: _Release, p: int, gap: shapely.Geometry) -> Iterator[Find
 
 
 def _top_level_gaps(ctx: _Release) -> Iterator[Finding]:
-    """Holes between the streets, and (with an extent) the district's edge not covered."""
+    """Holes between the streets; with an extent, its parts not covered and streets outside it."""
     tops = ctx.of_level(Level.STREET)
-    if len(tops) == 0 or not ctx.ok[tops].all():
+    if len(tops) == 0:
         return
-    union = shapely.union_all(ctx.geoms[tops])
+    valid = tops[ctx.ok[tops]]
+    union = shapely.union_all(ctx.geoms[valid])
     if ctx.extent_lonlat is not None:
+        if len(valid) < len(tops):
+            yield ctx.finding(
+                "extent_unchecked", WARNING, int(tops[~ctx.ok[tops]][0]),
+                "有街道几何无效，区县范围的覆盖检查只针对有效的街道，请修复后重新校验。",
+                "Some streets have invalid geometry; the district extent was checked against the "
+                "valid streets only. Fix them and validate again.", codes=())
         gaps = shapely.difference(ctx.extent_lonlat, union)
+        for i in valid:
+            outside = shapely.difference(ctx.geoms[i], ctx.extent_lonlat)
+            for piece, area in _pieces(ctx, outside):
+                yield ctx.finding(
+                    "outside_parent", _severity(area, ctx.config.outside_tolerance_m2), int(i),
+                    f"{_label(ctx, int(i))} 有 {area:.2f} 平方米超出区县边界。",
+                    f"{ctx.codes[i]} extends {area:.2f} m² outside the district boundary.",
+                    size=area, geom=piece)
     else:
         holes = [shapely.Polygon(shapely.get_interior_ring(poly, k))
                  for poly in shapely.get_parts(union)
                  for k in range(shapely.get_num_interior_rings(poly))]
         gaps = shapely.union_all(holes) if holes else None
-    if gaps is None:
+    if gaps is None or len(valid) == 0:
         return
     for piece, area in _pieces(ctx, gaps):
-        near = int(tops[np.argmin(shapely.distance(ctx.geoms[tops], piece))])
+        near = int(valid[np.argmin(shapely.distance(ctx.geoms[valid], piece))])
         yield ctx.finding(
             "gap", _severity(area, ctx.config.gap_tolerance_m2), near,
             f"街道之间有 {area:.2f} 平方米未被任何街道覆盖（邻近 {_label(ctx, near)}）。",

@@ -146,3 +146,31 @@ def test_gpkg_without_crs_needs_explicit_crs(tmp_path):
     with pytest.raises(InputError, match="--crs"):
         read_units(path)
     assert len(read_units(path, crs="EPSG:4490").units) == len(units)
+
+
+def test_codes_stored_as_floats_are_refused_not_corrupted(tmp_path):
+    units = hierarchy().query("level == 'microgrid'")
+    df = gpd.GeoDataFrame({"code": units["code"].astype(float), "level": units["level"]},
+                          geometry=list(units.geometry), crs="EPSG:4490")
+    path = tmp_path / "float_codes.gpkg"
+    pyogrio.write_dataframe(df, path)
+    with pytest.raises(FieldMappingError, match="text"):
+        read_units(path)
+
+
+def test_truncated_shapefile_field_name_is_recognised(tmp_path):
+    units = hierarchy()
+    df = gpd.GeoDataFrame({"code": units["code"], "name": units["name"], "level": units["level"],
+                           "parent_code": units["parent_code"]}, geometry=list(units.geometry),
+                          crs="EPSG:4490")
+    shp = tmp_path / "u.shp"
+    with pytest.warns(RuntimeWarning, match="parent_cod"):
+        pyogrio.write_dataframe(df, shp)
+    archive = tmp_path / "u.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in tmp_path.glob("u.*"):
+            if f.suffix != ".zip":
+                z.write(f, f.name)
+    read = read_units(archive)
+    assert read.mapping["parent_code"] == "parent_cod"
+    assert list(read.units["parent_code"].fillna("")) == list(units["parent_code"].fillna(""))

@@ -86,3 +86,10 @@ def test_demo_builds_loads_and_shows_the_broken_variant(run, tmp_path):
     assert "已导入为版本 1（当前版本）" in r.output
     assert (tmp_path / "demo" / "tinghu_demo_broken.gpkg").exists()
     assert "编码重复" in r.output and "几何无效" in r.output
+
+
+def test_bad_date_and_report_folder(run, files, tmp_path):
+    r = run("import", files["good"], "--effective-date", "2024-13-01")
+    assert r.exit_code == 2 and "YYYY-MM-DD" in r.output
+    out = tmp_path / "new" / "folder" / "r.json"
+    assert run("validate", files["good"], "--json", out).exit_code == 0 and out.exists()

@@ -54,3 +54,30 @@ def test_large_gap_is_left_for_people():
     units, changes = repair(broken)
     assert changes == []
     assert [f.rule for f in validate(units).errors] == ["gap"]
+
+
+def test_repair_never_applies_a_fix_twice_or_makes_things_worse():
+    # community C1 bulges 0.1 m² into community C2: an overlap (C1/C2) and, inside C1, a gap
+    # not covered by its grids. Fixing the overlap also closes the gap; the gap fix is skipped.
+    from tests.hierarchy import C1
+
+    df = hierarchy()
+    c1 = df.loc[df["code"] == C1, "geometry"].iloc[0]
+    x = X0 + 4 * D
+    bump = shapely.box(x, Y0 + 0.0015, x + 1e-6, Y0 + 0.0015 + 1e-5)
+    broken = set_geom(df, C1, shapely.union(c1, bump))
+    before = validate(broken)
+    assert sorted(f.rule for f in before.findings) == ["gap", "overlap"]
+    units, changes = repair(broken)
+    assert [c.rule for c in changes] == ["overlap"]
+    assert validate(units).findings == []
+
+
+def test_repair_survives_null_and_collapsed_geometries():
+    df = set_geom(hierarchy(), M1, shapely.Polygon([(X0, Y0), (X0 + D, Y0), (X0, Y0)]))
+    df = set_geom(df, M2, None)
+    units, changes = repair(df)
+    assert [c.codes for c in changes] == [(M1,)]
+    assert changes[0].location is None and changes[0].as_dict()["area_m2"] == 0.0
+    rules = {f.rule for f in validate(units).findings}
+    assert "empty_geometry" in rules

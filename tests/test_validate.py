@@ -185,3 +185,25 @@ def test_all_problems_reported_at_once():
     report = validate(df)
     assert {f.rule for f in report.findings} == {"duplicate_code", "gap"}
     assert report.as_dict()["error_count"] == 2
+
+
+def test_streets_are_siblings_whatever_their_parent_code_says():
+    df = hierarchy()
+    other = df[df["level"] == "street"].copy()
+    other["code"], other["parent_code"] = "320902002", None
+    other["geometry"] = [shapely.box(X0 + 7 * D, Y0, X0 + 9 * D, Y0 + D)]
+    both = gpd.GeoDataFrame(pd.concat([df, other]), crs=df.crs)
+    f = only(validate(both, ValidationConfig(code_rule="none")), "overlap")
+    assert set(f.codes) == {"320902001", "320902002"}
+
+
+def test_extent_both_ways_streets_outside_the_district():
+    district = shapely.box(X0, Y0, X0 + 7.5 * D, Y0 + D)  # the street sticks out by half a cell
+    f = only(validate(hierarchy(), extent=district), "outside_parent")
+    assert f.codes == ("320902001",) and f.size > 10_000 and "district" in f.message_en
+
+
+def test_full_width_digits_are_not_a_valid_code():
+    df = hierarchy()
+    df.loc[df["code"] == M1, "code"] = "３２０９０２００１００１００１００１"
+    assert only(validate(df), "code_format").severity == "error"

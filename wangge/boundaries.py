@@ -1,7 +1,8 @@
 """Boundary workflows shared by the CLI and the API: check a file, import it as a release.
 
 One place decides the import policy:
-- a file that cannot be read, or whose codes repeat, is refused: codes are the key of a release;
+- a file that cannot be read is refused; so is one that cannot be stored even as a draft:
+  repeated codes (codes are the key of a release), units without geometry or without a level;
 - ``make_current=True`` (the default of the CLI) stores the release only if it has no errors,
   else refuses with the whole report and stores nothing;
 - ``make_current=False`` stores the release as a draft with its report, errors or not, so that
@@ -48,11 +49,18 @@ class Checked:
                 "report": self.report.as_dict(with_geometry)}
 
 
+UNSTORABLE = {"duplicate_code": ("编码重复", "duplicate codes"),
+              "empty_geometry": ("几何为空", "empty geometry"),
+              "unknown_level": ("层级无法识别", "unknown level")}
+
+
 def check_file(path: str | Path, config: ValidationConfig, *, crs: object | None = None,
                fields: dict[str, str] | None = None, level: str | None = None,
-               do_repair: bool = False, extent: shapely.Geometry | None = None) -> Checked:
+               do_repair: bool = False, extent: shapely.Geometry | None = None,
+               display_name: str | None = None) -> Checked:
     """Read and validate a file (repairing first if asked); stores nothing."""
-    read = read_units(path, crs=crs, fields=fields, level=level, config=config)
+    read = read_units(path, crs=crs, fields=fields, level=level, config=config,
+                      display_name=display_name)
     changes: list[Change] = []
     if do_repair:
         repaired, changes = repair(read.units, config)
@@ -71,12 +79,15 @@ def store_checked(store: Store, checked: Checked, *, source: str, make_current: 
                   effective_date: date | None = None, note: str | None = None) -> ReleaseInfo:
     """Store a checked file as a release, following the import policy above."""
     report = checked.report
-    duplicates = [f for f in report.errors if f.rule == "duplicate_code"]
-    if duplicates:
-        codes = "、".join(c for f in duplicates for c in f.codes)
+    blocking = [f for f in report.errors if f.rule in UNSTORABLE]
+    if blocking:
+        kinds = sorted({f.rule for f in blocking})
+        codes = "、".join(c for f in blocking[:20] for c in f.codes)
         raise ValidationFailed(
-            f"导入被拒绝：编码重复（{codes}），一个版本内编码必须唯一。",
-            f"Import refused: duplicate codes ({codes}); codes must be unique in a release.",
+            f"导入被拒绝：{'、'.join(UNSTORABLE[k][0] for k in kinds)}（{codes}），"
+            "这样的数据连草稿也不能保存。",
+            f"Import refused: {', '.join(UNSTORABLE[k][1] for k in kinds)} ({codes}); such data "
+            "cannot be stored, not even as a draft.",
             report=checked.as_dict())
     if make_current and not report.ok:
         raise ValidationFailed(

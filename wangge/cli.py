@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from geo.errors import ValidationFailed, WanggeError
+from geo.errors import InputError, ValidationFailed, WanggeError
 from geo.findings import RULES_ZH, Report
 from wangge.settings import Settings
 
@@ -72,6 +72,16 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(2) from exc
 
 
+def _parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError(f"日期“{text}”不正确，应写成 YYYY-MM-DD。",
+                         f"Date {text!r} is not valid; write YYYY-MM-DD.") from exc
+
+
 def _parse_fields(values: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values or []:
@@ -123,6 +133,7 @@ def validate_cmd(
     release: Annotated[int | None, typer.Option(help="校验已存储的版本")] = None,
     crs: CrsOpt = None, field: FieldOpt = None, level: LevelOpt = None, repair: RepairOpt = False,
     extent: Annotated[Path | None, typer.Option(help="区县边界文件：检查街道是否覆盖全区")] = None,
+    extent_crs: Annotated[str | None, typer.Option(help="区县边界文件的坐标系（如 GCJ-02）")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="把报告写成 JSON 文件")] = None,
 ) -> None:
     """校验边界文件或已存储的版本，一次列出全部问题 / Validate a file or a stored release."""
@@ -133,7 +144,7 @@ def validate_cmd(
     settings = _settings()
     config = settings.validation_config()
     with _user_errors():
-        extent_geom = read_extent(extent) if extent is not None else None
+        extent_geom = read_extent(extent, crs=extent_crs) if extent is not None else None
         if release is not None:
             with _step(say("读取并校验版本…", "Reading and validating release…")):
                 store = _open_store(settings)
@@ -155,6 +166,7 @@ def validate_cmd(
         _print_findings([f.as_dict(with_geometry=False) for f in report.findings])
     _print_summary(report)
     if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
     raise typer.Exit(0 if report.ok else 1)
 
@@ -172,7 +184,7 @@ def import_cmd(
 
     settings = _settings()
     with _user_errors():
-        day = date.fromisoformat(effective_date) if effective_date else None
+        day = _parse_day(effective_date)
         with _step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
             checked = check_file(file, settings.validation_config(), crs=crs,
                                  fields=_parse_fields(field), level=level, do_repair=repair)

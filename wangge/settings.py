@@ -40,6 +40,19 @@ class Settings(BaseSettings):
             raise ValueError("code_rule must be prefix_serial or none")
         return v
 
+    @field_validator("area_range_street", "area_range_community", "area_range_grid",
+                     "area_range_microgrid")
+    @classmethod
+    def _area_range(cls, v: str) -> str:
+        if v:
+            try:
+                low, high = (float(x) for x in v.split(","))
+            except ValueError as exc:
+                raise ValueError("an area range is 'min,max' in m², e.g. 2000,60000000") from exc
+            if not 0 <= low <= high:
+                raise ValueError("an area range needs 0 <= min <= max")
+        return v
+
     @field_validator("language")
     @classmethod
     def _known_language(cls, v: str) -> str:

@@ -42,25 +42,27 @@ def validate_upload(settings: SettingsDep, file: _FILE, crs: _CRS = None, level:
                     fields: _FIELDS = None, repair: _REPAIR = False) -> dict:
     with saved_upload(file, settings.max_upload_mb) as path:
         checked = check_file(path, settings.validation_config(), crs=crs,
-                             fields=parse_field_map(fields), level=level, do_repair=repair)
+                             fields=parse_field_map(fields), level=level, do_repair=repair,
+                             display_name=file.filename)
     return checked.as_dict()
 
 
 @router.post("/releases", status_code=status.HTTP_201_CREATED,
              summary="导入上传的文件为新版本 / import an upload as a new release",
-             description="make_current=true（默认）时有错误则拒绝且不保存；false 时存为草稿并附报告。"
-                         " / With make_current (default) a file with errors is refused and nothing "
-                         "is stored; otherwise it is stored as a draft with its report.")
+             description="默认存为草稿并附报告（有错误也保存）；make_current=true 时有错误则拒绝且不保存。"
+                         " / Stored as a draft with its report by default (errors or not); with "
+                         "make_current=true a file with errors is refused and nothing is stored.")
 def import_release(
     settings: SettingsDep, store: StoreDep, file: _FILE, crs: _CRS = None, level: _LEVEL = None,
     fields: _FIELDS = None, repair: _REPAIR = False,
-    make_current: Annotated[bool, Form(description="设为当前版本")] = True,
+    make_current: Annotated[bool, Form(description="同时设为当前版本")] = False,
     effective_date: Annotated[date | None, Form(description="生效日期，默认今天")] = None,
     note: Annotated[str | None, Form(description="版本说明")] = None,
 ) -> dict:
     with saved_upload(file, settings.max_upload_mb) as path:
         checked = check_file(path, settings.validation_config(), crs=crs,
-                             fields=parse_field_map(fields), level=level, do_repair=repair)
+                             fields=parse_field_map(fields), level=level, do_repair=repair,
+                             display_name=file.filename)
     info = store_checked(store, checked, source=file.filename or "upload",
                          make_current=make_current, effective_date=effective_date, note=note)
     return {"release": info.as_dict(), **checked.as_dict(with_geometry=False)}

@@ -23,6 +23,9 @@ def client(store_url: str) -> Iterator[TestClient]:
         yield c
 
 
+CURRENT = {"make_current": "true"}
+
+
 def upload(path: Path) -> dict:
     return {"file": (path.name, path.read_bytes(), "application/octet-stream")}
 
@@ -55,7 +58,8 @@ def test_validate_upload_reports_and_stores_nothing(client, broken_file):
 
 
 def test_import_publish_and_history(client, good_file):
-    r = client.post("/v1/releases", files=upload(good_file), data={"effective_date": "2026-01-01"})
+    r = client.post("/v1/releases", files=upload(good_file),
+                    data={"effective_date": "2026-01-01", **CURRENT})
     assert r.status_code == 201, r.text
     first = r.json()["release"]
     assert first["is_current"] and first["unit_count"] == 15
@@ -73,7 +77,7 @@ def test_import_publish_and_history(client, good_file):
 
 
 def test_import_with_errors_is_refused_whole_unless_draft(client, broken_file):
-    r = client.post("/v1/releases", files=upload(broken_file))
+    r = client.post("/v1/releases", files=upload(broken_file), data=CURRENT)
     assert r.status_code == 422
     body = r.json()
     assert body["code"] == "validation_failed" and "错误" in body["message"]
@@ -122,7 +126,7 @@ def test_bad_crs_and_field_mapping_are_4xx(client, good_file):
 
 
 def test_units_listing_filters_and_geojson(client, good_file):
-    client.post("/v1/releases", files=upload(good_file))
+    client.post("/v1/releases", files=upload(good_file), data=CURRENT)
     r = client.get("/v1/units", params={"level": "microgrid"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
     fc = r.json()
@@ -139,7 +143,7 @@ def test_units_listing_filters_and_geojson(client, good_file):
 
 def test_one_unit_and_errors(client, good_file):
     assert client.get(f"/v1/units/{M1}").status_code == 404  # no current release yet
-    client.post("/v1/releases", files=upload(good_file))
+    client.post("/v1/releases", files=upload(good_file), data=CURRENT)
     feat = client.get(f"/v1/units/{M1}").json()
     assert feat["type"] == "Feature" and feat["properties"]["code"] == M1
     assert shapely.geometry.shape(feat["geometry"]).equals(cell(0))
@@ -149,3 +153,74 @@ def test_one_unit_and_errors(client, good_file):
     r = client.get("/v1/units", params={"level": "floor"})
     assert r.status_code == 422 and r.json()["code"] == "invalid_request"
     assert client.get("/v1/releases/999").status_code == 404
+
+
+def _fc(features: list[dict]) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": features}).encode()
+
+
+def _street(props: dict, geometry: dict | None) -> dict:
+    return {"type": "Feature", "properties": {"code": "320902001", "level": "street", **props},
+            "geometry": geometry}
+
+
+SQUARE = {"type": "Polygon", "coordinates": [[[120.2, 33.4], [120.21, 33.4], [120.21, 33.41],
+                                              [120.2, 33.4]]]}
+
+
+def test_error_shape_for_unknown_paths_and_methods(client):
+    r = client.get("/v1/nothing")
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = client.delete("/v1/releases")
+    assert r.status_code == 405 and r.json()["message_en"]
+
+
+def test_upload_over_the_limit_is_413(store_url):
+    app = create_app(Settings(database_url=store_url, max_upload_mb=1, _env_file=None))
+    with TestClient(app) as c:
+        r = c.post("/v1/validate", files={"file": ("big.geojson", b" " * (2 << 20), "x")})
+    assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+
+
+def test_messages_name_the_upload_not_a_server_path(client):
+    r = client.post("/v1/validate", files={"file": ("我的网格.geojson", b"{broken", "x")})
+    body = r.json()
+    assert r.status_code == 400 and "我的网格.geojson" in body["message"]
+    assert "/tmp" not in json.dumps(body, ensure_ascii=False)
+
+
+def test_empty_layer_null_geometry_and_repair_are_4xx(client):
+    r = client.post("/v1/validate", files={"file": ("e.geojson", _fc([]), "x")})
+    assert r.status_code == 400 and r.json()["code"] == "file_format"
+    null = _fc([_street({}, None)])
+    r = client.post("/v1/validate", files={"file": ("n.geojson", null, "x")}, data={"repair": "true"})
+    assert r.status_code == 200 and r.json()["report"]["by_rule"] == {"empty_geometry": 1}
+    r = client.post("/v1/releases", files={"file": ("n.geojson", null, "x")},
+                    data={"repair": "true"})
+    assert r.status_code == 422 and "几何为空" in r.json()["message"]
+
+
+def test_personal_and_non_finite_attributes_are_not_stored(client, tmp_path):
+    units = hierarchy()
+    units["attrs"] = [{"网格员": "张三", "联系电话": "13800138000", "备注": "call 13912345678",
+                       "households": 120, "ratio": float("inf")}] * len(units)
+    path = write_units(units, tmp_path / "pii.gpkg")
+    r = client.post("/v1/releases", files=upload(path), data=CURRENT)
+    assert r.status_code == 201, r.text
+    notes = " ".join(r.json()["notes"])
+    assert "网格员" in notes and "联系电话" in notes
+    feat = client.get(f"/v1/units/{M1}").json()
+    assert feat["properties"]["attrs"] == {"households": 120}  # inf is no value: dropped
+
+
+def test_unusable_crs_is_400(client, good_file):
+    for crs in ("IAU_2015:49900", "EPSG:4978", "+proj=longlat +a=1 +b=1"):
+        r = client.post("/v1/validate", files=upload(good_file), data={"crs": crs})
+        assert r.status_code == 400 and r.json()["code"] == "invalid_crs", crs
+
+
+def test_openapi_documents_the_error_body(client):
+    doc = client.get("/openapi.json").json()
+    responses = doc["paths"]["/v1/units"]["get"]["responses"]
+    assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+    assert "ErrorBody" in doc["components"]["schemas"]
