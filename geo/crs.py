@@ -276,3 +276,17 @@ def length_m(geoms: NDArray[np.object_], metric: pyproj.CRS | None = None) -> ND
     """Lengths (perimeters for polygons) in m of storage-CRS geometries."""
     geoms = np.asarray(geoms, dtype=object)
     return np.asarray(shapely.length(measurable(geoms, metric or metric_crs_of(geoms))))
+
+
+def xy_to_storage(x: NDArray[np.float64], y: NDArray[np.float64],
+                  src: SourceCRS) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Coordinate arrays (e.g. a million households) from ``src`` to storage lon/lat."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if src.offset == "gcj02":
+        return chinacoords.gcj02_to_wgs84(x, y)
+    if src.offset == "bd09":
+        return chinacoords.bd09_to_wgs84(x, y)
+    if src.crs.equals(STORAGE_CRS):
+        return x, y
+    lon, lat = _transformer(src.crs, STORAGE_CRS).transform(x, y)
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
