@@ -146,3 +146,75 @@ unit_rtree = sa.table(
 
 # ORDER BY expression putting streets first and micro-grids last.
 LEVEL_DEPTH = sa.case({level.value: level.depth for level in ORDER}, value=units.c.level)
+
+# ---- households (issue 3) -----------------------------------------------------------------
+ASSIGNMENT_STATUSES = ("found", "outside", "unlocated")
+STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in ASSIGNMENT_STATUSES) + ")"
+
+households = sa.Table(
+    "households",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("external_id", code_type(), nullable=False),
+    sa.Column("address", sa.Text),
+    sa.Column("given_lon", sa.Double),       # as written in the register, in given_crs
+    sa.Column("given_lat", sa.Double),
+    sa.Column("given_crs", sa.Text),
+    sa.Column("building_ref", sa.Text),      # building id given by the register, if any
+    sa.Column("size", sa.Integer),
+    sa.Column("lon", sa.Double),             # where wangge put it, CGCS2000 lon/lat
+    sa.Column("lat", sa.Double),
+    sa.Column("located_by", sa.Text),        # "address", "coordinates" or NULL (not located)
+    sa.Column("match_level", sa.Text),
+    sa.Column("match_score", sa.Double),
+    sa.Column("matched_id", sa.Text),
+    sa.Column("flags", sa.JSON(none_as_null=True)),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("external_id"),
+)
+
+# Personal data lives apart from locations; only entitled roles read it (see store/households.py).
+household_personal = sa.Table(
+    "household_personal",
+    metadata,
+    sa.Column("household_id", sa.Integer,
+              sa.ForeignKey("households.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("phone", sa.Text),
+    sa.Column("id_number", sa.Text),
+)
+
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("releases.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("microgrid", code_type()),
+    sa.Column("grid", code_type()),
+    sa.Column("community", code_type()),
+    sa.Column("street", code_type()),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("nearest_code", code_type()),
+    sa.Column("nearest_m", sa.Double),
+    sa.CheckConstraint(STATUS_CHECK, name="status"),
+    sa.Index(None, "release_id", "grid"),
+    sa.Index(None, "release_id", "status"),
+)
+
+# Who moved where when a release's assignment was computed against the one before it.
+assignment_moves = sa.Table(
+    "assignment_moves",
+    metadata,
+    sa.Column("to_release_id", sa.Integer, sa.ForeignKey("releases.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("from_release_id", sa.Integer, nullable=False),
+    sa.Column("from_microgrid", code_type()),
+    sa.Column("to_microgrid", code_type()),
+    sa.Column("from_grid", code_type()),
+    sa.Column("to_grid", code_type()),
+)

@@ -25,6 +25,7 @@ from geo.errors import Conflict, InputError, NotFound
 from geo.levels import parse_level
 from store.errors import translate_errors
 from store.geometry_io import check_units_frame, unit_rows, units_frame
+from store.households import HouseholdsMixin
 from store.migrate import upgrade
 from store.release_info import ReleaseInfo
 from store.schema import LEVEL_DEPTH
@@ -41,8 +42,8 @@ _UNIT_COLUMNS = [unit_table.c.code, unit_table.c.name, unit_table.c.level, unit_
                  unit_table.c.attrs, unit_table.c.area_m2]
 
 
-class Store:
-    """Releases of boundary units in one database. Thread-safe; open with ``open_store``.
+class Store(HouseholdsMixin):
+    """Releases of boundary units, and households, in one database. Thread-safe; open with ``open_store``.
 
     ``url`` is the database URL with any password masked; ``engine`` the one SQLAlchemy engine.
     """
