@@ -49,8 +49,8 @@ class SQLiteStore(Store):
     def _geom_param(self) -> sa.ColumnElement[Any]:
         return sa.bindparam("wkb", type_=sa.LargeBinary)
 
-    def _geom_column(self) -> sa.ColumnElement[bytes]:
-        return units.c.geom
+    def _geom_column(self, column: sa.ColumnElement[Any] = units.c.geom) -> sa.ColumnElement[bytes]:
+        return column
 
     def _bbox_clause(self, release_id: int, bbox: BBox) -> sa.ColumnElement[bool]:
         minx, miny, maxx, maxy = bbox
@@ -111,8 +111,8 @@ class PostGISStore(Store):
     def _geom_param(self) -> sa.ColumnElement[Any]:
         return sa.func.ST_GeomFromWKB(sa.bindparam("wkb", type_=sa.LargeBinary), SRID)
 
-    def _geom_column(self) -> sa.ColumnElement[bytes]:
-        return sa.func.ST_AsBinary(units.c.geom, type_=sa.LargeBinary)
+    def _geom_column(self, column: sa.ColumnElement[Any] = units.c.geom) -> sa.ColumnElement[bytes]:
+        return sa.func.ST_AsBinary(column, type_=sa.LargeBinary)
 
     def _bbox_clause(self, release_id: int, bbox: BBox) -> sa.ColumnElement[bool]:
         # ST_Intersects first filters with the GiST index (&&), then tests exactly.

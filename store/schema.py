@@ -218,3 +218,41 @@ assignment_moves = sa.Table(
     sa.Column("from_grid", code_type()),
     sa.Column("to_grid", code_type()),
 )
+
+# ---- the gazetteer: compounds (小区/村组) and buildings, versioned like boundaries ---------------
+gazetteers = sa.Table(
+    "gazetteers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("is_current", sa.Boolean, nullable=False, default=False),
+    sa.Column("compound_count", sa.Integer, nullable=False),
+    sa.Column("building_count", sa.Integer, nullable=False),
+    sa.Index("uq_gazetteers_is_current", "is_current", unique=True,
+             sqlite_where=sa.text("is_current"), postgresql_where=sa.text("is_current")),
+)
+
+compounds = sa.Table(
+    "compounds",
+    metadata,
+    sa.Column("gazetteer_id", sa.Integer, sa.ForeignKey("gazetteers.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("compound_id", code_type(), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("attrs", sa.JSON(none_as_null=True)),  # road, road_number, category, village…
+    sa.Column("geom", GeometryWKB, nullable=False),   # Polygon or Point
+)
+
+buildings = sa.Table(
+    "buildings",
+    metadata,
+    sa.Column("gazetteer_id", sa.Integer, sa.ForeignKey("gazetteers.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("building_id", code_type(), primary_key=True),
+    sa.Column("compound_id", code_type(), nullable=False),
+    sa.Column("number", sa.Text),
+    sa.Column("attrs", sa.JSON(none_as_null=True)),  # units, floors, label…
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+)

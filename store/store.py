@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL, Connection, Engine, Row
 from geo.errors import Conflict, InputError, NotFound
 from geo.levels import parse_level
 from store.errors import translate_errors
+from store.gazetteer import GazetteerMixin
 from store.geometry_io import check_units_frame, unit_rows, units_frame
 from store.households import HouseholdsMixin
 from store.migrate import upgrade
@@ -42,7 +43,7 @@ _UNIT_COLUMNS = [unit_table.c.code, unit_table.c.name, unit_table.c.level, unit_
                  unit_table.c.attrs, unit_table.c.area_m2]
 
 
-class Store(HouseholdsMixin):
+class Store(HouseholdsMixin, GazetteerMixin):
     """Releases of boundary units, and households, in one database. Thread-safe; open with ``open_store``.
 
     ``url`` is the database URL with any password masked; ``engine`` the one SQLAlchemy engine.
@@ -69,8 +70,9 @@ class Store(HouseholdsMixin):
         """SQL expression turning the ``wkb`` bind parameter into the stored geometry."""
         raise NotImplementedError
 
-    def _geom_column(self) -> sa.ColumnElement[bytes]:
-        """SQL expression reading ``units.geom`` as WKB bytes."""
+    def _geom_column(self, column: sa.ColumnElement[Any] = unit_table.c.geom
+                     ) -> sa.ColumnElement[bytes]:
+        """SQL expression reading a geometry column (``units.geom`` by default) as WKB bytes."""
         raise NotImplementedError
 
     def _bbox_clause(self, release_id: int, bbox: BBox) -> sa.ColumnElement[bool]:
