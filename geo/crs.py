@@ -290,3 +290,24 @@ def xy_to_storage(x: NDArray[np.float64], y: NDArray[np.float64],
         return x, y
     lon, lat = _transformer(src.crs, STORAGE_CRS).transform(x, y)
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def lonlat_to_storage(x: NDArray[np.float64], y: NDArray[np.float64],
+                      crs: object | None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Coordinates to storage lon/lat, with one CRS for all or one per row (labels or None).
+
+    Rows whose CRS is None are taken as storage coordinates; NaN stays NaN.
+    """
+    x = np.asarray(x, dtype=float).copy()
+    y = np.asarray(y, dtype=float).copy()
+    if crs is None or isinstance(crs, (str, int, SourceCRS, pyproj.CRS)):
+        labels = np.full(len(x), crs, dtype=object)
+    else:
+        labels = np.asarray(list(crs), dtype=object)
+    if len(labels) != len(x):
+        raise ValueError("crs must be one value or one per coordinate")
+    for label in {v for v in labels if v is not None and not (isinstance(v, float) and np.isnan(v))}:
+        rows = np.flatnonzero((labels == label) & np.isfinite(x) & np.isfinite(y))
+        if len(rows):
+            x[rows], y[rows] = xy_to_storage(x[rows], y[rows], parse_crs(label))
+    return x, y

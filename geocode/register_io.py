@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.crs import CHINA_BOUNDS, parse_crs, xy_to_storage
+from geo.crs import CHINA_BOUNDS, lonlat_to_storage, parse_crs
 from geo.errors import CRSError, FieldMappingError, FileFormatError
 
 # Target field -> header names seen in registers (case-insensitive), tried in order.
@@ -235,16 +235,8 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
                     row_count=len(table))
 
 
-_SOURCE = {"WGS-84": "EPSG:4326", "CGCS2000": "EPSG:4490", "GCJ-02": "gcj02", "BD-09": "bd09"}
-
-
 def as_lonlat(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Given coordinates of the records converted to storage lon/lat (NaN where none)."""
-    lon = records["lon"].to_numpy(dtype=float).copy()
-    lat = records["lat"].to_numpy(dtype=float).copy()
-    crs = records["crs"].to_numpy(dtype=object)
-    for label, source in _SOURCE.items():
-        mask = (crs == label) & np.isfinite(lon)
-        if mask.any():
-            lon[mask], lat[mask] = xy_to_storage(lon[mask], lat[mask], parse_crs(source))
-    return lon, lat
+    return lonlat_to_storage(records["lon"].to_numpy(dtype=float),
+                             records["lat"].to_numpy(dtype=float),
+                             records["crs"].to_numpy(dtype=object))
