@@ -80,12 +80,22 @@ def test_repair_reports_changes(run, tmp_path):
 
 
 def test_demo_builds_loads_and_shows_the_broken_variant(run, tmp_path):
-    r = run("demo", "--out", tmp_path / "demo")
+    r = run("demo", "--out", tmp_path / "demo", "--households", "2000")
     assert r.exit_code == 0, r.output
     assert "7 个街道" in r.output and "1976 个微网格" in r.output
     assert "已导入为版本 1（当前版本）" in r.output
     assert (tmp_path / "demo" / "tinghu_demo_broken.gpkg").exists()
     assert "编码重复" in r.output and "几何无效" in r.output
+    assert "2000 户" in r.output and "已分配到版本 1" in r.output
+    assert (tmp_path / "demo" / "households.csv").exists()
+    counts = run("households", "counts", "--level", "street")
+    assert counts.exit_code == 0 and "街道" in counts.output
+    review = run("households", "review")
+    assert review.exit_code == 0
+    listing = run("households", "list", "320902001")
+    assert listing.exit_code == 0 and "phone" not in listing.output
+    personal = run("households", "list", "320902001", "--show-personal")
+    assert personal.exit_code == 0 and "phone" in personal.output
 
 
 def test_bad_date_and_report_folder(run, files, tmp_path):

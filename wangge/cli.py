@@ -6,119 +6,37 @@ Messages are in Simplified Chinese; ``--lang en`` (or WANGGE_LANGUAGE=en) switch
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from geo.errors import InputError, ValidationFailed, WanggeError
-from geo.findings import RULES_ZH, Report
+from wangge.cli_common import (
+    STATE,
+    console,
+    load_settings,
+    open_store,
+    parse_day,
+    parse_fields,
+    print_findings,
+    print_summary,
+    say,
+    step,
+    user_errors,
+)
+from wangge.cli_households import gazetteer_app, households_app
 from wangge.settings import Settings
 
 app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、存储与服务。", no_args_is_help=True,
                   pretty_exceptions_enable=False)
-console = Console()
-err = Console(stderr=True)
-_state: dict[str, str] = {"lang": "zh"}
-
-
-def say(zh: str, en: str) -> str:
-    return en if _state["lang"] == "en" else zh
+app.add_typer(households_app, name="households")
+app.add_typer(gazetteer_app, name="gazetteer")
 
 
 @app.callback()
 def _main(lang: Annotated[str | None, typer.Option(help="zh 或 en / zh or en")] = None) -> None:
-    _state["lang"] = lang or Settings().language
-
-
-def _settings() -> Settings:
-    return Settings()
-
-
-def _open_store(settings: Settings):  # noqa: ANN202 - store type imported lazily
-    from store import open_store
-
-    return open_store(settings.database_url)
-
-
-@contextmanager
-def _step(text: str) -> Iterator[None]:
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
-        progress.add_task(text, total=None)
-        yield
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn domain errors into a clear message and exit code 2 (1 for validation errors)."""
-    try:
-        yield
-    except ValidationFailed as exc:
-        err.print(f"[red]{say(exc.message_zh, exc.message_en)}[/red]")
-        report = exc.report or {}
-        findings = (report.get("report") or report).get("findings", [])
-        if findings:
-            _print_findings(findings)
-        raise typer.Exit(1) from exc
-    except WanggeError as exc:
-        err.print(f"[red]{say(exc.message_zh, exc.message_en)}[/red]")
-        raise typer.Exit(2) from exc
-
-
-def _parse_day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise InputError(f"日期“{text}”不正确，应写成 YYYY-MM-DD。",
-                         f"Date {text!r} is not valid; write YYYY-MM-DD.") from exc
-
-
-def _parse_fields(values: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in values or []:
-        if "=" not in item:
-            raise typer.BadParameter(say(f"字段映射应写成 目标=源字段，收到 {item!r}",
-                                         f"field mapping must be TARGET=SOURCE, got {item!r}"))
-        target, source = item.split("=", 1)
-        out[target.strip()] = source.strip()
-    return out
-
-
-def _print_findings(findings: list[dict]) -> None:
-    table = Table(title=say("校验发现的问题", "Validation findings"), show_lines=False)
-    for col in (say("级别", "severity"), say("规则", "rule"), say("编码", "codes"),
-                say("位置 (经度, 纬度)", "location (lon, lat)"), say("大小", "size"),
-                say("说明", "message")):
-        table.add_column(col, overflow="fold")
-    for f in findings:
-        sev = f["severity"]
-        colour = "red" if sev == "error" else "yellow"
-        loc = f.get("location")
-        size = f.get("size")
-        table.add_row(
-            f"[{colour}]{say('错误' if sev == 'error' else '警告', sev)}[/{colour}]",
-            say(RULES_ZH.get(f["rule"], f["rule"]), f["rule"]), "\n".join(f["codes"]),
-            f"{loc[0]:.6f}, {loc[1]:.6f}" if loc else "",
-            f"{size:,.2f} m²" if size is not None else "",
-            say(f["message"], f["message_en"]))
-    console.print(table)
-
-
-def _print_summary(report: Report) -> None:
-    console.print(say(
-        f"共 {report.unit_count} 个单元：{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
-        f"（用时 {report.seconds:.2f} 秒）。",
-        f"{report.unit_count} units: {len(report.errors)} errors, {len(report.warnings)} warnings "
-        f"({report.seconds:.2f} s)."))
+    STATE["lang"] = lang or Settings().language
 
 
 CrsOpt = Annotated[str | None, typer.Option("--crs", help="源坐标系，如 EPSG:4490、4549、GCJ-02、BD-09")]
@@ -141,19 +59,19 @@ def validate_cmd(
     from geo.validate import validate
     from wangge.boundaries import check_file
 
-    settings = _settings()
+    settings = load_settings()
     config = settings.validation_config()
-    with _user_errors():
+    with user_errors():
         extent_geom = read_extent(extent, crs=extent_crs) if extent is not None else None
         if release is not None:
-            with _step(say("读取并校验版本…", "Reading and validating release…")):
-                store = _open_store(settings)
+            with step(say("读取并校验版本…", "Reading and validating release…")):
+                store = open_store(settings)
                 report = validate(store.units(release), config, extent=extent_geom)
             payload = report.as_dict()
             changes: list = []
         elif file is not None:
-            with _step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
-                checked = check_file(file, config, crs=crs, fields=_parse_fields(field),
+            with step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
+                checked = check_file(file, config, crs=crs, fields=parse_fields(field),
                                      level=level, do_repair=repair, extent=extent_geom)
             report, changes = checked.report, checked.changes
             payload = checked.as_dict()
@@ -163,8 +81,8 @@ def validate_cmd(
         console.print(f"[cyan]{say('修复', 'repair')}[/cyan] {', '.join(c.codes)}: "
                       f"{say(c.action_zh, c.action_en)}")
     if report.findings:
-        _print_findings([f.as_dict(with_geometry=False) for f in report.findings])
-    _print_summary(report)
+        print_findings([f.as_dict(with_geometry=False) for f in report.findings])
+    print_summary(report)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -182,22 +100,22 @@ def import_cmd(
     """导入边界文件为新版本 / Import a boundary file as a new release."""
     from wangge.boundaries import check_file, store_checked
 
-    settings = _settings()
-    with _user_errors():
-        day = _parse_day(effective_date)
-        with _step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
+    settings = load_settings()
+    with user_errors():
+        day = parse_day(effective_date)
+        with step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
             checked = check_file(file, settings.validation_config(), crs=crs,
-                                 fields=_parse_fields(field), level=level, do_repair=repair)
+                                 fields=parse_fields(field), level=level, do_repair=repair)
         for c in checked.changes:
             console.print(f"[cyan]{say('修复', 'repair')}[/cyan] {', '.join(c.codes)}: "
                           f"{say(c.action_zh, c.action_en)}")
-        with _step(say("写入数据库…", "Writing to the store…")):
-            store = _open_store(settings)
+        with step(say("写入数据库…", "Writing to the store…")):
+            store = open_store(settings)
             info = store_checked(store, checked, source=str(file), make_current=not draft,
                                  effective_date=day, note=note)
     if checked.report.findings:
-        _print_findings([f.as_dict(with_geometry=False) for f in checked.report.findings])
-    _print_summary(checked.report)
+        print_findings([f.as_dict(with_geometry=False) for f in checked.report.findings])
+    print_summary(checked.report)
     state = say("当前版本", "current") if info.is_current else say("草稿", "draft")
     console.print(say(f"已导入版本 {info.id}（{state}），{info.unit_count} 个单元。",
                       f"Imported release {info.id} ({state}), {info.unit_count} units."))
@@ -215,9 +133,9 @@ def export_cmd(
     from geo.errors import NotFound
     from geo.levels import parse_level
 
-    settings = _settings()
-    with _user_errors():
-        store = _open_store(settings)
+    settings = load_settings()
+    with user_errors():
+        store = open_store(settings)
         rid = release if release is not None else _current_id(store)
         lv = parse_level(level) if level else None
         if level and lv is None:
@@ -225,7 +143,7 @@ def export_cmd(
         units = store.units(rid, level=lv.value if lv else None)
         if len(units) == 0:
             raise NotFound(f"版本 {rid} 没有符合条件的单元。", f"Release {rid} has no such units.")
-        with _step(say("写出文件…", "Writing…")):
+        with step(say("写出文件…", "Writing…")):
             write_units(units, out, crs=crs)
     console.print(say(f"已导出 {len(units)} 个单元到 {out}（{crs}）。",
                       f"Exported {len(units)} units to {out} ({crs})."))
@@ -244,9 +162,9 @@ def _current_id(store) -> int:  # noqa: ANN001
 @app.command("releases")
 def releases_cmd() -> None:
     """列出全部版本（历史）/ List all releases."""
-    settings = _settings()
-    with _user_errors():
-        store = _open_store(settings)
+    settings = load_settings()
+    with user_errors():
+        store = open_store(settings)
         rows = store.releases()
     table = Table(title=say("边界版本", "Boundary releases"))
     for col in ("id", say("状态", "state"), say("生效日期", "effective"), say("单元", "units"),
@@ -265,9 +183,9 @@ def publish_cmd(release: Annotated[int, typer.Argument(help="版本号")]) -> No
     """把某版本设为当前版本（有错误则拒绝）/ Make a release current."""
     from wangge.boundaries import publish
 
-    settings = _settings()
-    with _user_errors():
-        info = publish(_open_store(settings), release)
+    settings = load_settings()
+    with user_errors():
+        info = publish(open_store(settings), release)
     console.print(say(f"版本 {info.id} 已设为当前版本。", f"Release {info.id} is now current."))
 
 
@@ -276,6 +194,7 @@ def demo_cmd(
     out: Annotated[Path, typer.Option(help="演示数据输出目录")] = Path("var/demo"),
     serve: Annotated[bool, typer.Option(help="完成后启动 API 服务")] = False,
     port: int = 8000,
+    households: Annotated[int, typer.Option(help="演示住户数（0 表示不生成）")] = 130_000,
 ) -> None:
     """生成亭湖区演示数据（含有错误的版本），校验并导入为当前版本 / Build and load the demo district."""
     from geo.boundary_io import write_units
@@ -283,10 +202,10 @@ def demo_cmd(
     from geo.validate import validate
     from wangge.boundaries import check_file, store_checked
 
-    settings = _settings()
+    settings = load_settings()
     config = settings.validation_config()
-    with _user_errors():
-        with _step(say("在亭湖区真实边界内生成街道、社区、网格、微网格…",
+    with user_errors():
+        with step(say("在亭湖区真实边界内生成街道、社区、网格、微网格…",
                        "Generating streets, communities, grids, micro-grids in Tinghu…")):
             district = district_boundary()
             units = build_demo(district)
@@ -300,8 +219,8 @@ def demo_cmd(
             f"Demo: {counts.get('street', 0)} streets, {counts.get('community', 0)} communities, "
             f"{counts.get('grid', 0)} grids, {counts.get('microgrid', 0)} micro-grids -> {good_path}"))
         checked = check_file(good_path, config, extent=district)
-        _print_summary(checked.report)
-        store = _open_store(settings)
+        print_summary(checked.report)
+        store = open_store(settings)
         info = store_checked(store, checked, source="wangge demo (亭湖区 320902)", make_current=True,
                              note=say("演示数据", "demo data"))
         console.print(say(f"已导入为版本 {info.id}（当前版本），数据库：{settings.database_url}",
@@ -309,17 +228,54 @@ def demo_cmd(
         console.print(say(f"\n含有错误的版本（{len(planted)} 处预埋问题）→ {broken_path}：",
                           f"\nBroken variant ({len(planted)} planted problems) -> {broken_path}:"))
         broken_report = validate(broken, config)
-        _print_findings([f.as_dict(with_geometry=False) for f in broken_report.findings])
-        _print_summary(broken_report)
+        print_findings([f.as_dict(with_geometry=False) for f in broken_report.findings])
+        print_summary(broken_report)
+        if households:
+            _demo_households(store, units, out, households)
     if serve:
         _serve(settings, "127.0.0.1", port, 1)
+
+
+def _demo_households(store, units, out: Path, count: int) -> None:  # noqa: ANN001
+    """Compounds, buildings and a messy register for the demo; imported like a user would."""
+    import pyogrio
+
+    from geo.demo_register import build_register
+    from wangge.cli_households import _print_assignment
+    from wangge.households import import_register
+
+    with step(say(f"生成小区、楼栋和 {count} 户住户名册…",
+                  f"Generating compounds, buildings and a register of {count} households…")):
+        reg = build_register(units, n_households=count)
+        pyogrio.write_dataframe(reg.compounds, out / "compounds.geojson")
+        pyogrio.write_dataframe(reg.buildings, out / "buildings.geojson")
+        register = out / "households.csv"
+        reg.households.to_csv(register, index=False, encoding="utf-8-sig")
+        reg.truth.to_csv(out / "households_truth.csv", index=False, encoding="utf-8-sig")
+        gaz = store.create_gazetteer(reg.compounds, reg.buildings, source="wangge demo")
+    console.print(say(f"地名地址库 {gaz.id}：{gaz.compound_count} 个小区/村组，"
+                      f"{gaz.building_count} 栋楼/户。",
+                      f"Gazetteer {gaz.id}: {gaz.compound_count} compounds and village groups, "
+                      f"{gaz.building_count} buildings and houses."))
+    with step(say(f"导入住户名册 {register}（匹配地址、分配网格）…",
+                  f"Importing the register {register} (matching addresses, assigning)…")):
+        result = import_register(store, register)
+    loc = result.located
+    console.print(say(
+        f"住户名册 → {register}：{result.imported} 户；按坐标定位 {loc['coordinates']}，按地址 "
+        f"{loc['address']}，无法定位 {loc['unlocated']}，需核查 {loc['flagged']}。",
+        f"Register -> {register}: {result.imported} households; by coordinates "
+        f"{loc['coordinates']}, by address {loc['address']}, unlocated {loc['unlocated']}, "
+        f"flagged {loc['flagged']}."))
+    if result.assignment:
+        _print_assignment(result.assignment)
 
 
 @app.command("serve")
 def serve_cmd(host: str = "127.0.0.1", port: int = 8000,
               workers: Annotated[int, typer.Option(help="进程数")] = 1) -> None:
     """启动 API 服务 / Start the HTTP API."""
-    _serve(_settings(), host, port, workers)
+    _serve(load_settings(), host, port, workers)
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
