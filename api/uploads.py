@@ -16,15 +16,19 @@ from geo.errors import FileFormatError, InputError, TooLarge
 _CHUNK = 1 << 20
 
 
+BOUNDARY_SUFFIXES = tuple(s for s in DRIVERS if s != ".shp")
+
+
 @contextmanager
-def saved_upload(upload: UploadFile, max_mb: int) -> Iterator[Path]:
-    """Write the upload to a temporary file named like the original (GDAL reads by suffix)."""
+def saved_upload(upload: UploadFile, max_mb: int,
+                 suffixes: tuple[str, ...] = BOUNDARY_SUFFIXES) -> Iterator[Path]:
+    """Write the upload to a temporary file named like the original (readers go by suffix)."""
     name = Path(upload.filename or "upload").name
     suffix = Path(name).suffix.lower()
-    if suffix not in DRIVERS or suffix == ".shp":
+    if suffix not in suffixes:
         raise FileFormatError(
-            f"不支持的文件“{name}”：请上传 .geojson、.gpkg 或 zip 压缩的 Shapefile。",
-            f"Unsupported file {name!r}: upload .geojson, .gpkg or a zipped Shapefile.")
+            f"不支持的文件“{name}”：请上传 {'、'.join(suffixes)} 文件。",
+            f"Unsupported file {name!r}: upload one of {', '.join(suffixes)}.")
     with tempfile.TemporaryDirectory(prefix="wangge-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         size = 0

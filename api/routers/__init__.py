@@ -1,5 +1,6 @@
 """One router per resource, collected in :data:`api.routers.ROUTERS`."""
 
-from api.routers import health, releases, units
+from api.routers import health, households, releases, units
 
-ROUTERS = [(health.router, ""), (releases.router, "/v1"), (units.router, "/v1")]
+ROUTERS = [(health.router, ""), (releases.router, "/v1"), (units.router, "/v1"),
+           (households.router, "/v1")]

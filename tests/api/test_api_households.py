@@ -1,0 +1,65 @@
+"""Households over HTTP, on both backends; personal fields never served."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from geo.demo import build_demo
+from geo.demo_register import build_register
+from store import open_store
+from wangge.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def demo():
+    units = build_demo()
+    return units, build_register(units, n_households=1_500, seed=5)
+
+
+@pytest.fixture
+def client(store_url: str, demo) -> Iterator[TestClient]:
+    units, reg = demo
+    with open_store(store_url) as store:
+        store.create_release(units, source="demo", make_current=True)
+        store.create_gazetteer(reg.compounds, reg.buildings, source="demo")
+    with TestClient(create_app(Settings(database_url=store_url, _env_file=None))) as c:
+        yield c
+
+
+def _csv(reg) -> bytes:
+    return reg.households.to_csv(index=False).encode("utf-8-sig")
+
+
+def test_import_counts_list_review(client, demo):
+    _, reg = demo
+    r = client.post("/v1/households/import", files={"file": ("名册.csv", _csv(reg), "text/csv")})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["imported"] == 1_500 and body["problems"] == []
+    assert body["assignment"]["found"] >= 1_450
+    counts = client.get("/v1/households/counts", params={"level": "street"}).json()["counts"]
+    assert sum(c["households"] for c in counts) == body["assignment"]["found"]
+    street = max(counts, key=lambda c: c["households"])
+    listed = client.get(f"/v1/units/{street['code']}/households", params={"limit": 10_000}).json()
+    assert len(listed["households"]) == street["households"]
+    for household in listed["households"]:
+        assert not {"name", "phone", "id_number"} & set(household)
+    text = r.text + str(listed)
+    assert not any(phone in text for phone in reg.households["phone"].dropna().head(100))
+    review = client.get("/v1/households/review").json()["households"]
+    assert all(h["status"] in ("found", "outside", "unlocated") for h in review)
+    again = client.post("/v1/households/assign").json()
+    assert again["assigned"] == 1_500 and again["moved"] == 0
+
+
+def test_bad_register_is_4xx(client):
+    r = client.post("/v1/households/import", files={"file": ("x.gpkg", b"abc", "x")})
+    assert r.status_code == 400 and r.json()["code"] == "file_format"
+    r = client.post("/v1/households/import",
+                    files={"file": ("x.csv", "名字\n张三\n".encode(), "text/csv")})
+    assert r.status_code == 400 and r.json()["code"] == "field_mapping"
+    assert client.get("/v1/units/404/households").status_code == 404
