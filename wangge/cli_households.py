@@ -72,10 +72,12 @@ def households_import(
     from wangge.households import import_register
 
     with user_errors():
-        store = open_store(load_settings())
+        settings = load_settings()
+        store = open_store(settings)
         with step(say(f"导入 {file.name}：读取、匹配地址、写入、分配…",
                       f"Importing {file.name}: reading, matching, storing, assigning…")):
-            result = import_register(store, file, columns=parse_fields(column), default_crs=crs)
+            result = import_register(store, file, columns=parse_fields(column), default_crs=crs,
+                                     match_config=settings.match_config())
     for p in result.problems[:50]:
         console.print(f"[yellow]{say(p.message_zh, p.message_en)}[/yellow]")
     if len(result.problems) > 50:

@@ -23,7 +23,7 @@ import pandas as pd
 from geo.assign import HierarchyIndex
 from geo.errors import NotFound
 from geocode.gazetteer import Gazetteer
-from geocode.match import FAR_FLAG, Matcher
+from geocode.match import FAR_FLAG, MatchConfig, Matcher
 from geocode.register_io import RowProblem, as_lonlat, read_register
 from store import Store
 
@@ -49,13 +49,13 @@ class RegisterImport:
                 "assignment": self.assignment}
 
 
-def current_matcher(store: Store) -> Matcher | None:
+def current_matcher(store: Store, config: MatchConfig | None = None) -> Matcher | None:
     """A matcher over the store's current gazetteer, or None if there is none yet."""
     try:
         _, compounds, buildings = store.gazetteer()
     except NotFound:
         return None
-    return Matcher(Gazetteer(compounds, buildings))
+    return Matcher(Gazetteer(compounds, buildings), config)
 
 
 def locate(records: pd.DataFrame, matcher: Matcher | None) -> pd.DataFrame:
@@ -104,12 +104,11 @@ def locate(records: pd.DataFrame, matcher: Matcher | None) -> pd.DataFrame:
 
 def import_register(store: Store, path: str | Path, *, columns: dict[str, str] | None = None,
                     default_crs: str = "WGS-84", display_name: str | None = None,
-                    matcher: Matcher | None = None) -> RegisterImport:
+                    match_config: MatchConfig | None = None) -> RegisterImport:
     """Read, locate, store (update by external id) and assign to the current release."""
     name = display_name or Path(path).name
     register = read_register(path, columns=columns, default_crs=default_crs, display_name=name)
-    households = locate(register.records, matcher if matcher is not None
-                        else current_matcher(store))
+    households = locate(register.records, current_matcher(store, match_config))
     counts = store.upsert_households(households, register.personal, source=name)
     located = households["located_by"].value_counts(dropna=False)
     summary = {"coordinates": int(located.get("coordinates", 0)),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.levels import Level
 from geo.rules import ValidationConfig
+from geocode.match import MatchConfig
 
 
 class Settings(BaseSettings):
@@ -32,6 +33,17 @@ class Settings(BaseSettings):
     area_range_microgrid: str = ""
 
     max_upload_mb: int = 200
+
+    # Households (issue 3)
+    geocode_trusted_score: float = Field(
+        default=0.9, ge=0.0, le=1.0,
+        description="address matches scoring below this are used but flagged for review")
+    geocode_far_threshold_m: float = Field(
+        default=150.0, gt=0.0,
+        description="given coordinates farther than this from the matched building are flagged")
+    dask_scheduler: str = Field(default="", description="Dask scheduler address; empty: local")
+    geocoder: str = Field(default="none", description="online geocoder: amap, baidu, tianditu, none")
+    geocoder_key: SecretStr = Field(default=SecretStr(""), description="the online geocoder's key")
 
     @field_validator("code_rule")
     @classmethod
@@ -59,6 +71,10 @@ class Settings(BaseSettings):
         if v not in ("zh", "en"):
             raise ValueError("language must be zh or en")
         return v
+
+    def match_config(self) -> MatchConfig:
+        return MatchConfig(trusted_score=self.geocode_trusted_score,
+                           far_threshold_m=self.geocode_far_threshold_m)
 
     def validation_config(self) -> ValidationConfig:
         base = ValidationConfig()

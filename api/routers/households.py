@@ -48,7 +48,7 @@ def import_households(
 ) -> dict:
     with saved_upload(file, settings.max_upload_mb, suffixes=(".csv", ".xlsx", ".json")) as path:
         result = import_register(store, path, columns=parse_field_map(columns), default_crs=crs,
-                                 display_name=file.filename)
+                                 display_name=file.filename, match_config=settings.match_config())
     return result.as_dict()
 
 
