@@ -184,6 +184,16 @@ class Store(HouseholdsMixin, GazetteerMixin):
         """The release in force now, if one has been made current."""
         return self._first(release_table.c.is_current)
 
+    def release_or_current(self, release_id: int | None = None) -> ReleaseInfo:
+        """The given release, or the current one; NotFound if there is none."""
+        if release_id is not None:
+            return self.release(release_id)
+        current = self.current_release()
+        if current is None:
+            raise NotFound("还没有当前版本，请先导入边界或指定版本号。",
+                           "There is no current release yet: import boundaries or give a release.")
+        return current
+
     def release_on(self, day: date) -> ReleaseInfo | None:
         """The published release in force on ``day``: greatest effective date not after it.
 

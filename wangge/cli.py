@@ -136,7 +136,7 @@ def export_cmd(
     settings = load_settings()
     with user_errors():
         store = open_store(settings)
-        rid = release if release is not None else _current_id(store)
+        rid = store.release_or_current(release).id
         lv = parse_level(level) if level else None
         if level and lv is None:
             raise typer.BadParameter(say(f"无法识别的层级 {level}", f"unknown level {level}"))
@@ -147,16 +147,6 @@ def export_cmd(
             write_units(units, out, crs=crs)
     console.print(say(f"已导出 {len(units)} 个单元到 {out}（{crs}）。",
                       f"Exported {len(units)} units to {out} ({crs})."))
-
-
-def _current_id(store) -> int:  # noqa: ANN001
-    from geo.errors import NotFound
-
-    current = store.current_release()
-    if current is None:
-        raise NotFound("还没有当前版本，请先导入或用 --release 指定版本。",
-                       "No current release yet: import one or give --release.")
-    return int(current.id)
 
 
 @app.command("releases")

@@ -19,16 +19,6 @@ gazetteer_app = typer.Typer(help="地名地址库：小区与楼栋 / gazetteer 
                             no_args_is_help=True)
 
 
-def _release_id(store, release: int | None) -> int:  # noqa: ANN001
-    if release is not None:
-        return store.release(release).id
-    current = store.current_release()
-    if current is None:
-        raise InputError("还没有当前边界版本，请先导入边界。",
-                         "No current boundary release yet: import boundaries first.")
-    return int(current.id)
-
-
 def _table(frame: pd.DataFrame, title: str) -> None:
     table = Table(title=title)
     for col in frame.columns:
@@ -115,7 +105,7 @@ def households_assign(release: Annotated[int | None, typer.Option(help="版本�
     with user_errors():
         store = open_store(load_settings())
         with step(say("分配住户…", "Assigning households…")):
-            result = assign_release(store, _release_id(store, release))
+            result = assign_release(store, store.release_or_current(release).id)
     _print_assignment(result)
 
 
@@ -130,7 +120,7 @@ def households_counts(
         if lv is None:
             raise InputError(f"无法识别的层级 {level}", f"Unknown level {level}")
         store = open_store(load_settings())
-        rid = _release_id(store, release)
+        rid = store.release_or_current(release).id
         counts = store.unit_counts(rid)
         units = store.units(rid, level=lv.value)[["code", "name"]]
     frame = units.merge(counts[counts["level"] == lv.value], on="code", how="left")
@@ -150,7 +140,7 @@ def households_list(
     """列出某单元的住户（个人信息默认隐藏）/ Households of a unit (personal data hidden)."""
     with user_errors():
         store = open_store(load_settings())
-        rid = _release_id(store, release)
+        rid = store.release_or_current(release).id
         unit = store.unit(rid, code)
         level = Level(unit["level"].iloc[0])
         frame = store.households_of(rid, code, level, personal=show_personal, limit=limit)
@@ -164,5 +154,5 @@ def households_review(release: Annotated[int | None, typer.Option(help="版本�
     """待核查：无法定位、在所有网格外、坐标与地址不符、地址匹配可信度低 / Review queue."""
     with user_errors():
         store = open_store(load_settings())
-        frame = store.review_queue(_release_id(store, release), limit=limit)
+        frame = store.review_queue(store.release_or_current(release).id, limit=limit)
     _table(frame, say("待核查住户", "Households to review"))

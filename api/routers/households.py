@@ -12,21 +12,10 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
 from api.deps import SettingsDep, StoreDep
 from api.uploads import parse_field_map, saved_upload
-from geo.errors import NotFound
 from geo.levels import Level
-from store import Store
 from wangge.households import assign_release, import_register
 
 router = APIRouter(tags=["households"])
-
-
-def _release(store: Store, release: int | None) -> int:
-    if release is not None:
-        return store.release(release).id
-    current = store.current_release()
-    if current is None:
-        raise NotFound("还没有当前版本。", "There is no current release yet.")
-    return current.id
 
 
 def _records(frame) -> list[dict]:  # noqa: ANN001
@@ -54,7 +43,7 @@ def import_households(
 
 @router.post("/households/assign", summary="重新分配住户到某版本 / re-run assignment")
 def assign(store: StoreDep, release: Annotated[int | None, Query()] = None) -> dict:
-    return assign_release(store, _release(store, release))
+    return assign_release(store, store.release_or_current(release).id)
 
 
 @router.get("/units/{code}/households", summary="某单元的住户（不含个人信息）/ households of a unit")
@@ -62,7 +51,7 @@ def households_of(store: StoreDep, code: str,
                   release: Annotated[int | None, Query()] = None,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
                   offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    rid = _release(store, release)
+    rid = store.release_or_current(release).id
     unit = store.unit(rid, code)
     frame = store.households_of(rid, code, Level(unit["level"].iloc[0]), limit=limit,
                                 offset=offset)
@@ -72,7 +61,7 @@ def households_of(store: StoreDep, code: str,
 @router.get("/households/counts", summary="各单元户数和人数 / households and residents per unit")
 def counts(store: StoreDep, level: Annotated[Level | None, Query()] = None,
            release: Annotated[int | None, Query()] = None) -> dict:
-    rid = _release(store, release)
+    rid = store.release_or_current(release).id
     frame = store.unit_counts(rid)
     if level is not None:
         frame = frame[frame["level"] == level.value]
@@ -83,7 +72,7 @@ def counts(store: StoreDep, level: Annotated[Level | None, Query()] = None,
 def review(store: StoreDep, release: Annotated[int | None, Query()] = None,
            limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
            offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    rid = _release(store, release)
+    rid = store.release_or_current(release).id
     return {"release_id": rid,
             "households": _records(store.review_queue(rid, limit=limit, offset=offset))}
 

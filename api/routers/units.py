@@ -8,20 +8,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import BBoxDep, StoreDep
 from api.geojson import GeoJSONResponse, feature, feature_collection
-from geo.errors import InputError, NotFound
+from geo.errors import InputError
 from geo.levels import Level
-from store import Store
 
 router = APIRouter(tags=["units"])
-
-
-def _release_id(store: Store, release: int | None) -> int:
-    if release is not None:
-        return store.release(release).id
-    current = store.current_release()
-    if current is None:
-        raise NotFound("还没有当前版本。", "There is no current release yet.")
-    return current.id
 
 
 @router.get("/units", response_class=GeoJSONResponse,
@@ -34,7 +24,7 @@ def list_units(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GeoJSONResponse:
-    rid = _release_id(store, release)
+    rid = store.release_or_current(release).id
     filters = {"level": level.value if level else None, "parent_code": parent, "bbox": bbox}
     units = store.units(rid, limit=limit, offset=offset, **filters)
     total = store.count_units(rid, **filters)
@@ -49,6 +39,6 @@ def get_unit(store: StoreDep, code: str,
              ) -> GeoJSONResponse:
     if not code.strip():
         raise InputError("编码不能为空。", "Code must not be empty.")
-    rid = _release_id(store, release)
+    rid = store.release_or_current(release).id
     units = store.unit(rid, code)
     return GeoJSONResponse(feature(dict(units.to_dict("records")[0]), rid))
