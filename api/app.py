@@ -7,9 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.auth import KeyRing, RateLimiter
 from api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
+from api.guard import Guard
 from api.routers import ROUTERS
 from store import open_store
+from wangge.membership import MembershipService
 from wangge.settings import Settings
 
 
@@ -34,16 +37,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.store = open_store(settings.database_url)
+        app.state.store = store = open_store(settings.database_url)
+        app.state.keyring = keyring = KeyRing(store)
+        app.state.limiter = RateLimiter(settings.rate_limit_per_s / settings.workers,
+                                        settings.rate_limit_burst / settings.workers)
+        app.state.membership = service = MembershipService(
+            store, poll_s=settings.refresh_poll_s, match_config=settings.match_config())
+        service.on_refresh.append(keyring.refresh)
+        service.start()
         try:
             yield
         finally:
-            app.state.store.close()
+            service.stop()
+            store.close()
 
     app = FastAPI(title="wangge 网格 API",
                   description="社区网格边界：街道、社区、网格、微网格的版本化存储与校验。\n\n"
                               "Community grid boundaries: versioned storage and validation.",
                   version="0.1.0", lifespan=lifespan)
+    app.add_middleware(Guard)
     add_exception_handlers(app)
     _register_error_schema(app)
     for router, prefix in ROUTERS:

@@ -15,19 +15,31 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from geo.assign_bulk import ClusterUnavailable
 from geo.errors import (
     Conflict,
+    Forbidden,
     InputError,
     NotFound,
+    RateLimited,
     StoreUnavailable,
     TooLarge,
+    Unauthenticated,
     ValidationFailed,
     WanggeError,
 )
+from geocode.online_base import GeocoderError, GeocoderQuotaError, GeocoderUnavailable
 
 log = logging.getLogger("wangge.api")
 
 STATUS: list[tuple[type[WanggeError], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
+    (ClusterUnavailable, 503),
+    (GeocoderQuotaError, 503),
+    (GeocoderUnavailable, 503),
+    (GeocoderError, 502),
     (ValidationFailed, 422),
     (TooLarge, 413),
     (NotFound, 404),
@@ -54,10 +66,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
     for status, text in [
         (400, "输入有误 / bad input (file, CRS, parameters)"),
+        (401, "缺少或无效的 API 密钥 / missing or invalid API key"),
+        (403, "无权访问 / the key's role may not do this"),
         (404, "不存在 / not found"),
         (409, "冲突 / conflict"),
         (413, "文件过大 / upload too large"),
         (422, "校验未通过或请求参数不正确 / validation failed or invalid request"),
+        (429, "请求过于频繁 / rate limit exceeded (see Retry-After)"),
         (503, "数据库不可用 / store unavailable"),
     ]
 }
@@ -77,7 +92,12 @@ def error_body(exc: WanggeError) -> dict:
 def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(WanggeError)
     async def _domain(_: Request, exc: WanggeError) -> JSONResponse:
-        return JSONResponse(error_body(exc), status_code=status_for(exc))
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after_s)}
+        elif isinstance(exc, Unauthenticated):
+            headers = {"WWW-Authenticate": "Bearer"}
+        return JSONResponse(error_body(exc), status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -312,6 +313,19 @@ class HierarchyIndex:
         module docstring for the rules. Found points have ``nearest_code`` = their unit at 0 m;
         invalid ones None and NaN.
         """
+        arrays = self.assign_arrays(lon, lat)
+        # Object columns kept as they are (None where missing): no copy, no string inference.
+        columns = {col: pd.Series(arrays[col], dtype=object, copy=False) for col in _COLUMNS}
+        columns["status"] = pd.Series(pd.Categorical.from_codes(arrays["status"],
+                                                                categories=list(STATUSES)))
+        columns["nearest_code"] = pd.Series(arrays["nearest_code"], dtype=object, copy=False)
+        columns["nearest_m"] = pd.Series(arrays["nearest_m"], copy=False)
+        return pd.DataFrame(columns, copy=False)
+
+    def assign_arrays(self, lon: ArrayLike, lat: ArrayLike) -> dict[str, NDArray[Any]]:
+        """What :meth:`assign` answers, as plain arrays and without pandas (the hot path of the
+        membership API): the four code columns and ``nearest_code`` (object arrays),
+        ``status`` (int8 positions in :data:`STATUSES`), ``nearest_m`` (float64)."""
         x, y = _points(lon, lat)
         n = len(x)
         valid = _valid(x, y)
@@ -342,13 +356,7 @@ class HierarchyIndex:
             ok = near >= 0
             nearest_code[away[ok]] = codes[near[ok]]
             nearest_m[away] = dist
-        # Object columns kept as they are (None where missing): no copy, no string inference.
-        columns = {col: pd.Series(out[col], dtype=object, copy=False) for col in _COLUMNS}
-        columns["status"] = pd.Series(pd.Categorical.from_codes(status, categories=list(STATUSES)))
-        columns["nearest_code"] = pd.Series(nearest_code, dtype=object, copy=False)
-        columns["nearest_m"] = pd.Series(nearest_m, copy=False)
-        frame = pd.DataFrame(columns, copy=False)
-        return frame
+        return {**out, "status": status, "nearest_code": nearest_code, "nearest_m": nearest_m}
 
 
 def _check_frame(units: gpd.GeoDataFrame) -> None:

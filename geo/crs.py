@@ -70,7 +70,13 @@ def parse_crs(value: object) -> SourceCRS:
         return value
     if isinstance(value, pyproj.CRS):
         return SourceCRS(value)
-    text = str(value).strip()
+    return _parse_text(str(value))
+
+
+@lru_cache(maxsize=128)
+def _parse_text(value: str) -> SourceCRS:
+    """Text forms, cached: the API parses the same few CRS names on every request."""
+    text = value.strip()
     key = text.lower()
     if key in _OFFSET_ALIASES:
         return SourceCRS(pyproj.CRS.from_epsg(4326), _OFFSET_ALIASES[key])

@@ -256,3 +256,61 @@ buildings = sa.Table(
     sa.Column("lon", sa.Double, nullable=False),
     sa.Column("lat", sa.Double, nullable=False),
 )
+
+# ---- access control and audit (issue 4) ---------------------------------------------------
+ROLES = ("viewer", "integrator", "planner", "admin")
+ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")"
+
+# API keys: only a SHA-256 of the secret is kept (keys are 32 random bytes, so a slow hash adds
+# nothing); ``prefix`` (the first characters of the key) lets people tell keys apart.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("key_hash", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.UniqueConstraint("key_hash"),
+    sa.CheckConstraint(ROLE_CHECK, name="role"),
+)
+
+# Every write and every read of personal data. ``detail`` never holds personal data itself.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("key_id", sa.Integer),          # None: anonymous or the command line
+    sa.Column("role", sa.Text),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text),
+    sa.Column("status", sa.Integer),
+    sa.Column("detail", sa.JSON(none_as_null=True)),
+    sa.Index(None, "at"),
+)
+
+# ---- grid workers ---------------------------------------------------------------------------
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("worker_id", code_type(), nullable=False),
+    sa.Column("grid_code", code_type(), nullable=False),
+    sa.Column("full_time", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("worker_id"),
+    sa.Index(None, "grid_code"),
+)
+
+# Contacts of workers are personal data, apart like household_personal.
+worker_personal = sa.Table(
+    "worker_personal",
+    metadata,
+    sa.Column("worker_id", sa.Integer, sa.ForeignKey("workers.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("phone", sa.Text),
+)

@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL, Connection, Engine, Row
 
 from geo.errors import Conflict, InputError, NotFound
 from geo.levels import parse_level
+from store.access import AccessMixin
 from store.errors import translate_errors
 from store.gazetteer import GazetteerMixin
 from store.geometry_io import check_units_frame, unit_rows, units_frame
@@ -32,6 +33,7 @@ from store.release_info import ReleaseInfo
 from store.schema import LEVEL_DEPTH
 from store.schema import releases as release_table
 from store.schema import units as unit_table
+from store.workers import WorkersMixin
 
 BBox = tuple[float, float, float, float]
 
@@ -43,7 +45,7 @@ _UNIT_COLUMNS = [unit_table.c.code, unit_table.c.name, unit_table.c.level, unit_
                  unit_table.c.attrs, unit_table.c.area_m2]
 
 
-class Store(HouseholdsMixin, GazetteerMixin):
+class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin):
     """Releases of boundary units, and households, in one database. Thread-safe; open with ``open_store``.
 
     ``url`` is the database URL with any password masked; ``engine`` the one SQLAlchemy engine.
@@ -179,6 +181,12 @@ class Store(HouseholdsMixin, GazetteerMixin):
         """One release; NotFound if there is none with this id."""
         with self._read() as conn:
             return self._info(conn, release_id)
+
+    def current_release_id(self) -> int | None:
+        """The id of the current release: one cheap query, polled by every service worker."""
+        with self._read() as conn:
+            query = sa.select(release_table.c.id).where(release_table.c.is_current)
+            return conn.execute(query).scalar()
 
     def current_release(self) -> ReleaseInfo | None:
         """The release in force now, if one has been made current."""

@@ -45,6 +45,28 @@ class Settings(BaseSettings):
     geocoder: str = Field(default="none", description="online geocoder: amap, baidu, tianditu, none")
     geocoder_key: SecretStr = Field(default=SecretStr(""), description="the online geocoder's key")
 
+    # Membership API and access control (issue 4)
+    anonymous_role: str = Field(
+        default="", description="role of callers without a key: empty (refused), viewer or "
+                                "integrator; only for a closed intranet or a local demo")
+    rate_limit_per_s: float = Field(default=2000.0, ge=0.0,
+                                    description="requests per second per key (0: no limit)")
+    rate_limit_burst: float = Field(default=4000.0, ge=1.0, description="bucket size per key")
+    workers: int = Field(default=1, ge=1, description="service processes (uvicorn --workers); "
+                                                      "the rate limit is shared among them")
+    max_batch_points: int = Field(default=1_000_000, ge=1,
+                                  description="most points in one batch membership request")
+    refresh_poll_s: float = Field(default=2.0, gt=0.0,
+                                  description="how often each process checks for a new "
+                                              "current release, roster, gazetteer or key change")
+
+    @field_validator("anonymous_role")
+    @classmethod
+    def _anonymous(cls, v: str) -> str:
+        if v not in ("", "viewer", "integrator"):
+            raise ValueError("anonymous_role must be empty, viewer or integrator")
+        return v
+
     @field_validator("code_rule")
     @classmethod
     def _known_rule(cls, v: str) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 
+from api.auth import READ, Staff, Writer, require
 from api.deps import SettingsDep, StoreDep
 from api.uploads import parse_field_map, saved_upload
 from wangge.boundaries import check_file, publish, store_checked
 
-router = APIRouter(tags=["releases"])
+router = APIRouter(tags=["releases"], dependencies=[Depends(require(READ))])
 
 _FILE = Annotated[UploadFile, File(description="GeoJSON, GeoPackage 或 zip 压缩的 Shapefile")]
 _CRS = Annotated[str | None, Form(description="源坐标系，如 EPSG:4490、GCJ-02、BD-09；默认读文件声明",
@@ -38,7 +39,7 @@ def get_report(release_id: int, store: StoreDep) -> dict:
 
 
 @router.post("/validate", summary="校验上传的文件，不保存 / validate an upload, store nothing")
-def validate_upload(settings: SettingsDep, file: _FILE, crs: _CRS = None, level: _LEVEL = None,
+def validate_upload(_: Staff, settings: SettingsDep, file: _FILE, crs: _CRS = None, level: _LEVEL = None,
                     fields: _FIELDS = None, repair: _REPAIR = False) -> dict:
     with saved_upload(file, settings.max_upload_mb) as path:
         checked = check_file(path, settings.validation_config(), crs=crs,
@@ -53,7 +54,7 @@ def validate_upload(settings: SettingsDep, file: _FILE, crs: _CRS = None, level:
                          " / Stored as a draft with its report by default (errors or not); with "
                          "make_current=true a file with errors is refused and nothing is stored.")
 def import_release(
-    settings: SettingsDep, store: StoreDep, file: _FILE, crs: _CRS = None, level: _LEVEL = None,
+    _: Writer, settings: SettingsDep, store: StoreDep, file: _FILE, crs: _CRS = None, level: _LEVEL = None,
     fields: _FIELDS = None, repair: _REPAIR = False,
     make_current: Annotated[bool, Form(description="同时设为当前版本")] = False,
     effective_date: Annotated[date | None, Form(description="生效日期，默认今天")] = None,
@@ -70,5 +71,5 @@ def import_release(
 
 @router.post("/releases/{release_id}/publish",
              summary="设为当前版本（有错误则拒绝）/ make current (refused if it has errors)")
-def publish_release(release_id: int, store: StoreDep) -> dict:
+def publish_release(_: Writer, release_id: int, store: StoreDep) -> dict:
     return publish(store, release_id).as_dict()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from api.auth import READ, require
 from api.deps import BBoxDep, StoreDep
 from api.geojson import GeoJSONResponse, feature, feature_collection
 from geo.errors import InputError
 from geo.levels import Level
 
-router = APIRouter(tags=["units"])
+router = APIRouter(tags=["units"], dependencies=[Depends(require(READ))])
 
 
 @router.get("/units", response_class=GeoJSONResponse,

@@ -10,16 +10,14 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from geo.boundary_io import write_units
+from tests.api.conftest import api_client
 from tests.hierarchy import M1, M2, X0, Y0, D, cell, hierarchy, set_geom
-from wangge.settings import Settings
 
 
 @pytest.fixture
 def client(store_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=store_url, _env_file=None))
-    with TestClient(app) as c:
+    with api_client(store_url) as c:
         yield c
 
 
@@ -176,8 +174,7 @@ def test_error_shape_for_unknown_paths_and_methods(client):
 
 
 def test_upload_over_the_limit_is_413(store_url):
-    app = create_app(Settings(database_url=store_url, max_upload_mb=1, _env_file=None))
-    with TestClient(app) as c:
+    with api_client(store_url, max_upload_mb=1) as c:
         r = c.post("/v1/validate", files={"file": ("big.geojson", b" " * (2 << 20), "x")})
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
 

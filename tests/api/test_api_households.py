@@ -7,11 +7,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from geo.demo import build_demo
 from geo.demo_register import build_register
 from store import open_store
-from wangge.settings import Settings
+from tests.api.conftest import api_client
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def client(store_url: str, demo) -> Iterator[TestClient]:
     with open_store(store_url) as store:
         store.create_release(units, source="demo", make_current=True)
         store.create_gazetteer(reg.compounds, reg.buildings, source="demo")
-    with TestClient(create_app(Settings(database_url=store_url, _env_file=None))) as c:
+    with api_client(store_url) as c:
         yield c
 
 

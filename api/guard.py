@@ -1,0 +1,89 @@
+"""An ASGI middleware for what every write shares: a body size limit and the audit log.
+
+Pure ASGI rather than Starlette's ``BaseHTTPMiddleware`` so reads (the hot lookups) pass
+straight through at no cost. A body larger than the limit is refused with 413 before it is
+read (by ``Content-Length``) or as soon as it grows past the limit (chunked uploads). Every
+request with a writing method is recorded after it is answered: who (key id and role, from
+the authentication dependency), what (method and path), and the status.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from geo.errors import TooLarge
+
+log = logging.getLogger("wangge.audit")
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _too_large(limit_mb: int) -> TooLarge:
+    return TooLarge(f"请求体超过 {limit_mb} MB 上限。", f"The request body exceeds {limit_mb} MB.",
+                    limit_mb=limit_mb)
+
+
+class Guard:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in READ_METHODS:
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        limit_mb = state.settings.max_upload_mb
+        limit = limit_mb * 1024 * 1024
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _refuse(send, _too_large(limit_mb))
+            await self._audit(scope, 413)
+            return
+        seen = 0
+        status = 500
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _too_large(limit_mb)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        finally:
+            await self._audit(scope, status)
+
+    @staticmethod
+    async def _audit(scope: Scope, status: int) -> None:
+        principal = scope.get("state", {}).get("principal")
+        action = f"{scope['method']} {scope['path']}"
+        try:
+            await run_in_threadpool(
+                scope["app"].state.store.audit, action,
+                key_id=getattr(principal, "key_id", None), role=getattr(principal, "role", None),
+                status=status)
+        except Exception:  # the answer is already given; a failed audit is logged loudly
+            log.exception("could not write the audit log for %s (status %s)", action, status)
+
+
+async def _refuse(send: Send, exc: TooLarge) -> None:
+    body: dict[str, Any] = exc.as_dict()
+    payload = orjson.dumps(body)
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
