@@ -118,4 +118,5 @@ class AccessMixin:
                  .limit(limit).offset(offset))
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
-        return [{**row, "at": row["at"].isoformat()} for row in rows]
+        entries = [{str(k): v for k, v in row.items()} for row in rows]
+        return [{**entry, "at": entry["at"].isoformat()} for entry in entries]

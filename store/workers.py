@@ -76,7 +76,7 @@ class WorkersMixin:
                  .where(worker_table.c.grid_code == grid_code)
                  .order_by(worker_table.c.worker_id))
         with self._read() as conn:
-            return [dict(row) for row in conn.execute(query).mappings()]
+            return [{str(k): v for k, v in row.items()} for row in conn.execute(query).mappings()]
 
     def workers_version(self) -> str | None:
         """Changes when the roster is replaced (services poll it to reload workers)."""

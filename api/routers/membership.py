@@ -116,7 +116,7 @@ async def membership_one(
 
 @router.get("/membership/address", summary="按地址查询所属网格 / which units is this address in",
             responses={200: {"content": {JSON: {"example": {
-                **ONE_EXAMPLE, "match": {"level": "building", "score": 1.0, "trusted": True,
+                **ONE_EXAMPLE, "match": {"level": "exact_building", "score": 1.0, "trusted": True,
                                          "matched": "盐城市亭湖区新都小区3幢", "reason": "精确匹配"}}}}}})
 async def membership_address(
     request: Request, principal: Reader,

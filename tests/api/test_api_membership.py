@@ -1,0 +1,306 @@
+"""The membership API: one point, many points, addresses, as_of, roles, limits, index swaps."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import numpy as np
+import orjson
+import pandas as pd
+import pytest
+import shapely
+
+from geo.assign import HierarchyIndex
+from geo.chinacoords import wgs84_to_gcj02
+from geo.demo import build_demo
+from geo.demo_register import build_register
+from store import open_store
+from tests.api.conftest import api_client, make_key
+
+
+@pytest.fixture(scope="module")
+def demo():
+    units = build_demo(n_streets=3, n_communities=10, n_grids=40, n_microgrids=250)
+    return units, HierarchyIndex.build(units), build_register(units, n_households=300, seed=3)
+
+
+def _roster(units) -> tuple[pd.DataFrame, pd.DataFrame]:
+    grids = units.loc[units["level"] == "grid", "code"].tolist()
+    workers = pd.DataFrame({"worker_id": [f"W{i:04d}" for i in range(len(grids))],
+                            "grid_code": grids, "full_time": True})
+    personal = pd.DataFrame({"worker_id": workers["worker_id"], "name": "张三",
+                             "phone": "13800000000"})
+    return workers, personal
+
+
+@pytest.fixture
+def loaded(store_url: str, demo) -> str:
+    units, _, reg = demo
+    with open_store(store_url) as store:
+        store.create_release(units, source="demo", make_current=True,
+                             effective_date=date(2026, 1, 1))
+        store.replace_workers(*_roster(units))
+        store.create_gazetteer(reg.compounds, reg.buildings, source="demo")
+    return store_url
+
+
+def _inside_point(units, code: str) -> tuple[float, float]:
+    geom = units.loc[units["code"] == code, "geometry"].iloc[0]
+    p = shapely.point_on_surface(geom)
+    return p.x, p.y
+
+
+def _micro(units, k: int = 10) -> str:
+    return units.loc[units["level"] == "microgrid", "code"].iloc[k]
+
+
+def test_one_point_gives_the_whole_chain_with_names(loaded, demo):
+    units, index, _ = demo
+    code = _micro(units)
+    lon, lat = _inside_point(units, code)
+    with api_client(loaded, role="viewer") as c:
+        r = c.get("/v1/membership", params={"lon": lon, "lat": lat, "crs": "CGCS2000"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "found"
+    chain = {link["level"]: link for link in body["chain"]}
+    expected = index.assign([lon], [lat]).iloc[0]
+    for level in ("street", "community", "grid", "microgrid"):
+        assert chain[level]["code"] == expected[level]
+        assert chain[level]["name"] == units.set_index("code").loc[expected[level], "name"]
+    assert chain["microgrid"]["code"] == code
+    assert body["workers"] and set(body["workers"][0]) == {"worker_id", "full_time"}
+
+
+def test_gcj02_and_bd09_inputs_land_in_the_same_unit(loaded, demo):
+    units, _, _ = demo
+    code = _micro(units, 99)
+    lon, lat = _inside_point(units, code)
+    glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+    with api_client(loaded, role="integrator") as c:
+        plain = c.get("/v1/membership", params={"lon": lon, "lat": lat}).json()
+        shifted = c.get("/v1/membership", params={"lon": glon[0], "lat": glat[0], "crs": "GCJ-02"})
+    assert shifted.json()["chain"] == plain["chain"]
+    assert plain["chain"][-1]["code"] == code
+
+
+def test_outside_point_has_nearest_unit_and_distance(loaded):
+    with api_client(loaded, role="integrator") as c:
+        body = c.get("/v1/membership", params={"lon": 121.5, "lat": 31.2}).json()
+    assert body["status"] == "outside" and body["chain"] == []
+    assert body["nearest"]["level"] == "microgrid" and body["nearest"]["distance_m"] > 100_000
+
+
+def test_shared_vertex_follows_the_lowest_code_rule(loaded, demo):
+    units, _, _ = demo
+    micro = units[units["level"] == "microgrid"]
+    a = micro.iloc[0]
+    vertex = None
+    for _, b in micro.iloc[1:].iterrows():
+        shared = shapely.intersection(a.geometry.boundary, b.geometry.boundary)
+        pts = shapely.get_coordinates(shared)
+        if len(pts):
+            vertex, other = pts[0], b.code
+            break
+    assert vertex is not None
+    with api_client(loaded, role="integrator") as c:
+        body = c.get("/v1/membership", params={"lon": vertex[0], "lat": vertex[1],
+                                                "crs": "EPSG:4490"}).json()
+    covering = sorted(micro.loc[shapely.covers(micro.geometry.to_numpy(),
+                                               shapely.Point(*vertex)), "code"])
+    assert other in covering and a.code in covering
+    assert body["chain"][-1]["code"] == covering[0]
+
+
+def test_roles_decide_what_workers_show_and_contacts_are_audited(loaded, demo):
+    units, _, _ = demo
+    lon, lat = _inside_point(units, _micro(units))
+    params = {"lon": lon, "lat": lat}
+    with api_client(loaded, role="integrator") as c:
+        assert "workers" not in c.get("/v1/membership", params=params).json()
+    with api_client(loaded, role="planner") as c:
+        workers = c.get("/v1/membership", params=params).json()["workers"]
+    assert workers[0]["name"] == "张三" and workers[0]["phone"]
+    with open_store(loaded) as store:
+        entries = store.audit_entries()
+    read = [e for e in entries if e["action"] == "read worker contacts"]
+    assert read and read[0]["role"] == "planner" and "张三" not in str(read[0])
+
+
+def test_keys_are_required_checked_and_revocable(loaded):
+    with api_client(loaded, role=None) as c:
+        r = c.get("/v1/membership", params={"lon": 120.1, "lat": 33.4})
+        assert r.status_code == 401 and r.json()["code"] == "unauthenticated"
+        assert r.headers["WWW-Authenticate"] == "Bearer"
+        r = c.get("/v1/units", headers={"Authorization": "Bearer wg_nonsense"})
+        assert r.status_code == 401 and r.json()["message"]
+        assert c.get("/health").status_code == 200          # liveness stays open
+        key = make_key(loaded, "viewer")
+        assert c.get("/v1/units", headers={"X-API-Key": key}, params={"limit": 1}).status_code == 200
+        with open_store(loaded) as store:
+            record = next(k for k in store.keys() if k.role == "viewer")
+            store.revoke_key(record.id)
+        c.app.state.keyring.refresh()
+        assert c.get("/v1/units", headers={"X-API-Key": key}).status_code == 401
+
+
+def test_roles_are_enforced_on_writes_and_admin_routes(loaded):
+    with api_client(loaded, role="viewer") as c:
+        r = c.post("/v1/releases/1/publish")
+        assert r.status_code == 403 and r.json()["code"] == "forbidden"
+        assert "规划人员" in r.json()["message"]
+        assert c.get("/v1/keys").status_code == 403
+    with api_client(loaded, role="integrator") as c:
+        assert c.get("/v1/households/counts").status_code == 403
+    with api_client(loaded, role="admin") as c:
+        made = c.post("/v1/keys", json={"name": "热线派单", "role": "integrator"})
+        assert made.status_code == 201 and made.json()["key"].startswith("wg_")
+        listed = c.get("/v1/keys").json()
+        assert all("key" not in k and "key_hash" not in k for k in listed)
+        audit = c.get("/v1/audit").json()
+    assert audit[0]["action"] == "POST /v1/keys" and audit[0]["status"] == 201
+    with open_store(loaded) as store:
+        actions = [(e["action"], e["status"], e["role"]) for e in store.audit_entries()]
+    assert ("POST /v1/releases/1/publish", 403, "viewer") in actions
+
+
+def test_rate_limit_answers_429_with_retry_after(loaded):
+    with api_client(loaded, role="integrator", rate_limit_per_s=0.5, rate_limit_burst=2) as c:
+        codes = [c.get("/v1/membership", params={"lon": 120.1, "lat": 33.4}).status_code
+                 for _ in range(3)]
+        r = c.get("/v1/membership", params={"lon": 120.1, "lat": 33.4})
+    assert codes[:2] == [200, 200] and codes[2] == 429
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert r.json()["code"] == "rate_limited"
+
+
+def _many_points(units, n: int = 500, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = units.total_bounds
+    pad = 0.05
+    return np.column_stack([rng.uniform(x0 - pad, x1 + pad, n), rng.uniform(y0 - pad, y1 + pad, n)])
+
+
+def _expected(index: HierarchyIndex, xy: np.ndarray) -> pd.DataFrame:
+    return index.assign(xy[:, 0], xy[:, 1])
+
+
+def test_batch_json_answers_in_input_order(loaded, demo):
+    units, index, _ = demo
+    xy = _many_points(units)
+    points = xy.tolist() + [[None, 1.0], ["x", "y"], [500.0, 33.0]]
+    ids = [f"p{i}" for i in range(len(points))]
+    with api_client(loaded, role="integrator") as c:
+        r = c.post("/v1/membership", content=orjson.dumps(
+            {"points": points, "ids": ids, "crs": "EPSG:4490"}),
+            headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    results = body["results"]
+    expected = _expected(index, xy)
+    assert [row["id"] for row in results] == ids
+    assert [row["microgrid"] for row in results[:len(xy)]] == expected["microgrid"].tolist()
+    assert [row["status"] for row in results[:len(xy)]] == expected["status"].astype(str).tolist()
+    assert [row["status"] for row in results[len(xy):]] == ["invalid"] * 3
+    assert sum(body["counts"].values()) == len(points)
+    for row in results:
+        for level in ("street", "community", "grid", "microgrid"):
+            assert row[level] is None or row[level] in body["units"]
+
+
+def test_batch_geojson_and_csv(loaded, demo):
+    units, index, _ = demo
+    xy = _many_points(units, 50, seed=2)
+    gxy = np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": i, "properties": {},
+         "geometry": {"type": "Point", "coordinates": p.tolist()}} for i, p in enumerate(gxy)]}
+    fc["features"].append({"type": "Feature", "id": "line", "properties": {},
+                           "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}})
+    expected = _expected(index, xy)["microgrid"].tolist()
+    text = "编号,经度,纬度\n" + "".join(f"h{i},{x},{y}\n" for i, (x, y) in enumerate(xy))
+    with api_client(loaded, role="integrator") as c:
+        g = c.post("/v1/membership", params={"crs": "GCJ-02"}, content=orjson.dumps(fc),
+                   headers={"Content-Type": "application/geo+json"}).json()
+        r = c.post("/v1/membership", params={"format": "csv"}, content=text.encode("utf-8"),
+                   headers={"Content-Type": "text/csv"})
+    assert [row["microgrid"] for row in g["results"][:-1]] == expected
+    assert g["results"][-1]["status"] == "invalid" and g["results"][-1]["id"] == "line"
+    assert r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["id"] for row in rows] == [f"h{i}" for i in range(len(xy))]
+    assert [row["microgrid"] or None for row in rows] == expected
+
+
+@pytest.mark.parametrize(("content", "ctype", "code"), [
+    (b"{not json", "application/json", "file_format"),
+    (b'{"foo": 1}', "application/json", "invalid_input"),
+    (b'[1, 2]', "application/json", "invalid_input"),
+    (b"a,b\n1,2\n", "text/csv", "file_format"),
+    (b"<xml/>", "application/xml", "file_format"),
+    (b'{"points": [[1, 2]], "crs": "EPSG:99999"}', "application/json", "invalid_crs"),
+])
+def test_bad_batch_bodies_are_400(loaded, content, ctype, code):
+    with api_client(loaded, role="integrator") as c:
+        r = c.post("/v1/membership", content=content, headers={"Content-Type": ctype})
+    assert r.status_code == 400 and r.json()["code"] == code and r.json()["message_en"]
+
+
+def test_batch_limits_are_413(loaded):
+    with api_client(loaded, role="integrator", max_batch_points=10, max_upload_mb=1) as c:
+        r = c.post("/v1/membership", json={"points": [[120.1, 33.4]] * 11})
+        assert r.status_code == 413 and r.json()["detail"]["limit"] == 10
+        big = b'{"points": [' + b"[120.1, 33.4]," * 100_000 + b"[120.1, 33.4]]}"
+        r = c.post("/v1/membership", content=big, headers={"Content-Type": "application/json"})
+        assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+
+
+def test_addresses_are_matched_then_looked_up(loaded, demo):
+    units, index, reg = demo
+    building = reg.buildings.iloc[5]
+    address = building["address"] + "2单元501室"
+    with api_client(loaded, role="integrator") as c:
+        one = c.get("/v1/membership/address", params={"q": address}).json()
+        many = c.post("/v1/membership", json={"addresses": [address, "火星路1号"]}).json()
+    expected = index.assign([building.geometry.x], [building.geometry.y]).iloc[0]
+    assert one["match"]["level"] == "exact_building" and one["match"]["trusted"]
+    assert one["chain"][-1]["code"] == expected["microgrid"]
+    assert many["results"][0]["microgrid"] == expected["microgrid"]
+    assert many["results"][0]["match_level"] == "exact_building"
+    assert many["results"][1]["status"] == "unlocated"
+
+
+def test_as_of_answers_with_the_release_in_force_that_day(loaded, demo):
+    units, _, _ = demo
+    code = _micro(units, 5)
+    lon, lat = _inside_point(units, code)
+    renamed = units.copy()
+    renamed.loc[renamed["code"] == code, "name"] = "改名后的微网格"
+    with open_store(loaded) as store:
+        second = store.create_release(renamed, source="v2", effective_date=date(2026, 6, 1))
+    with api_client(loaded, role="integrator") as c:
+        before = c.get("/v1/membership", params={"lon": lon, "lat": lat}).json()
+        with open_store(loaded) as store:
+            store.make_current(second.id)
+        assert c.app.state.membership.refresh()
+        after = c.get("/v1/membership", params={"lon": lon, "lat": lat}).json()
+        old = c.get("/v1/membership", params={"lon": lon, "lat": lat, "as_of": "2026-03-01"}).json()
+        none = c.get("/v1/membership", params={"lon": lon, "lat": lat, "as_of": "2020-01-01"})
+    assert before["release_id"] == 1 and before["chain"][-1]["name"] != "改名后的微网格"
+    assert after["release_id"] == second.id and after["chain"][-1]["name"] == "改名后的微网格"
+    assert old["release_id"] == 1 and old["chain"] == before["chain"]
+    assert none.status_code == 404 and none.json()["code"] == "not_found"
+
+
+def test_no_current_release_is_404_not_500(store_url):
+    with api_client(store_url, role="integrator") as c:
+        r = c.get("/v1/membership", params={"lon": 120.1, "lat": 33.4})
+    assert r.status_code == 404 and r.json()["message"]
+
+
+def test_out_of_range_single_point_is_400(loaded):
+    with api_client(loaded, role="integrator") as c:
+        r = c.get("/v1/membership", params={"lon": 33.4, "lat": 120.1})
+    assert r.status_code == 400 and r.json()["code"] == "coordinates_out_of_range"
