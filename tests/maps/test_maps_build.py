@@ -1,0 +1,147 @@
+"""Map builders without a browser: inputs, texts, coordinates, simplification, size, privacy."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from folium.plugins import Fullscreen, MarkerCluster
+
+from geo import chinacoords
+from geo.errors import InputError
+from maps import assets, labels
+from maps.landing import landing
+from maps.overview import UnitCounts, overview
+from maps.simplify import rounded, simplify_coverage
+from maps.tiles import TILE_CHOICES, basemap, display_geoms, display_xy
+
+MAX_HTML_BYTES = 3_000_000
+
+
+def test_every_text_has_both_languages() -> None:
+    assert labels.check_complete() == []
+    assert labels.text("grid") == "网格"
+    assert labels.text("grid", "en") == "Grids"
+    assert labels.text("catchment", "zh", minutes=15) == "15分钟服务圈"
+    with pytest.raises(InputError):
+        labels.text("grid", "fr")
+
+
+def test_tile_choices_and_attribution() -> None:
+    expected = {"osm": "OpenStreetMap", "amap": "高德", "tencent": "腾讯", "tianditu": "天地图"}
+    for name in TILE_CHOICES:
+        bm = basemap(name, key="abc123")
+        if name == "none":
+            assert bm.layers == ()
+            continue
+        assert all(expected[name] in layer.attribution for layer in bm.layers)
+    assert basemap("amap").offset == basemap("tencent").offset == "gcj02"
+    assert basemap("osm").offset is None and basemap("tianditu", "k1").offset is None
+    assert [("LAYER=vec" in t.url, "LAYER=cva" in t.url) for t in basemap("tianditu", "k1").layers] \
+        == [(True, False), (False, True)]
+    with pytest.raises(InputError):
+        basemap("tianditu")
+    with pytest.raises(InputError):
+        basemap("google")
+
+
+def test_shift_to_tiles_happens_for_gcj02_only() -> None:
+    lon, lat = np.array([120.16, 120.4]), np.array([33.38, 33.5])
+    glon, glat = chinacoords.wgs84_to_gcj02(lon, lat)
+    for name in ("amap", "tencent"):
+        x, y = display_xy(lon, lat, basemap(name))
+        assert np.allclose(x, glon, atol=1e-12) and np.allclose(y, glat, atol=1e-12)
+        poly = display_geoms([shapely.Polygon([(lon[0], lat[0]), (lon[1], lat[0]), (lon[1], lat[1])])],
+                             basemap(name))[0]
+        assert np.allclose(shapely.get_coordinates(poly)[0], [glon[0], glat[0]], atol=1e-12)
+    for name in ("osm", "none"):
+        x, y = display_xy(lon, lat, basemap(name))
+        assert np.array_equal(x, lon) and np.array_equal(y, lat)
+    assert np.hypot(glon[0] - lon[0], glat[0] - lat[0]) > 1e-3  # hundreds of metres
+
+
+def test_coverage_simplify_keeps_shared_borders(demo: gpd.GeoDataFrame) -> None:
+    micro = np.asarray(demo[demo["level"] == "microgrid"].geometry.values, dtype=object)
+    simple = simplify_coverage(micro, 5.0)
+    assert shapely.get_num_coordinates(simple).sum() < shapely.get_num_coordinates(micro).sum()
+    assert shapely.coverage_is_valid(simple)
+    # Only vertices are removed: every remaining vertex is a stored one (to ~1e-9 degree).
+    stored = shapely.get_coordinates(micro)
+    tree = shapely.STRtree(shapely.points(stored))
+    kept = shapely.points(shapely.get_coordinates(simple))
+    _, dist = tree.query_nearest(kept, return_distance=True)
+    assert dist.max() < 1e-8
+    r = shapely.get_coordinates(rounded(simple))
+    assert np.allclose(r, np.round(r, 6), atol=0, rtol=0)
+
+
+def _counts(demo: gpd.GeoDataFrame) -> dict[str, UnitCounts]:
+    micro = demo[demo["level"] == "microgrid"]["code"]
+    return {c: UnitCounts(households=40 + i % 30, covered=(i * 7) % 40) for i, c in enumerate(micro)}
+
+
+def test_overview_of_demo_is_small_and_private(demo: gpd.GeoDataFrame) -> None:
+    grids = demo[demo["level"] == "grid"]["code"].tolist()
+    workers = {g: [f"网格员甲{i:03d}"] for i, g in enumerate(grids)}
+    m = overview(demo, _counts(demo), workers, link=lambda c: f"/maps/unit/{c}", tiles="none",
+                 assets="/maps/assets")
+    assert isinstance(m, folium.Map)
+    html = m.get_root().render()
+    assert len(html.encode()) < MAX_HTML_BYTES
+    name = json.dumps("网格员甲000")[1:-1]  # as folium embeds it (\\u escapes)
+    assert name not in html and "网格员甲000" not in html  # personal data: only when asked
+    assert "/maps/assets/leaflet/leaflet.js" in html
+    assert not re.search(r"https?://(cdn|code\.jquery|netdna|cdnjs)", html)  # offline-ready
+    shown = overview(demo, _counts(demo), workers, show_workers=True, tiles="none").get_root().render()
+    assert name in shown
+
+
+def test_overview_aggregates_and_refuses_bad_input(demo: gpd.GeoDataFrame) -> None:
+    m = overview(demo, _counts(demo), level="street", shade="coverage", lang="en", tiles="none")
+    html = m.get_root().render()
+    street = demo[demo["level"] == "street"]["code"].iloc[0]
+    total = sum(v.households for c, v in _counts(demo).items() if c.startswith(street))
+    assert total > 0
+    assert f'"c": "{street}"' in html and f'"h": {total}' in html
+    with pytest.raises(InputError):
+        overview(demo, shade="population")
+    with pytest.raises(InputError):
+        overview(demo.to_crs(3857))
+    with pytest.raises(ValueError):
+        overview(demo, link=lambda c: "javascript:alert(1)")
+
+
+def test_user_text_cannot_break_out_of_the_script(demo: gpd.GeoDataFrame) -> None:
+    units = demo[demo["level"].isin(["street"])].copy()
+    units.loc[units.index[0], "name"] = "</script><script>alert(1)</script>"
+    html = overview(units, level="street", tiles="none").get_root().render()
+    assert "<script>alert(1)" not in html
+
+
+def test_assets_are_rewritten_and_unknown_links_refused() -> None:
+    m = folium.Map(tiles=None)
+    MarkerCluster().add_to(m)
+    html = assets.use_assets(m, "/a").get_root().render()
+    assert "/a/markercluster/leaflet.markercluster.js" in html and "jquery" not in html
+    bad = folium.Map(tiles=None)
+    Fullscreen().add_to(bad)
+    with pytest.raises(ValueError):
+        assets.use_assets(bad, "/a")
+
+
+def test_landing_lists_the_maps_chinese_first() -> None:
+    page = landing()
+    assert page.index("网格总览") < page.index("Grid overview")
+    assert 'lang="zh-CN"' in page and 'href="coverage"' in page
+    en = landing(lang="en", district="亭湖区<")
+    assert en.index("Grid overview") < en.index("网格总览") and "亭湖区&lt;" in en
+
+
+def test_overview_without_figures_says_no_data(demo: gpd.GeoDataFrame) -> None:
+    html = overview(demo, tiles="none").get_root().render()
+    assert json.dumps("无数据")[1:-1] in html and "0 – 0" not in html
