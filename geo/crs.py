@@ -317,3 +317,38 @@ def lonlat_to_storage(x: NDArray[np.float64], y: NDArray[np.float64],
         if len(rows):
             x[rows], y[rows] = xy_to_storage(x[rows], y[rows], parse_crs(label))
     return x, y
+
+
+# ---- OGC API CRS identifiers (OGC API – Features Part 2) ------------------------------------
+CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+STORAGE_URI = f"http://www.opengis.net/def/crs/EPSG/0/{STORAGE_EPSG}"
+WGS84_URI = "http://www.opengis.net/def/crs/EPSG/0/4326"
+OGC_CRS_URIS = (CRS84_URI, STORAGE_URI, WGS84_URI)
+
+
+@dataclass(frozen=True)
+class OgcCRS:
+    """A CRS named by an OGC URI, and whether its axis order is latitude first (EPSG:4490
+    and 4326 are; CRS84 is longitude first)."""
+
+    uri: str
+    crs: SourceCRS
+    lat_first: bool
+
+
+def parse_ogc_crs(value: str | None) -> OgcCRS:
+    """An OGC CRS URI (or its ``[EPSG:4490]``-style short form) among those wangge serves."""
+    if value is None or value.strip() in ("", CRS84_URI, "[OGC:CRS84]"):
+        return OgcCRS(CRS84_URI, SourceCRS(pyproj.CRS.from_epsg(4326)), lat_first=False)
+    text = value.strip()
+    for uri, epsg in ((STORAGE_URI, STORAGE_EPSG), (WGS84_URI, 4326)):
+        if text in (uri, f"[EPSG:{epsg}]"):
+            return OgcCRS(uri, SourceCRS(pyproj.CRS.from_epsg(epsg)), lat_first=True)
+    raise CRSError(f"不支持的坐标系“{value}”；可用：{'、'.join(OGC_CRS_URIS)}",
+                   f"Unsupported CRS {value!r}; supported: {', '.join(OGC_CRS_URIS)}",
+                   crs=value, supported=list(OGC_CRS_URIS))
+
+
+def swap_axes(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Geometries with x and y exchanged (lon/lat <-> lat/lon axis order)."""
+    return np.asarray(shapely.transform(geoms, lambda xy: xy[:, ::-1]), dtype=object)

@@ -42,6 +42,7 @@ class MembershipIndex:
     names: dict[str, str] = field(repr=False)            # code -> name
     levels: dict[str, str] = field(repr=False)           # code -> level
     workers: dict[str, list[dict[str, Any]]] = field(repr=False)  # grid code -> [{worker_id, full_time}]
+    extents: dict[str, tuple[float, float, float, float]] = field(repr=False)  # level -> bbox
     _chain: list[list[dict[str, str]]] = field(repr=False)  # finest unit index -> its chain
 
     @classmethod
@@ -63,8 +64,10 @@ class MembershipIndex:
             links = [chains[lv][i] for lv in LEVELS if lv in chains]
             chain.append([{"level": levels[c], "code": c, "name": names[c]}
                           for c in links if c is not None])
+        extents = {str(lv): tuple(float(v) for v in frame.total_bounds)
+                   for lv, frame in units.groupby("level")}
         return cls(release=release, hierarchy=hierarchy, names=names, levels=levels,
-                   workers=workers, _chain=chain)
+                   workers=workers, extents=extents, _chain=chain)
 
     def one(self, lon: float, lat: float) -> dict[str, Any]:
         """The answer for one point (EPSG:4490): status, chain, nearest unit if outside."""

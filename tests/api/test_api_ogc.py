@@ -1,0 +1,126 @@
+"""OGC API – Features: landing, conformance, collections, items with paging, bbox, CRS and
+datetime, one item; every link followed resolves."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import shapely
+
+from geo.demo import build_demo
+from store import open_store
+from tests.api.conftest import api_client
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+
+
+@pytest.fixture(scope="module")
+def units():
+    return build_demo(n_streets=3, n_communities=10, n_grids=40, n_microgrids=250)
+
+
+@pytest.fixture
+def client(store_url, units):
+    with open_store(store_url) as store:
+        store.create_release(units, source="demo", make_current=True,
+                             effective_date=date(2026, 1, 1))
+    with api_client(store_url, role="integrator") as c:
+        yield c
+
+
+def _path(href: str) -> str:
+    return href.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
+
+
+def test_landing_and_conformance_link_everything(client):
+    landing = client.get("/ogc").json()
+    rels = {link["rel"]: link for link in landing["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= set(rels)
+    for link in landing["links"]:
+        assert client.get(_path(link["href"])).status_code == 200, link
+    conf = client.get(_path(rels["conformance"]["href"])).json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conf
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conf
+    openapi = client.get("/openapi.json").json()
+    assert openapi["openapi"].startswith("3.")
+    assert "/ogc/collections/{level}/items" in openapi["paths"]
+
+
+def test_collections_describe_levels_extent_and_crs(client, units):
+    body = client.get("/ogc/collections").json()
+    ids = [c["id"] for c in body["collections"]]
+    assert ids == ["street", "community", "grid", "microgrid"]
+    grid = client.get("/ogc/collections/grid").json()
+    assert grid["storageCrs"] == EPSG4490 and CRS84 in grid["crs"] and EPSG4490 in grid["crs"]
+    x0, y0, x1, y1 = grid["extent"]["spatial"]["bbox"][0]
+    bounds = units.loc[units["level"] == "grid"].total_bounds
+    assert [x0, y0, x1, y1] == pytest.approx(list(bounds))
+    assert grid["extent"]["temporal"]["interval"][0][0].startswith("2026-01-01")
+    assert client.get("/ogc/collections/nope").status_code == 422
+
+
+def test_items_page_through_all_features_once(client, units):
+    want = sorted(units.loc[units["level"] == "microgrid", "code"])
+    got, url, pages = [], "/ogc/collections/microgrid/items?limit=100", 0
+    while url:
+        r = client.get(url)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+        assert r.headers["Content-Crs"] == f"<{CRS84}>"
+        body = r.json()
+        assert body["numberMatched"] == len(want) and body["numberReturned"] == len(body["features"])
+        got += [f["id"] for f in body["features"]]
+        nxt = [link for link in body["links"] if link["rel"] == "next"]
+        url = _path(nxt[0]["href"]) if nxt else None
+        pages += 1
+    assert got == want and pages == 3
+
+
+def test_crs_parameter_swaps_to_lat_lon_for_epsg_4490(client, units):
+    code = units.loc[units["level"] == "grid", "code"].iloc[0]
+    plain = client.get(f"/ogc/collections/grid/items/{code}").json()
+    swapped = client.get(f"/ogc/collections/grid/items/{code}", params={"crs": EPSG4490})
+    assert swapped.headers["Content-Crs"] == f"<{EPSG4490}>"
+    a = shapely.get_coordinates(shapely.geometry.shape(plain["geometry"]))
+    b = shapely.get_coordinates(shapely.geometry.shape(swapped.json()["geometry"]))
+    assert (a[:, ::-1] == b).all() and 30 < a[0, 1] < 40 and 115 < a[0, 0] < 125
+    bad = client.get("/ogc/collections/grid/items", params={"crs": "EPSG:3857"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_crs"
+
+
+def test_bbox_in_both_axis_orders(client, units):
+    grid = units[units["level"] == "grid"]
+    c = shapely.centroid(grid.geometry.iloc[3])
+    box = (c.x - 0.001, c.y - 0.001, c.x + 0.001, c.y + 0.001)
+    expect = sorted(grid.loc[shapely.intersects(grid.geometry.to_numpy(), shapely.box(*box)), "code"])
+    lonlat = client.get("/ogc/collections/grid/items",
+                        params={"bbox": ",".join(map(str, box))}).json()
+    latlon = client.get("/ogc/collections/grid/items", params={
+        "bbox": ",".join(map(str, (box[1], box[0], box[3], box[2]))), "bbox-crs": EPSG4490}).json()
+    assert sorted(f["id"] for f in lonlat["features"]) == expect
+    assert sorted(f["id"] for f in latlon["features"]) == expect
+
+
+def test_datetime_selects_the_release_in_force(client, store_url, units):
+    renamed = units.copy()
+    renamed.loc[renamed["level"] == "street", "name"] = "新街道"
+    with open_store(store_url) as store:
+        second = store.create_release(renamed, source="v2", effective_date=date(2026, 6, 1))
+        store.make_current(second.id)
+    code = units.loc[units["level"] == "street", "code"].iloc[0]
+    now = client.get(f"/ogc/collections/street/items/{code}").json()
+    then = client.get(f"/ogc/collections/street/items/{code}",
+                      params={"datetime": "2026-03-01T00:00:00Z"}).json()
+    assert now["properties"]["name"] == "新街道" and then["properties"]["name"] != "新街道"
+    assert then["properties"]["release_id"] == 1
+    before = client.get("/ogc/collections/street/items", params={"datetime": "2020-01-01"})
+    assert before.status_code == 404
+    interval = client.get("/ogc/collections/street/items", params={"datetime": "2026-01-01/.."})
+    assert interval.status_code == 400 and "instants" in interval.json()["message_en"]
+
+
+def test_item_of_another_level_is_404(client, units):
+    code = units.loc[units["level"] == "grid", "code"].iloc[0]
+    r = client.get(f"/ogc/collections/street/items/{code}")
+    assert r.status_code == 404 and r.json()["message"]
