@@ -48,6 +48,16 @@ def _pairs(values: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     return lon, lat
 
 
+def _numbers(*columns: list[Any]) -> bool:
+    """True when every value is a number (the fast path of the columnar form)."""
+    try:
+        for column in columns:
+            np.asarray(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return not any(isinstance(v, bool) for column in columns for v in column[:1])
+
+
 def _geojson(doc: dict[str, Any]) -> Points:
     features = doc.get("features")
     if not isinstance(features, list):
@@ -91,9 +101,19 @@ def parse_json(body: bytes) -> Points:
     elif isinstance(doc.get("points"), list):
         lon, lat = _pairs(doc["points"])
         points = Points(lon, lat, ids, crs)
+    elif isinstance(doc.get("lon"), list) and isinstance(doc.get("lat"), list):
+        if len(doc["lon"]) != len(doc["lat"]):
+            raise InputError("lon 与 lat 数组长度不同。", "The lon and lat arrays differ in length.",
+                             lon=len(doc["lon"]), lat=len(doc["lat"]))
+        lon, lat = _pairs(list(zip(doc["lon"], doc["lat"], strict=True))) \
+            if not _numbers(doc["lon"], doc["lat"]) else (
+                np.asarray(doc["lon"], dtype=np.float64), np.asarray(doc["lat"], dtype=np.float64))
+        points = Points(lon, lat, ids, crs)
     else:
-        raise InputError('JSON 须含 "points"（[[经度, 纬度], …]）或 "addresses"，或为 GeoJSON。',
-                         'JSON needs "points" ([[lon, lat], …]) or "addresses", or be GeoJSON.')
+        raise InputError('JSON 须含 "points"（[[经度, 纬度], …]）、"lon" 与 "lat" 数组或 "addresses"，'
+                         "或为 GeoJSON。",
+                         'JSON needs "points" ([[lon, lat], …]), "lon" and "lat" arrays or '
+                         '"addresses", or be GeoJSON.')
     if ids is not None and (not isinstance(ids, list) or len(ids) != len(points.lon)):
         raise InputError("ids 须为与点数相同长度的数组。", "ids must be an array as long as the points.")
     return points

@@ -306,10 +306,13 @@ def lonlat_to_storage(x: NDArray[np.float64], y: NDArray[np.float64],
     """
     x = np.asarray(x, dtype=float).copy()
     y = np.asarray(y, dtype=float).copy()
-    if crs is None or isinstance(crs, (str, int, SourceCRS, pyproj.CRS)):
-        labels = np.full(len(x), crs, dtype=object)
-    else:
-        labels = np.asarray(list(crs), dtype=object)
+    if crs is None:
+        return x, y
+    if isinstance(crs, (str, int, SourceCRS, pyproj.CRS)):
+        rows = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        x[rows], y[rows] = xy_to_storage(x[rows], y[rows], parse_crs(crs))
+        return x, y
+    labels = np.asarray(list(crs), dtype=object)
     if len(labels) != len(x):
         raise ValueError("crs must be one value or one per coordinate")
     for label in {v for v in labels if v is not None and not (isinstance(v, float) and np.isnan(v))}:

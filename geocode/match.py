@@ -44,10 +44,8 @@ Given coordinates are cross-checked (:func:`cross_check`): farther than
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -58,6 +56,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from geo.crs import lonlat_to_storage
+from geo.gcpause import gc_paused
 from geocode.gazetteer import FuzzyHit, Gazetteer, admin_key
 from geocode.normalize import normalize
 from geocode.parse import Head, ParsedAddress, Tail, parse_head, split_tail
@@ -236,7 +235,7 @@ class Matcher:
         converted to EPSG:4490): ``given_lon, given_lat, distance_m, flag``.
         """
         texts = [a if isinstance(a, str) else "" for a in addresses]
-        with _gc_paused():
+        with gc_paused():
             halves = [split_tail(normalize(t)) for t in texts]
             keys = [(parse_head(h), tail.kind, tail.group) for h, tail in halves]
             self._prefetch_fuzzy(keys)
@@ -579,19 +578,6 @@ class Matcher:
                      "; ".join(e.en for e in evidence) + ".")
         return _Row(level, score, building_id or gaz.compound_ids[c], building_id,
                     gaz.compound_ids[c], float(x), float(y), reason_zh, reason_en, trusted)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector during a batch: it allocates hundreds of thousands of
-    small acyclic objects, and the collections they trigger cost about a third of the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _logit(p: float) -> float:

@@ -1,7 +1,10 @@
-"""One router per resource, collected in :data:`api.routers.ROUTERS`."""
+"""One router per resource, collected in :data:`api.routers.ROUTERS`.
+
+Membership comes first: it takes most of the traffic, and routes are matched in order.
+"""
 
 from api.routers import access, health, households, membership, ogc, releases, units
 
-ROUTERS = [(health.router, ""), (releases.router, "/v1"), (units.router, "/v1"),
-           (households.router, "/v1"), (membership.router, "/v1"), (access.router, "/v1"),
+ROUTERS = [(membership.router, "/v1"), (health.router, ""), (releases.router, "/v1"),
+           (units.router, "/v1"), (households.router, "/v1"), (access.router, "/v1"),
            (ogc.router, "/ogc")]
