@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy.exc import DataError, IntegrityError, NoResultFound
 
 from geo.errors import Conflict, InputError, NotFound, WanggeError
 
@@ -63,6 +63,9 @@ def translate_errors(not_found: NotFound | None = None) -> Iterator[None]:
     except IntegrityError as exc:
         log.info("integrity error from the database: %s", exc.orig)
         raise integrity_error(exc) from exc
+    except (OverflowError, DataError) as exc:  # e.g. an id beyond the integer column's range
+        log.info("value out of the database's range: %s", exc)
+        raise InputError("数值超出范围。", "A number is out of range.") from exc
 
 
 def integrity_error(exc: IntegrityError) -> WanggeError:
