@@ -10,6 +10,7 @@ import shapely
 from typer.testing import CliRunner
 
 from geo.boundary_io import write_units
+from store import open_store
 from tests.hierarchy import M1, X0, Y0, D, cell, hierarchy, set_geom
 from wangge.cli import app
 
@@ -103,3 +104,31 @@ def test_bad_date_and_report_folder(run, files, tmp_path):
     assert r.exit_code == 2 and "YYYY-MM-DD" in r.output
     out = tmp_path / "new" / "folder" / "r.json"
     assert run("validate", files["good"], "--json", out).exit_code == 0 and out.exists()
+
+
+def test_keys_create_list_revoke(run, tmp_path):
+    made = run("keys", "create", "热线派单", "--role", "integrator")
+    assert made.exit_code == 0, made.output
+    key = next(line for line in made.output.splitlines() if line.startswith("wg_"))
+    listed = run("keys", "list")
+    assert "热线派单" in listed.output and key not in listed.output
+    assert run("keys", "revoke", "1").exit_code == 0
+    with open_store(f"sqlite:///{tmp_path / 'db' / 'wangge.db'}") as store:
+        assert store.keys()[0].revoked_at is not None and store.key_for(key) is None
+    assert run("keys", "revoke", "7").exit_code == 2
+    bad = run("keys", "create", "x", "--role", "boss")
+    assert bad.exit_code == 2 and "未知角色" in bad.output
+
+
+def test_workers_import_checks_grids_and_keeps_contacts_apart(run, files, tmp_path):
+    assert run("import", files["good"]).exit_code == 0
+    grids = [u for u in hierarchy().itertuples() if u.level == "grid"]
+    roster = tmp_path / "workers.csv"
+    rows = [f"W{i},{g.code},是,王五,13900000000" for i, g in enumerate(grids)]
+    roster.write_text("工号,网格编码,是否专职,姓名,电话\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    ok = run("workers", "import", roster)
+    assert ok.exit_code == 0, ok.output
+    assert f"{len(grids)}/{len(grids)}" in ok.output and "王五" not in ok.output
+    roster.write_text("工号,网格编码,是否专职,姓名,电话\nW1,999,是,王五,139\n", encoding="utf-8")
+    bad = run("workers", "import", roster)
+    assert bad.exit_code == 2 and "王五" not in bad.output and "139" not in bad.output

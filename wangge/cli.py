@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from wangge.cli_access import keys_app, workers_app
 from wangge.cli_common import (
     STATE,
     console,
@@ -32,6 +33,8 @@ app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、�
                   pretty_exceptions_enable=False)
 app.add_typer(households_app, name="households")
 app.add_typer(gazetteer_app, name="gazetteer")
+app.add_typer(keys_app, name="keys")
+app.add_typer(workers_app, name="workers")
 
 
 @app.callback()
@@ -269,8 +272,11 @@ def serve_cmd(host: str = "127.0.0.1", port: int = 8000,
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import os
+
     import uvicorn
 
+    os.environ["WANGGE_WORKERS"] = str(workers)  # each process takes its share of the rate limit
     console.print(say(f"API 服务：http://{host}:{port}/docs", f"API at http://{host}:{port}/docs"))
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 

@@ -304,3 +304,24 @@ def test_out_of_range_single_point_is_400(loaded):
     with api_client(loaded, role="integrator") as c:
         r = c.get("/v1/membership", params={"lon": 33.4, "lat": 120.1})
     assert r.status_code == 400 and r.json()["code"] == "coordinates_out_of_range"
+
+
+def test_roster_import_and_listing_by_role(loaded, demo):
+    units, _, _ = demo
+    grids = units.loc[units["level"] == "grid", "code"].tolist()
+    text = "工号,网格编码,是否专职,姓名,电话\n" + "".join(
+        f"N{i},{g},{'是' if i % 2 else '否'},李四,13700000000\n" for i, g in enumerate(grids))
+    files = {"file": ("roster.csv", text.encode("utf-8"), "text/csv")}
+    with api_client(loaded, role="viewer") as c:
+        assert c.post("/v1/workers/import", files=files).status_code == 403
+    with api_client(loaded, role="planner") as c:
+        r = c.post("/v1/workers/import", files=files)
+        assert r.status_code == 201 and r.json()["workers"] == len(grids)
+        listed = c.get("/v1/workers").json()
+        assert c.app.state.membership.refresh()        # the roster changed: index reloads
+        lon, lat = _inside_point(units, _micro(units))
+        workers = c.get("/v1/membership", params={"lon": lon, "lat": lat}).json()["workers"]
+    assert len(listed) == len(grids) and "李四" not in str(listed)
+    assert workers[0]["worker_id"].startswith("N") and workers[0]["name"] == "李四"
+    with api_client(loaded, role="integrator") as c:
+        assert c.get("/v1/workers").status_code == 403
