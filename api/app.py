@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.auth import KeyRing, RateLimiter
 from api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
@@ -29,6 +31,14 @@ def _register_error_schema(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def map_assets_dir() -> Path | None:
+    """The local Leaflet files (``python -m maps.assets``), or None: the maps use the CDN."""
+    from maps.assets import default_dir, missing
+
+    folder = default_dir()
+    return folder if folder.is_dir() and not missing(folder) else None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,6 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="社区网格边界：街道、社区、网格、微网格的版本化存储与校验。\n\n"
                               "Community grid boundaries: versioned storage and validation.",
                   version="0.1.0", lifespan=lifespan)
+    assets = map_assets_dir()
+    if assets is not None:
+        app.mount("/maps/assets", StaticFiles(directory=assets), name="map-assets")
+    app.state.map_assets = "/maps/assets" if assets is not None else None
     app.add_middleware(Guard)
     add_exception_handlers(app)
     _register_error_schema(app)

@@ -89,6 +89,11 @@ def test_demo_builds_loads_and_shows_the_broken_variant(run, tmp_path):
     assert "编码重复" in r.output and "几何无效" in r.output
     assert "2000 户" in r.output and "已分配到版本 1" in r.output
     assert (tmp_path / "demo" / "households.csv").exists()
+    assert "网格员" in r.output and "专职" in r.output
+    key = next(line for line in r.output.splitlines() if line.startswith("wg_"))
+    with open_store(f"sqlite:///{tmp_path / 'db' / 'wangge.db'}") as store:
+        assert store.key_for(key).role == "admin"
+        assert 0.9 * 314 < len(store.workers()) < 1.2 * 314
     counts = run("households", "counts", "--level", "street")
     assert counts.exit_code == 0 and "街道" in counts.output
     review = run("households", "review")

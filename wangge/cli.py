@@ -225,8 +225,30 @@ def demo_cmd(
         print_summary(broken_report)
         if households:
             _demo_households(store, units, out, households)
+        _demo_access(store, units)
     if serve:
+        import os
+
+        # The local demo answers callers without a key as viewers, so its pages open in a
+        # browser as they are; a real deployment leaves WANGGE_ANONYMOUS_ROLE empty.
+        os.environ.setdefault("WANGGE_ANONYMOUS_ROLE", "viewer")
+        console.print(say("演示服务：无密钥的访问按“查看者”角色处理（仅限本机演示）。",
+                          "Demo server: callers without a key are viewers (local demo only)."))
         _serve(settings, "127.0.0.1", port, 1)
+
+
+def _demo_access(store, units) -> None:  # noqa: ANN001
+    """The demo's grid workers and an admin key, printed once."""
+    from geo.demo_workers import build_workers
+
+    workers, personal = build_workers(units)
+    store.replace_workers(workers, personal)
+    _, key = store.create_key("demo admin", "admin")
+    console.print(say(f"网格员 {len(workers)} 人（专职 {int(workers['full_time'].sum())}）。管理员密钥"
+                      "（请求头 X-API-Key，只显示这一次）：",
+                      f"{len(workers)} grid workers ({int(workers['full_time'].sum())} full-time). "
+                      "Admin key (header X-API-Key, shown only this once):"))
+    console.print(key, markup=False, highlight=False)
 
 
 def _demo_households(store, units, out: Path, count: int) -> None:  # noqa: ANN001

@@ -60,6 +60,18 @@ class Settings(BaseSettings):
                                   description="how often each process checks for a new "
                                               "current release, roster, gazetteer or key change")
 
+    # Maps (issue 6)
+    map_tiles: str = Field(default="osm", description="default base map: osm, amap, tencent, "
+                                                        "tianditu or none (offline)")
+    tianditu_key: SecretStr = Field(default=SecretStr(""), description="Tianditu developer key (tk)")
+
+    @field_validator("map_tiles")
+    @classmethod
+    def _tiles(cls, v: str) -> str:
+        if v not in ("osm", "amap", "tencent", "tianditu", "none"):
+            raise ValueError("map_tiles must be osm, amap, tencent, tianditu or none")
+        return v
+
     @field_validator("anonymous_role")
     @classmethod
     def _anonymous(cls, v: str) -> str:

@@ -3,8 +3,18 @@
 Membership comes first: it takes most of the traffic, and routes are matched in order.
 """
 
-from api.routers import access, health, households, membership, ogc, releases, units, workers
+from api.routers import (
+    access,
+    health,
+    households,
+    maps,
+    membership,
+    ogc,
+    releases,
+    units,
+    workers,
+)
 
 ROUTERS = [(membership.router, "/v1"), (health.router, ""), (releases.router, "/v1"),
            (units.router, "/v1"), (households.router, "/v1"), (access.router, "/v1"),
-           (workers.router, "/v1"), (ogc.router, "/ogc")]
+           (workers.router, "/v1"), (ogc.router, "/ogc"), (maps.router, "/maps")]

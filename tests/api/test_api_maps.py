@@ -1,0 +1,51 @@
+"""Map pages through the API: roles, parameters, errors (the browser checks are in tests/maps)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from geo.demo import build_demo
+from geo.demo_workers import build_workers
+from store import open_store
+from tests.api.conftest import api_client
+
+
+@pytest.fixture(scope="module")
+def units():
+    return build_demo(n_streets=3, n_communities=10, n_grids=40, n_microgrids=250)
+
+
+@pytest.fixture
+def loaded(store_url, units):
+    with open_store(store_url) as store:
+        store.create_release(units, source="demo", make_current=True,
+                             effective_date=date(2026, 1, 1))
+        store.replace_workers(*build_workers(units))
+    return store_url
+
+
+def test_pages_are_html_in_chinese_by_default(loaded, units):
+    grid = units.loc[units["level"] == "grid", "code"].iloc[0]
+    with api_client(loaded, role="viewer") as c:
+        landing = c.get("/maps/")
+        assert landing.status_code == 200 and "网格总览" in landing.text
+        assert c.get("/maps", follow_redirects=False).status_code == 307
+        for path in ("/maps/overview", f"/maps/units/{grid}", "/maps/validation"):
+            r = c.get(path, params={"tiles": "none"})
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+            assert grid in r.text
+        english = c.get("/maps/overview", params={"lang": "en", "tiles": "none"})
+        assert "Grid" in english.text
+
+
+def test_map_errors_are_clear(loaded):
+    with api_client(loaded, role="viewer") as c:
+        assert c.get("/maps/overview", params={"tiles": "google"}).status_code == 422
+        r = c.get("/maps/units/999")
+        assert r.status_code == 404 and r.json()["message"]
+        r = c.get("/maps/overview", params={"tiles": "tianditu"})
+        assert r.status_code == 400 and "天地图" in r.json()["message"]
+    with api_client(loaded, role="integrator") as c:
+        assert c.get("/maps/overview").status_code == 403

@@ -1,0 +1,115 @@
+"""The maps as the service serves them: real uvicorn on loopback, real Chromium, roles applied.
+
+Leaflet comes from the service's own ``/maps/assets/``; every request leaving the service
+(tiles aside, answered with a blank tile) is refused, so a page that needs the internet fails.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+import uvicorn
+
+from api.app import create_app
+from geo.demo import build_demo
+from geo.demo_workers import build_workers
+from store import open_store
+from tests.maps.conftest import READY_JS, SCREENSHOTS, TILE_HOSTS, TILE_PNG, VIEWPORT
+from tests.maps.test_maps_browser import FIND_UNIT, LAYER_NAMES, MAP
+from wangge.settings import Settings
+
+# Worker names carried by the drawn units (property "p" of a unit's feature).
+DRAWN_NAMES = f"""() => {{
+  const names = []; {MAP}.eachLayer(l => {{
+    if (l.feature && l.feature.properties.p) names.push(...l.feature.properties.p); }});
+  return names;
+}}"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, assets_dir) -> Iterator[dict[str, Any]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('served') / 'wangge.db'}"
+    units = build_demo(n_streets=3, n_communities=10, n_grids=40, n_microgrids=250)
+    with open_store(url) as store:
+        store.create_release(units, source="demo", make_current=True,
+                             effective_date=date(2026, 1, 1))
+        store.replace_workers(*build_workers(units))
+        _, viewer = store.create_key("maps viewer", "viewer")
+        _, planner = store.create_key("maps planner", "planner")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(Settings(database_url=url, _env_file=None))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield {"base": f"http://127.0.0.1:{port}", "units": units, "viewer": viewer,
+           "planner": planner, "url": url}
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _open(browser, served, path: str, key: str, shot: str) -> tuple[Any, list[str], list[str]]:
+    page = browser.new_page(viewport=VIEWPORT, extra_http_headers={"X-API-Key": key})
+    errors: list[str] = []
+    blocked: list[str] = []
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(served["base"]):
+            r.continue_()
+        elif any(h in url for h in TILE_HOSTS):
+            r.fulfill(status=200, content_type="image/png", body=TILE_PNG)
+        else:
+            blocked.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    response = page.goto(served["base"] + path, wait_until="commit")
+    assert response.status == 200, path
+    page.evaluate(READY_JS)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"))
+    return page, errors, blocked
+
+
+def test_served_overview_draws_levels_offline(browser, served):
+    units = served["units"]
+    code = units.loc[units["level"] == "grid", "code"].iloc[2]
+    page, errors, blocked = _open(browser, served, "/maps/overview?tiles=none", served["viewer"],
+                                  "served-overview")
+    assert errors == [] and blocked == []
+    layers = page.evaluate(LAYER_NAMES)
+    assert any("街道" in name for name in layers) and any("微网格" in name for name in layers)
+    assert page.evaluate(FIND_UNIT, code)
+    assert page.evaluate(DRAWN_NAMES) == []             # viewers get no worker names
+    page.close()
+
+
+def test_served_pages_for_planner_unit_validation_and_landing(browser, served):
+    units = served["units"]
+    grid = units.loc[units["level"] == "grid", "code"].iloc[0]
+    page, errors, blocked = _open(browser, served, "/maps/overview?tiles=osm&lang=en",
+                                  served["planner"], "served-overview-planner")
+    assert errors == [] and blocked == []
+    drawn = set(page.evaluate(DRAWN_NAMES))              # entitled: the names are on the page
+    assert drawn and drawn <= set(build_workers(units)[1]["name"])
+    page.close()
+    with open_store(served["url"]) as store:
+        assert any(e["action"].startswith("read worker names") for e in store.audit_entries())
+    for path, shot in ((f"/maps/units/{grid}?tiles=amap", "served-unit"),
+                       ("/maps/validation?tiles=none", "served-validation"),
+                       ("/maps/", "served-landing")):
+        page, errors, blocked = _open(browser, served, path, served["viewer"], shot)
+        assert errors == [] and blocked == [], path
+        page.close()
