@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyogrio
@@ -137,3 +138,16 @@ def test_workers_import_checks_grids_and_keeps_contacts_apart(run, files, tmp_pa
     roster.write_text("工号,网格编码,是否专职,姓名,电话\nW1,999,是,王五,139\n", encoding="utf-8")
     bad = run("workers", "import", roster)
     assert bad.exit_code == 2 and "王五" not in bad.output and "139" not in bad.output
+
+
+def test_map_files_for_a_release_and_a_broken_file(run, files, tmp_path):
+    assert run("import", files["good"]).exit_code == 0
+    out = tmp_path / "maps"
+    r = run("map", "overview", "--out", out / "o.html", "--tiles", "none")
+    assert r.exit_code == 0, r.output
+    assert "leaflet" in (out / "o.html").read_text(encoding="utf-8")
+    assert run("map", "validation", files["broken"], "--out", out / "v.html").exit_code == 0
+    page = (out / "v.html").read_text(encoding="utf-8")
+    assert "重叠" in page or json.dumps("重叠")[1:-1] in page  # the overlap's layer is drawn
+    bad = run("map", "overview", "--out", out / "x.html", "--tiles", "google")
+    assert bad.exit_code == 2 and "未知底图" in bad.output

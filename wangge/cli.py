@@ -27,6 +27,7 @@ from wangge.cli_common import (
     user_errors,
 )
 from wangge.cli_households import gazetteer_app, households_app
+from wangge.cli_maps import map_app
 from wangge.settings import Settings
 
 app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、存储与服务。", no_args_is_help=True,
@@ -35,6 +36,7 @@ app.add_typer(households_app, name="households")
 app.add_typer(gazetteer_app, name="gazetteer")
 app.add_typer(keys_app, name="keys")
 app.add_typer(workers_app, name="workers")
+app.add_typer(map_app, name="map")
 
 
 @app.callback()
