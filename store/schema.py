@@ -314,3 +314,51 @@ worker_personal = sa.Table(
     sa.Column("name", sa.Text),
     sa.Column("phone", sa.Text),
 )
+
+# ---- coverage: service sites and walking networks (issue 5) ------------------------------
+SITE_KINDS = ("centre", "station")
+
+# One row per version of a site: moving or editing a site closes its row (valid_to) and opens a
+# new one with the same site_id; retiring closes it. The open rows are the sites in service.
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", code_type(), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("unit_code", code_type()),
+    sa.Column("hours", sa.Text),
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("valid_from", UTCDateTime, nullable=False),
+    sa.Column("valid_to", UTCDateTime),
+    sa.CheckConstraint("kind IN ('centre', 'station')", name="kind"),
+    sa.Index("uq_sites_site_id", "site_id", unique=True, sqlite_where=sa.text("valid_to IS NULL"),
+             postgresql_where=sa.text("valid_to IS NULL")),
+    sa.Index(None, "site_id", "valid_from"),
+)
+
+# A walking network, stored with the release it was loaded for.
+networks = sa.Table(
+    "networks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("releases.id", ondelete="CASCADE")),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("edge_count", sa.Integer, nullable=False),
+    sa.Column("length_m", sa.Double, nullable=False),
+    sa.Column("dropped", sa.JSON(none_as_null=True)),
+    sa.Index(None, "release_id"),
+)
+
+network_edges = sa.Table(
+    "network_edges",
+    metadata,
+    sa.Column("network_id", sa.Integer, sa.ForeignKey("networks.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("edge", sa.Integer, primary_key=True),
+    sa.Column("geom", GeometryWKB, nullable=False),
+)

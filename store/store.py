@@ -29,10 +29,12 @@ from store.gazetteer import GazetteerMixin
 from store.geometry_io import check_units_frame, unit_rows, units_frame
 from store.households import HouseholdsMixin
 from store.migrate import upgrade
+from store.networks import NetworksMixin
 from store.release_info import ReleaseInfo
 from store.schema import LEVEL_DEPTH
 from store.schema import releases as release_table
 from store.schema import units as unit_table
+from store.sites import SitesMixin
 from store.workers import WorkersMixin
 
 BBox = tuple[float, float, float, float]
@@ -45,7 +47,8 @@ _UNIT_COLUMNS = [unit_table.c.code, unit_table.c.name, unit_table.c.level, unit_
                  unit_table.c.attrs, unit_table.c.area_m2]
 
 
-class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin):
+class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMixin,
+            NetworksMixin):
     """Releases of boundary units, and households, in one database. Thread-safe; open with ``open_store``.
 
     ``url`` is the database URL with any password masked; ``engine`` the one SQLAlchemy engine.
@@ -116,7 +119,7 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin):
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        with translate_errors(), self.engine.begin() as conn:
             yield conn
 
     @contextmanager

@@ -60,7 +60,8 @@ def test_spatial_index_exists(store: Store) -> None:
         if store.backend == "postgis":
             method = conn.execute(text(
                 "SELECT am.amname FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid "
-                "JOIN pg_am am ON am.oid = i.relam WHERE i.relname = 'ix_units_geom'"
+                "JOIN pg_am am ON am.oid = i.relam WHERE i.relname = 'ix_units_geom' "
+                "AND i.relnamespace = current_schema()::regnamespace"
             )).scalar_one()
             assert method == "gist"
             column_type = conn.execute(text(
