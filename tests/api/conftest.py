@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from geo.demo import build_demo
 from store import open_store
 from wangge.settings import Settings
 
@@ -26,3 +29,21 @@ def api_client(store_url: str, role: str | None = "admin", **settings: Any) -> I
     app = create_app(Settings(database_url=store_url, _env_file=None, **settings))
     with TestClient(app, headers=headers) as client:
         yield client
+
+
+SMALL_DEMO = {"n_streets": 3, "n_communities": 10, "n_grids": 40, "n_microgrids": 250}
+
+
+@pytest.fixture(scope="session")
+def small_units():
+    """A small demo district (3 streets … 250 micro-grids), quick to store and index."""
+    return build_demo(**SMALL_DEMO)
+
+
+def load_release(store_url: str, units, effective: date = date(2026, 1, 1), **store_more: Any) -> str:
+    """``units`` stored as the current release (and ``store_more``: workers, sites…)."""
+    with open_store(store_url) as store:
+        store.create_release(units, source="demo", make_current=True, effective_date=effective)
+        if "workers" in store_more:
+            store.replace_workers(*store_more["workers"])
+    return store_url

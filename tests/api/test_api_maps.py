@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from geo.demo import build_demo
 from geo.demo_workers import build_workers
-from store import open_store
-from tests.api.conftest import api_client
+from tests.api.conftest import api_client, load_release
 
 
-@pytest.fixture(scope="module")
-def units():
-    return build_demo(n_streets=3, n_communities=10, n_grids=40, n_microgrids=250)
+@pytest.fixture
+def units(small_units):
+    return small_units
 
 
 @pytest.fixture
 def loaded(store_url, units):
-    with open_store(store_url) as store:
-        store.create_release(units, source="demo", make_current=True,
-                             effective_date=date(2026, 1, 1))
-        store.replace_workers(*build_workers(units))
-    return store_url
+    return load_release(store_url, units, workers=build_workers(units))
 
 
 def test_pages_are_html_in_chinese_by_default(loaded, units):

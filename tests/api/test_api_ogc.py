@@ -8,24 +8,21 @@ from datetime import date
 import pytest
 import shapely
 
-from geo.demo import build_demo
 from store import open_store
-from tests.api.conftest import api_client
+from tests.api.conftest import api_client, load_release
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
 
 
-@pytest.fixture(scope="module")
-def units():
-    return build_demo(n_streets=3, n_communities=10, n_grids=40, n_microgrids=250)
+@pytest.fixture
+def units(small_units):
+    return small_units
 
 
 @pytest.fixture
 def client(store_url, units):
-    with open_store(store_url) as store:
-        store.create_release(units, source="demo", make_current=True,
-                             effective_date=date(2026, 1, 1))
+    load_release(store_url, units)
     with api_client(store_url, role="integrator") as c:
         yield c
 
