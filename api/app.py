@@ -14,6 +14,7 @@ from api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
 from api.guard import Guard
 from api.routers import ROUTERS
 from store import open_store
+from wangge.coverage import CoverageCache
 from wangge.membership import MembershipService
 from wangge.settings import Settings
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.membership = service = MembershipService(
             store, poll_s=settings.refresh_poll_s, match_config=settings.match_config())
         service.on_refresh.append(keyring.refresh)
+        app.state.coverage = CoverageCache()
         service.start()
         try:
             yield

@@ -80,6 +80,9 @@ def new_map(title: str, *, lang: str = "zh", tiles: str | Basemap = "osm",
     bm = tiles if isinstance(tiles, Basemap) else basemap(tiles, tianditu_key)
     m = folium.Map(location=(35.0, 105.0), zoom_start=5, tiles=None, control_scale=True,
                    prefer_canvas=True, max_zoom=bm.max_zoom)
+    # folium gives max_zoom to tile layers only; clustering needs it on the map itself, and
+    # without tiles (offline) there is no tile layer to take it from.
+    m.options["max_zoom"] = bm.max_zoom
     root = cast(Figure, m.get_root())
     root.title = html.escape(title)
     root.header.add_child(folium.Element(

@@ -63,7 +63,9 @@ def household_layer(points: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None,
         return group
     latlon = np.column_stack([lat, lon]).tolist()
     if len(xy) > heat_above:
-        HeatMap(latlon, radius=12, blur=15, min_opacity=0.3).add_to(group)
+        # One hue (the layer's colour, from light to full), so the heat agrees with the legend.
+        HeatMap(latlon, radius=12, blur=15, min_opacity=0.3,
+                gradient={0.2: "#ffffff", 0.5: colour + "88", 1.0: colour}).add_to(group)
     else:
         FastMarkerCluster(latlon, callback=_DOT % (colour, colour), disableClusteringAtZoom=18,
                           chunkedLoading=True, icon_create_function=_CLUSTER % colour).add_to(group)

@@ -26,13 +26,16 @@ from api.app import create_app  # noqa: E402
 from geo.demo import build_demo  # noqa: E402
 from geo.demo_register import build_register  # noqa: E402
 from geo.demo_workers import build_workers  # noqa: E402
+from geo.network_demo import build_demo_network  # noqa: E402
+from geo.sites_demo import build_demo_sites  # noqa: E402
 from store import open_store  # noqa: E402
+from wangge.coverage import store_network  # noqa: E402
 from wangge.households import import_register  # noqa: E402
 from wangge.settings import Settings  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
 PAGES = {"overview": "/maps/overview?tiles={tiles}",
-         "coverage": "/maps/coverage?tiles={tiles}"}
+         "coverage": "/maps/coverage?tiles={tiles}&suggest=3"}
 
 
 def load(url: str, households: int, tmp: Path) -> None:
@@ -45,11 +48,8 @@ def load(url: str, households: int, tmp: Path) -> None:
         reg.households.to_csv(path, index=False, encoding="utf-8-sig")
         import_register(store, path)
         store.replace_workers(*build_workers(units))
-        try:
-            from geo.sites_demo import build_demo_sites
-            store.import_sites(build_demo_sites(units, reg), source="demo")
-        except ImportError:
-            pass
+        store_network(store, build_demo_network(units), release_id=1, source="demo")
+        store.import_sites(build_demo_sites(units, reg), source="demo")
 
 
 def main() -> None:

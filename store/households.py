@@ -142,6 +142,20 @@ class HouseholdsMixin:
                             .where(a.release_id == release_id)).all()
         return pd.DataFrame(rows, columns=["household_id", "microgrid", "grid"])
 
+    def located_households(self, release_id: int) -> pd.DataFrame:
+        """Households with a location and their units in a release (for coverage): columns
+        ``household_id, external_id, size, lon, lat, microgrid, grid, community, street``."""
+        h, a = household_table.c, assignment_table.c
+        query = (sa.select(h.id, h.external_id, h.size, h.lon, h.lat, a.microgrid, a.grid,
+                           a.community, a.street)
+                 .select_from(household_table.outerjoin(
+                     assignment_table, (a.household_id == h.id) & (a.release_id == release_id)))
+                 .where(h.lon.is_not(None), h.lat.is_not(None)).order_by(h.id))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return pd.DataFrame(rows, columns=["household_id", "external_id", "size", "lon", "lat",
+                                           "microgrid", "grid", "community", "street"])
+
     def assigned_releases(self) -> list[int]:
         with self._read() as conn:
             return [r for (r,) in conn.execute(

@@ -351,6 +351,7 @@ networks = sa.Table(
     sa.Column("edge_count", sa.Integer, nullable=False),
     sa.Column("length_m", sa.Double, nullable=False),
     sa.Column("dropped", sa.JSON(none_as_null=True)),
+    sa.Column("metric_epsg", sa.Integer),           # the metric CRS it was measured in
     sa.Index(None, "release_id"),
 )
 
@@ -360,5 +361,8 @@ network_edges = sa.Table(
     sa.Column("network_id", sa.Integer, sa.ForeignKey("networks.id", ondelete="CASCADE"),
               primary_key=True),
     sa.Column("edge", sa.Integer, primary_key=True),
+    sa.Column("u", sa.Integer, nullable=False),     # node numbers: the graph as it was built
+    sa.Column("v", sa.Integer, nullable=False),
+    sa.Column("length_m", sa.Double, nullable=False),
     sa.Column("geom", GeometryWKB, nullable=False),
 )

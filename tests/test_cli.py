@@ -151,3 +151,28 @@ def test_map_files_for_a_release_and_a_broken_file(run, files, tmp_path):
     assert "重叠" in page or json.dumps("重叠")[1:-1] in page  # the overlap's layer is drawn
     bad = run("map", "overview", "--out", out / "x.html", "--tiles", "google")
     assert bad.exit_code == 2 and "未知底图" in bad.output
+
+
+def test_sites_import_move_retire_history(run, files, tmp_path):
+    assert run("import", files["good"]).exit_code == 0
+    good = tmp_path / "sites.csv"
+    good.write_text("编号,名称,类型,经度,纬度,所属单元,开放时间\n"
+                    f"S1,一号中心,党群服务中心,{X0 + 0.001},{Y0 + 0.001},320902001001,周一至周五 9:00-17:00\n"
+                    f"S2,二号驿站,驿站,{X0 + 0.013},{Y0 + 0.002},320902001002,全天\n",
+                    encoding="utf-8")
+    r = run("sites", "import", good, "--crs", "CGCS2000")
+    assert r.exit_code == 0, r.output
+    assert "站点 2 个" in r.output and "党群服务中心 1" in r.output
+    assert run("sites", "move", "S2", X0 + 0.014, Y0 + 0.002, "--crs", "CGCS2000").exit_code == 0
+    assert run("sites", "retire", "S1").exit_code == 0
+    listed = run("sites", "list")
+    assert "S2" in listed.output and "S1" not in listed.output
+    history = run("sites", "history", "S2")
+    assert history.exit_code == 0 and history.output.count("二号驿站") == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("编号,名称,类型,经度,纬度,所属单元\n"
+                   f"S3,三号,驿站,{X0},{Y0},999\n", encoding="utf-8")
+    refused = run("sites", "import", bad, "--crs", "CGCS2000")
+    assert refused.exit_code == 1 and "未导入" in refused.output
+    assert "S2" in run("sites", "list").output  # the refused list changed nothing
+    assert run("sites", "retire", "S1").exit_code == 2

@@ -26,6 +26,7 @@ from wangge.cli_common import (
     step,
     user_errors,
 )
+from wangge.cli_coverage import coverage_app, network_app, sites_app
 from wangge.cli_households import gazetteer_app, households_app
 from wangge.cli_maps import map_app
 from wangge.settings import Settings
@@ -37,6 +38,9 @@ app.add_typer(gazetteer_app, name="gazetteer")
 app.add_typer(keys_app, name="keys")
 app.add_typer(workers_app, name="workers")
 app.add_typer(map_app, name="map")
+app.add_typer(sites_app, name="sites")
+app.add_typer(network_app, name="network")
+app.add_typer(coverage_app, name="coverage")
 
 
 @app.callback()
@@ -225,9 +229,9 @@ def demo_cmd(
         broken_report = validate(broken, config)
         print_findings([f.as_dict(with_geometry=False) for f in broken_report.findings])
         print_summary(broken_report)
-        if households:
-            _demo_households(store, units, out, households)
+        reg = _demo_households(store, units, out, households) if households else None
         _demo_access(store, units)
+        _demo_coverage(store, units, reg, info.id, out)
     if serve:
         import os
 
@@ -237,6 +241,39 @@ def demo_cmd(
         console.print(say("演示服务：无密钥的访问按“查看者”角色处理（仅限本机演示）。",
                           "Demo server: callers without a key are viewers (local demo only)."))
         _serve(settings, "127.0.0.1", port, 1)
+
+
+def _demo_coverage(store, units, reg, release_id: int, out: Path) -> None:  # noqa: ANN001
+    """A street network that looks like a Chinese city, about 70 centres and 240 stations (with
+    real gaps), then the coverage they give."""
+    import pyogrio
+
+    from geo.network_demo import build_demo_network
+    from geo.sites_demo import build_demo_sites
+    from wangge.coverage import compute, store_network
+
+    with step(say("生成步行路网和服务站点…", "Generating the walking network and service sites…")):
+        net = store_network(store, build_demo_network(units), release_id=release_id,
+                            source="wangge demo network")
+        sites = build_demo_sites(units, reg)
+        pyogrio.write_dataframe(sites, out / "sites.geojson")
+        store.import_sites(sites, source="wangge demo")
+    kinds = sites["kind"].value_counts()
+    console.print(say(f"路网 {net.edge_count} 段、{net.length_m / 1000:.0f} km；站点：党群服务中心 "
+                      f"{kinds.get('centre', 0)} 个、驿站 {kinds.get('station', 0)} 个",
+                      f"Network: {net.edge_count} edges, {net.length_m / 1000:.0f} km; sites: "
+                      f"{kinds.get('centre', 0)} centres, {kinds.get('station', 0)} stations"))
+    if reg is None:
+        return
+    with step(say("计算 5/10/15 分钟服务圈…", "Computing the 5/10/15-minute circles…")):
+        summary = compute(store, release_id, load_settings()).summary()
+    shares = "，".join(f"{m} 分钟 {v:.1%}" for m, v in summary["share"].items() if v is not None)
+    console.print(say(f"服务圈覆盖（路网步行）：{shares}；无专职网格员的网格 "
+                      f"{summary['grids_without_full_time_worker']} 个。",
+                      "Coverage (walking on the network): " + ", ".join(
+                          f"{m} min {v:.1%}" for m, v in summary["share"].items() if v is not None)
+                      + f"; grids without a full-time worker: "
+                        f"{summary['grids_without_full_time_worker']}."))
 
 
 def _demo_access(store, units) -> None:  # noqa: ANN001
@@ -253,7 +290,7 @@ def _demo_access(store, units) -> None:  # noqa: ANN001
     console.print(key, markup=False, highlight=False)
 
 
-def _demo_households(store, units, out: Path, count: int) -> None:  # noqa: ANN001
+def _demo_households(store, units, out: Path, count: int):  # noqa: ANN001, ANN202
     """Compounds, buildings and a messy register for the demo; imported like a user would."""
     import pyogrio
 
@@ -286,6 +323,7 @@ def _demo_households(store, units, out: Path, count: int) -> None:  # noqa: ANN0
         f"flagged {loc['flagged']}."))
     if result.assignment:
         _print_assignment(result.assignment)
+    return reg
 
 
 @app.command("serve")

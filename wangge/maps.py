@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import numpy as np
@@ -76,3 +77,23 @@ def validation_map(store: Store, release_id: int, options: MapOptions,
     report = validate(units, config)
     return validation(units, report, lang=options.lang, tiles=options.tiles,
                       tianditu_key=options.tianditu_key, assets=options.assets)
+
+
+def coverage_map(store: Store, release_id: int, options: MapOptions, settings: Any, *,
+                 cache: Any, suggest_k: int = 0) -> folium.Map:
+    """Sites, their catchments per threshold, uncovered households and areas, boundary gaps,
+    and ``suggest_k`` suggested new sites."""
+    from maps.coverage import coverage
+    from wangge.coverage import gaps, suggest, uncovered
+
+    cov = cache.get(store, release_id, settings)
+    people, areas = uncovered(cov)
+    xy = people[["lon", "lat"]].to_numpy(dtype=float)
+    suggested = None
+    if suggest_k:
+        suggested = suggest(cov, k=suggest_k, minutes=max(cov.catchments.thresholds_min),
+                            settings=settings)
+    units = cov.units[cov.units["level"].isin(["street", "community", "grid"])]
+    return coverage(units, cov.sites, cov.catchments.polygons, xy, areas,
+                    gaps(store, release_id, settings), suggested, lang=options.lang,
+                    tiles=options.tiles, tianditu_key=options.tianditu_key, assets=options.assets)

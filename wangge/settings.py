@@ -60,6 +60,30 @@ class Settings(BaseSettings):
                                   description="how often each process checks for a new "
                                               "current release, roster, gazetteer or key change")
 
+    # Coverage (issue 5)
+    walking_speed_kmh: float = Field(default=4.8, gt=0.5, le=10.0,
+                                     description="walking speed for the service circles")
+    coverage_minutes: str = Field(default="5,10,15",
+                                  description="service-circle thresholds in minutes, e.g. 5,10,15")
+    catchment_buffer_m: float = Field(default=50.0, gt=0.0, le=500.0,
+                                      description="catchment polygons: buffer around reached streets")
+    detour_factor: float = Field(default=1.3, ge=1.0, le=3.0,
+                                 description="without a network: straight line times this")
+
+    @field_validator("coverage_minutes")
+    @classmethod
+    def _minutes(cls, v: str) -> str:
+        try:
+            values = [float(x) for x in v.split(",")]
+        except ValueError as exc:
+            raise ValueError("coverage_minutes is a list of minutes such as 5,10,15") from exc
+        if not values or any(not 0 < x <= 120 for x in values) or values != sorted(set(values)):
+            raise ValueError("coverage_minutes must be increasing minutes in (0, 120]")
+        return v
+
+    def thresholds(self) -> tuple[float, ...]:
+        return tuple(float(x) for x in self.coverage_minutes.split(","))
+
     # Maps (issue 6)
     map_tiles: str = Field(default="osm", description="default base map: osm, amap, tencent, "
                                                         "tianditu or none (offline)")

@@ -5,16 +5,19 @@ Membership comes first: it takes most of the traffic, and routes are matched in 
 
 from api.routers import (
     access,
+    coverage,
     health,
     households,
     maps,
     membership,
     ogc,
     releases,
+    sites,
     units,
     workers,
 )
 
 ROUTERS = [(membership.router, "/v1"), (health.router, ""), (releases.router, "/v1"),
            (units.router, "/v1"), (households.router, "/v1"), (access.router, "/v1"),
-           (workers.router, "/v1"), (ogc.router, "/ogc"), (maps.router, "/maps")]
+           (workers.router, "/v1"), (sites.router, "/v1"), (coverage.router, "/v1"),
+           (ogc.router, "/ogc"), (maps.router, "/maps")]

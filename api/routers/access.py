@@ -37,5 +37,5 @@ def revoke_key(store: StoreDep, key_id: int) -> dict:
 
 @router.get("/audit", summary="审计日志（写操作与个人信息读取）/ the audit log")
 def audit(store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-          offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+          offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> list[dict]:
     return store.audit_entries(limit=limit, offset=offset)

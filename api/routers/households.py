@@ -51,7 +51,7 @@ def assign(_: Writer, store: StoreDep, release: Annotated[int | None, Query()] =
 def households_of(store: StoreDep, code: str,
                   release: Annotated[int | None, Query()] = None,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+                  offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> dict:
     rid = store.release_or_current(release).id
     unit = store.unit(rid, code)
     frame = store.households_of(rid, code, Level(unit["level"].iloc[0]), limit=limit,
@@ -72,7 +72,7 @@ def counts(store: StoreDep, level: Annotated[Level | None, Query()] = None,
 @router.get("/households/review", summary="待核查住户 / the review queue")
 def review(store: StoreDep, release: Annotated[int | None, Query()] = None,
            limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-           offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+           offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> dict:
     rid = store.release_or_current(release).id
     return {"release_id": rid,
             "households": _records(store.review_queue(rid, limit=limit, offset=offset))}

@@ -19,7 +19,7 @@ from api.deps import SettingsDep, StoreDep
 from maps.base import render_html
 from maps.landing import landing
 from maps.tiles import TILE_CHOICES
-from wangge.maps import MapOptions, overview_map, unit_map, validation_map
+from wangge.maps import MapOptions, coverage_map, overview_map, unit_map, validation_map
 
 router = APIRouter(tags=["maps"], dependencies=[Depends(require(STAFF))])
 
@@ -95,3 +95,16 @@ def validation_page(request: Request, store: StoreDep, settings: SettingsDep, la
     rid = store.release_or_current(release).id
     return HTMLResponse(render_html(validation_map(store, rid, options,
                                                    settings.validation_config())))
+
+
+@router.get("/coverage", response_class=HTMLResponse, responses=HTML,
+            summary="服务圈覆盖地图 / sites, 5/10/15-minute catchments, uncovered households")
+def coverage_page(request: Request, store: StoreDep, settings: SettingsDep, lang: Lang = "zh",
+                  tiles: Tiles = None, release: Release = None,
+                  suggest: Annotated[int, Query(ge=0, le=20, description="建议新增站点数")] = 0
+                  ) -> HTMLResponse:
+    options = _options(request, lang, tiles)
+    rid = store.release_or_current(release).id
+    return HTMLResponse(render_html(coverage_map(store, rid, options, settings,
+                                                 cache=request.app.state.coverage,
+                                                 suggest_k=suggest)))

@@ -185,7 +185,7 @@ def items(
     datetime_: Annotated[str | None, Query(alias="datetime", description="RFC 3339 时刻：该时刻生效的版本",
                                            examples=["2026-06-01T00:00:00Z"])] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> Response:
     target = parse_ogc_crs(crs)
     box = _bbox(bbox, bbox_crs)

@@ -23,7 +23,7 @@ def list_units(
     parent: Annotated[str | None, Query(description="上级编码")] = None,
     release: Annotated[int | None, Query(description="版本号，默认当前版本")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> GeoJSONResponse:
     rid = store.release_or_current(release).id
     filters = {"level": level.value if level else None, "parent_code": parent, "bbox": bbox}

@@ -18,10 +18,15 @@ import uvicorn
 
 from api.app import create_app
 from geo.demo import build_demo
+from geo.demo_register import build_register
 from geo.demo_workers import build_workers
+from geo.network_demo import build_demo_network
+from geo.sites_demo import build_demo_sites
 from store import open_store
 from tests.maps.conftest import READY_JS, SCREENSHOTS, TILE_HOSTS, TILE_PNG, VIEWPORT
 from tests.maps.test_maps_browser import FIND_UNIT, LAYER_NAMES, MAP
+from wangge.coverage import store_network
+from wangge.households import import_register
 from wangge.settings import Settings
 
 # Worker names carried by the drawn units (property "p" of a unit's feature).
@@ -40,6 +45,13 @@ def served(tmp_path_factory, assets_dir) -> Iterator[dict[str, Any]]:
         store.create_release(units, source="demo", make_current=True,
                              effective_date=date(2026, 1, 1))
         store.replace_workers(*build_workers(units))
+        reg = build_register(units, n_households=2000, seed=3)
+        store.create_gazetteer(reg.compounds, reg.buildings, source="demo")
+        register = tmp_path_factory.mktemp("register") / "households.csv"
+        reg.households.to_csv(register, index=False)
+        import_register(store, register)
+        store.import_sites(build_demo_sites(units, reg), source="demo")
+        store_network(store, build_demo_network(units), release_id=1, source="demo")
         _, viewer = store.create_key("maps viewer", "viewer")
         _, planner = store.create_key("maps planner", "planner")
     with socket.socket() as s:
@@ -109,7 +121,18 @@ def test_served_pages_for_planner_unit_validation_and_landing(browser, served):
         assert any(e["action"].startswith("read worker names") for e in store.audit_entries())
     for path, shot in ((f"/maps/units/{grid}?tiles=amap", "served-unit"),
                        ("/maps/validation?tiles=none", "served-validation"),
+                       ("/maps/coverage?tiles=none&suggest=2", "served-coverage"),
                        ("/maps/", "served-landing")):
         page, errors, blocked = _open(browser, served, path, served["viewer"], shot)
         assert errors == [] and blocked == [], path
         page.close()
+
+
+def test_served_coverage_map_has_its_layers(browser, served):
+    page, errors, blocked = _open(browser, served, "/maps/coverage?tiles=none&suggest=2",
+                                  served["viewer"], "served-coverage-layers")
+    assert errors == [] and blocked == []
+    layers = page.evaluate(LAYER_NAMES)
+    for expected in ("15分钟服务圈", "10分钟服务圈", "5分钟服务圈", "服务站点", "建议新增站点"):
+        assert any(expected in name for name in layers), (expected, layers)
+    page.close()

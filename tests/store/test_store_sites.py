@@ -63,11 +63,17 @@ def test_reimport_replaces_and_bad_lists_are_refused_whole(store):
 def test_network_round_trip(store):
     lines = np.array([shapely.LineString([(120.1, 33.4), (120.11, 33.4)]),
                       shapely.LineString([(120.11, 33.4), (120.11, 33.41), (120.12, 33.41)])])
-    info = store.create_network(gpd.GeoSeries(lines, crs="EPSG:4490"), release_id=None,
-                                source="test", length_m=2900.0, dropped={"edges": 0})
+    edges = gpd.GeoDataFrame({"u": [0, 1], "v": [1, 2], "length_m": [930.0, 2040.0]},
+                             geometry=list(lines), crs="EPSG:4490")
+    edges.attrs["metric_epsg"] = 4549
+    info = store.create_network(edges, release_id=None, source="test", dropped={"edges": 0})
     assert store.network_for(1).id == info.id and info.edge_count == 2
+    assert info.length_m == 2970.0 and info.metric_epsg == 4549
     back = store.network_edges(info.id)
-    assert all(shapely.equals_exact(a, b, 1e-12) for a, b in zip(back, lines, strict=True))
+    assert list(back["u"]) == [0, 1] and list(back["v"]) == [1, 2]
+    assert all(shapely.equals_exact(a, b, 1e-12) for a, b in zip(back.geometry, lines, strict=True))
+    assert back.attrs["metric_epsg"] == 4549
     with pytest.raises(InputError):
-        store.create_network(np.array([], dtype=object), release_id=None, source="x",
-                             length_m=0, dropped=None)
+        store.create_network(edges.iloc[:0], release_id=None, source="x", dropped=None)
+    with pytest.raises(InputError):
+        store.create_network(edges.drop(columns="u"), release_id=None, source="x", dropped=None)

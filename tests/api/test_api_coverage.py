@@ -1,0 +1,106 @@
+"""Coverage through the API: straight-line fallback said in every answer, then a network
+imported from a lines file; catchments, uncovered households and areas, gaps, suggestions, the
+coverage map page."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from geo.chinacoords import wgs84_to_gcj02
+from geo.demo_register import build_register
+from geo.demo_workers import build_workers
+from geo.sites_demo import build_demo_sites
+from store import open_store
+from tests.api.conftest import api_client, load_release
+from wangge.households import import_register
+
+
+@pytest.fixture(scope="module")
+def register(small_units):
+    return build_register(small_units, n_households=2000, seed=3)
+
+
+@pytest.fixture
+def loaded(store_url, small_units, register, tmp_path):
+    load_release(store_url, small_units, workers=build_workers(small_units))
+    with open_store(store_url) as store:
+        store.create_gazetteer(register.compounds, register.buildings, source="demo")
+        path = tmp_path / "h.csv"
+        register.households.to_csv(path, index=False)
+        import_register(store, path)
+        store.import_sites(build_demo_sites(small_units, register), source="demo")
+    return store_url
+
+
+def _lattice_geojson(units, step: float = 0.004) -> bytes:
+    """Street segments between the points of a lattice over the district, in GCJ-02."""
+    x0, y0, x1, y1 = units.total_bounds
+    xs, ys = np.arange(x0, x1 + step, step), np.arange(y0, y1 + step, step)
+    feats = []
+    for i, x in enumerate(xs):
+        for j, y in enumerate(ys):
+            ends = []
+            if i + 1 < len(xs):
+                ends.append((xs[i + 1], y))
+            if j + 1 < len(ys):
+                ends.append((x, ys[j + 1]))
+            for ex, ey in ends:
+                gx, gy = wgs84_to_gcj02(np.array([x, ex]), np.array([y, ey]))
+                feats.append({"type": "Feature", "properties": {},
+                              "geometry": {"type": "LineString",
+                                           "coordinates": np.column_stack([gx, gy]).tolist()}})
+    return json.dumps({"type": "FeatureCollection", "features": feats}).encode()
+
+
+def test_coverage_without_then_with_a_network(loaded, small_units):
+    with api_client(loaded, role="planner") as c:
+        first = c.get("/v1/coverage", params={"level": "community"})
+        assert first.status_code == 200, first.text
+        body = first.json()
+        assert body["method"] == "straight_line" and "未导入路网" in body["method_zh"]
+        assert len(body["units"]) == 10 and body["households"] > 1900
+        shares = [body["share"][m] for m in ("5", "10", "15")]
+        assert shares == sorted(shares) and 0 < shares[-1] <= 1
+        workers, _ = build_workers(small_units)
+        grids = set(small_units.loc[small_units["level"] == "grid", "code"])
+        expected = sorted(grids - set(workers.loc[workers["full_time"], "grid_code"]))
+        assert sorted(body["grids_without_full_time_worker"]) == expected
+        files = {"file": ("streets.geojson", _lattice_geojson(small_units), "application/geo+json")}
+        net = c.post("/v1/network/import", files=files, data={"crs": "GCJ-02"})
+        assert net.status_code == 201, net.text
+        assert net.json()["edge_count"] > 100
+        second = c.get("/v1/coverage").json()
+        assert second["method"] == "network" and second["network_id"] == net.json()["id"]
+        polys = c.get("/v1/coverage/catchments", params={"minutes": 15}).json()["features"]
+        assert polys and all(f["properties"]["minutes"] == 15 for f in polys)
+        people = c.get("/v1/coverage/uncovered").json()
+        assert people["count"] == second["households"] - second["within"]["15"]
+        assert all("name" not in h and "phone" not in h for h in people["households"])
+        areas = c.get("/v1/coverage/uncovered-areas").json()["features"]
+        assert all(f["properties"]["level"] == "microgrid" for f in areas)
+        suggested = c.get("/v1/coverage/suggest", params={"k": 2}).json()
+        assert len(suggested["sites"]) == 2 and suggested["method"] == "network"
+        gaps = c.get("/v1/coverage/gaps")
+        assert gaps.status_code == 200 and gaps.json()["features"] == []   # the demo has none
+        page = c.get("/maps/coverage", params={"tiles": "none", "suggest": 1})
+        assert page.status_code == 200 and "leaflet" in page.text
+    with api_client(loaded, role="integrator") as c:
+        assert c.get("/v1/coverage").status_code == 403
+
+
+def test_coverage_needs_sites(store_url, small_units):
+    load_release(store_url, small_units)
+    with api_client(store_url, role="viewer") as c:
+        r = c.get("/v1/coverage")
+    assert r.status_code == 400 and "站点" in r.json()["message"]
+
+
+def test_suggestions_add_no_more_than_the_uncovered(loaded):
+    with api_client(loaded, role="planner") as c:
+        body = c.get("/v1/coverage/suggest", params={"k": 3, "minutes": 10}).json()
+        outside = c.get("/v1/coverage/uncovered", params={"minutes": 10}).json()["count"]
+    added = [s["households_added"] for s in body["sites"]]
+    assert added == sorted(added, reverse=True) and 0 < sum(added) <= outside
