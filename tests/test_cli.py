@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
@@ -176,3 +177,28 @@ def test_sites_import_move_retire_history(run, files, tmp_path):
     assert refused.exit_code == 1 and "未导入" in refused.output
     assert "S2" in run("sites", "list").output  # the refused list changed nothing
     assert run("sites", "retire", "S1").exit_code == 2
+
+
+def test_network_import_coverage_and_suggestion(run, files, tmp_path):
+    assert run("import", files["good"]).exit_code == 0
+    sites = tmp_path / "sites.csv"
+    sites.write_text("编号,名称,类型,经度,纬度,所属单元\n"
+                     f"S1,一号中心,中心,{X0 + 0.001},{Y0 + 0.0015},320902001001\n", encoding="utf-8")
+    assert run("sites", "import", sites, "--crs", "CGCS2000").exit_code == 0
+    straight = run("coverage", "--level", "grid")
+    assert straight.exit_code == 0, straight.output
+    assert "直线距离" in straight.output and "各网格服务圈覆盖" in straight.output
+    streets = []
+    for i in range(9):  # a ladder of streets along the row of micro-grids
+        x = X0 + i * D
+        streets.append(shapely.LineString([(x, Y0), (x, Y0 + D)]))
+        if i < 8:
+            streets += [shapely.LineString([(x, Y0), (x + D, Y0)]),
+                        shapely.LineString([(x, Y0 + D), (x + D, Y0 + D)])]
+    lines = tmp_path / "streets.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame(geometry=streets, crs="EPSG:4490"), lines)
+    imported = run("network", "import", lines)
+    assert imported.exit_code == 0, imported.output
+    assert "25 段" in imported.output and "舍弃不连通的 0 块" in imported.output
+    bad = run("network", "import", tmp_path / "nothing.gpkg")
+    assert bad.exit_code == 2 and "不存在" in bad.output

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from geo.levels import Level
 from wangge.cli_common import console, load_settings, open_store, parse_fields, say, user_errors
 from wangge.cli_households import _table
 
@@ -143,7 +144,7 @@ def coverage_cmd(
     table = cov.stats.level(level)
     keep = [c for c in table.columns if c in ("code", "households", "share_5", "share_10",
                                               "share_15", "uncovered", "households_per_worker")]
-    _table(table[keep], say(f"各{level}覆盖", f"Coverage per {level}"))
+    _table(table[keep], say(f"各{Level(level).zh}服务圈覆盖", f"Coverage per {level}"))
 
 
 @coverage_app.command("suggest")
