@@ -340,7 +340,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     os.environ["WANGGE_WORKERS"] = str(workers)  # each process takes its share of the rate limit
     console.print(say(f"API 服务：http://{host}:{port}/docs", f"API at http://{host}:{port}/docs"))
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    # No access log: request lines carry query strings, and an address lookup's query is a
+    # resident's address (personal data is never logged); writes are in the audit log.
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False)
 
 
 if __name__ == "__main__":
