@@ -37,6 +37,8 @@ WRITE = frozenset({"planner", "admin"})
 CONTACTS = WRITE          # roles entitled to workers' names and phones
 ADMIN = frozenset({"admin"})
 
+MAX_BUCKETS = 100_000    # callers tracked by the rate limiter before idle ones are forgotten
+
 _ROLE_ZH = {"viewer": "查看者", "integrator": "对接系统", "planner": "规划人员", "admin": "管理员"}
 
 
@@ -89,6 +91,9 @@ class RateLimiter:
             return
         now = time.monotonic()
         with self._lock:
+            if len(self._buckets) > MAX_BUCKETS:  # many anonymous addresses: forget the idle ones
+                idle = now - self.burst / self.rate
+                self._buckets = {k: v for k, v in self._buckets.items() if v[1] > idle}
             tokens, last = self._buckets.get(who, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens < 1.0:
