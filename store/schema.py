@@ -257,7 +257,7 @@ buildings = sa.Table(
     sa.Column("lat", sa.Double, nullable=False),
 )
 
-# ---- access control and audit (issue 4) ---------------------------------------------------
+# ---- access control and audit -------------------------------------------------------------
 ROLES = ("viewer", "integrator", "planner", "admin")
 ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")"
 

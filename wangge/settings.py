@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     geocoder: str = Field(default="none", description="online geocoder: amap, baidu, tianditu, none")
     geocoder_key: SecretStr = Field(default=SecretStr(""), description="the online geocoder's key")
 
-    # Membership API and access control (issue 4)
+    # Membership API and access control
     anonymous_role: str = Field(
         default="", description="role of callers without a key: empty (refused), viewer or "
                                 "integrator; only for a closed intranet or a local demo")

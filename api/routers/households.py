@@ -1,7 +1,7 @@
 """Households: import a register, counts per unit, households of a unit, review queue, assign.
 
-Personal fields (names, phones, ID numbers) are never served here: roles that may see them
-come with access control (issue 4). Only location data and codes leave the service.
+Personal fields (names, phones, ID numbers) are never served, to any role: no other system needs
+them (data minimisation). Only location data and codes leave the service.
 """
 
 from __future__ import annotations
