@@ -3,7 +3,7 @@
 How a walk is measured (metres, in the network's metric CRS, then minutes at ``speed_kmh``):
 
 - A point (site or household) is **snapped** to the nearest point of the nearest edge
-  (``STRtree.query_nearest`` + ``line_locate_point``); its *access* distance is the straight walk
+  (:func:`geo.nearest_street.nearest_street`); its *access* distance is the straight walk
   from the point to the network, and its *offset* the distance along the edge from ``u``.
 - A site becomes a virtual node tied to both ends of its edge (weights access + offset and
   access + length − offset); ONE ``scipy.sparse.csgraph.dijkstra`` call runs from all of them
@@ -29,13 +29,13 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import scipy.sparse as sp
-import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.crs import STORAGE_CRS, metric_crs_for
 from geo.errors import InputError
+from geo.nearest_street import nearest_street
 from geo.network import WalkNetwork
 
 __all__ = ["Catchments", "Snapped", "compute_catchments", "reach_matrix", "site_node_distances",
@@ -114,12 +114,7 @@ def snap_points(network: WalkNetwork, x: NDArray[np.float64], y: NDArray[np.floa
     access = np.full(n, np.inf)
     ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
     if len(ok) and network.n_edges:
-        pts = shapely.points(x[ok], y[ok])
-        (qi, ti), dist = network.tree.query_nearest(pts, return_distance=True, all_matches=False)
-        edge[ok[qi]] = ti
-        access[ok[qi]] = dist
-        offset[ok[qi]] = shapely.line_locate_point(network.geometry[ti], pts[qi])
-        offset = np.clip(offset, 0.0, np.where(edge >= 0, network.length_m[edge], 0.0))
+        edge[ok], offset[ok], access[ok] = nearest_street(network, x[ok], y[ok])
     return Snapped(edge, offset, access)
 
 
@@ -284,8 +279,8 @@ def _check_settings(thresholds: Sequence[float], speed_kmh: float, detour: float
 def compute_catchments(network: WalkNetwork | None, sites_lon: ArrayLike, sites_lat: ArrayLike,
                        site_ids: ArrayLike, households_lon: ArrayLike, households_lat: ArrayLike, *,
                        thresholds_min: Sequence[float] = (5, 10, 15), speed_kmh: float = 4.8,
-                       buffer_m: float = 50.0, detour_factor: float = 1.3, polygons: bool = True,
-                       quad_segs: int = 2) -> Catchments:
+                       buffer_m: float = 50.0, detour_factor: float = 1.3,
+                       polygons: bool = True) -> Catchments:
     """Catchments of every site at every threshold, and each household's nearest site.
 
     See the module docstring for the rules; polygons are described in
@@ -334,8 +329,7 @@ def compute_catchments(network: WalkNetwork | None, sites_lon: ArrayLike, sites_
     polys = None
     if polygons:
         t1 = time.perf_counter()
-        polys = network_polygons(network, s_snap, ids, thresholds, cutoffs, chunks, reach, buffer_m,
-                                 quad_segs=quad_segs)
+        polys = network_polygons(network, s_snap, ids, thresholds, cutoffs, chunks, reach, buffer_m)
         timing["polygons"] = time.perf_counter() - t1
     return Catchments("network", thresholds, speed_kmh, ids, minutes, nearest, _frame(polys),
                       node_d / rate, None, buffer_m, reach, timing)

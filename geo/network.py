@@ -44,6 +44,28 @@ class DroppedReport:
     length_m: float
 
 
+@dataclass(frozen=True)
+class Segments:
+    """The straight segments of a network's edges, metric: segment ``i`` runs from ``a[i]`` to
+    ``b[i]`` on ``edge[i]``, starting ``start[i]`` metres from the edge's ``u`` and ``length[i]``
+    metres long (both in the edge's ``length_m``)."""
+
+    a: NDArray[np.float64]
+    b: NDArray[np.float64]
+    edge: NDArray[np.intp]
+    start: NDArray[np.float64]
+    length: NDArray[np.float64]
+
+    def project(self, seg: NDArray[np.intp], x: NDArray[np.float64],
+                y: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(distance, metres from the edge's ``u``) of points projected on segments ``seg``."""
+        a, b = self.a[seg], self.b[seg]
+        dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+        t = np.clip(((x - a[:, 0]) * dx + (y - a[:, 1]) * dy) / np.maximum(dx * dx + dy * dy, 1e-18),
+                    0.0, 1.0)
+        return np.hypot(x - a[:, 0] - t * dx, y - a[:, 1] - t * dy), self.start[seg] + t * self.length[seg]
+
+
 @dataclass(frozen=True, eq=False)
 class WalkNetwork:
     """An undirected walking network in a metric CRS (see the module docstring)."""
@@ -90,20 +112,20 @@ class WalkNetwork:
         return mat
 
     @cached_property
-    def vertices(self) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64]]:
-        """All edge vertices ``(coords, ptr, along)``: edge ``e`` owns ``coords[ptr[e]:ptr[e+1]]``,
-        ``along`` is each vertex's distance from the edge's start plus the lengths of the edges
-        before it (a sorted key for vectorised cuts, see :mod:`geo.catchment_polygons`)."""
+    def segments(self) -> Segments:
+        """Every straight segment of every edge (see :class:`Segments`)."""
         coords, idx = shapely.get_coordinates(self.geometry, return_index=True)
-        ptr = np.searchsorted(idx, np.arange(self.n_edges + 1))
-        step = np.hypot(*np.diff(coords, axis=0).T)
-        step = np.r_[0.0, step]
-        step[ptr[:-1]] = 0.0
-        local = np.cumsum(step)
-        local -= np.repeat(local[ptr[:-1]], np.diff(ptr))
-        total = local[np.maximum(ptr[1:] - 1, 0)]
-        base = np.r_[0.0, np.cumsum(total)[:-1]]
-        return coords, ptr, base[idx] + local
+        start = np.flatnonzero(idx[:-1] == idx[1:])
+        a, b = coords[start], coords[start + 1]
+        edge = idx[start]
+        seg_len = np.hypot(*(b - a).T)
+        geom_len = np.bincount(edge, weights=seg_len, minlength=self.n_edges)
+        # Metres in the edge's own length_m, should the geometry's length differ from it.
+        scale = np.divide(self.length_m, geom_len, out=np.ones(self.n_edges), where=geom_len > 0)[edge]
+        before = np.cumsum(seg_len) - seg_len
+        first = np.searchsorted(edge, np.arange(self.n_edges))
+        before -= before[np.minimum(first, max(len(edge) - 1, 0))][edge] if len(edge) else 0.0
+        return Segments(a, b, edge.astype(np.intp), before * scale, seg_len * scale)
 
     # ---- constructors ------------------------------------------------------------------------
     @classmethod

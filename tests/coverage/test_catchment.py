@@ -8,6 +8,7 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
+import shapely.affinity
 from shapely.ops import substring
 
 from geo.catchment import (
@@ -20,6 +21,7 @@ from geo.catchment import (
 )
 from geo.crs import STORAGE_CRS, to_metric
 from geo.errors import InputError
+from geo.nearest_street import nearest_street
 from geo.network import WalkNetwork
 
 X0, Y0 = 120.20, 33.40
@@ -64,9 +66,19 @@ def test_line_and_tee_minutes(tee):
     poly = c.polygons
     assert poly["minutes"].tolist() == [2.0, 5.0] and poly["households"].tolist() == [1, 4]
     assert poly.crs.to_epsg() == 4490
-    # 2 min = 160 m: the street from 0 to 160 buffered by 50 m; with quad_segs=2 the two round
-    # caps are half octagons inscribed in the circle (area 2√2 r² together, not π r²).
-    assert poly["area_m2"].iloc[0] == pytest.approx(160 * 100 + 2 * np.sqrt(2) * 50**2, rel=1e-6)
+    # 2 min = 160 m: the street from x = 0 to 160 is reached. The polygon holds it, never goes
+    # farther than 50 m from it, and fills the band of half-width b' = 50 − 1.12 × 10 m pixel
+    # around it (the ground whose nearest street point is reached), with a half disc at x = 0.
+    metric = net.metric
+    fx, fy = shapely.get_coordinates(to_metric(np.array([shapely.Point(X0, Y0)]), metric))[0]
+    shape = shapely.affinity.translate(to_metric(poly.geometry.to_numpy(), metric)[0], -fx, -fy)
+    piece = shapely.LineString([(0, 0), (160, 0)])
+    inner = 50 - np.sqrt(5) / 2 * 10
+    assert shapely.covers(shapely.buffer(shape, 0.01), piece)
+    assert shapely.covers(shapely.buffer(piece, 50.01), shape)
+    assert shapely.covers(shape, shapely.box(0, -(inner - 10), 150, inner - 10))
+    band = 160 * 2 * inner + np.pi * inner**2 / 2
+    assert poly["area_m2"].iloc[0] == pytest.approx(band, rel=0.03)
     with pytest.raises(InputError):
         c.reach_within(15)
 
@@ -213,13 +225,17 @@ def test_helsinki_polygon_contains_reached_pieces_and_stays_within_buffer(helsin
     assert len(pieces) > 50
     # Every reached piece, full or partial, lies inside (1 cm: the lon/lat round trip).
     assert shapely.covers(shapely.buffer(poly, 0.01), pieces).all()
-    # Sampled boundary points lie within buffer_m (+ 1 m tolerance) of the reached pieces.
-    boundary = shapely.segmentize(shapely.boundary(poly), 5.0)
+    # No point of it is farther than buffer_m from a reached piece (1 cm: the round trip).
+    boundary = shapely.segmentize(shapely.boundary(poly), 2.0)
     pts = shapely.points(shapely.get_coordinates(boundary))
     gap = shapely.distance(pts, shapely.multilinestrings(pieces))
-    assert gap.max() <= 50.0 + 1.0
-    # Chords of the round caps and joins cut a little inside, never outside (see the module doc).
-    assert gap.min() >= 50.0 * np.cos(np.pi / 4) - 0.05
+    assert gap.max() <= 50.0 + 0.01
+    # Between the two bounds the rule is "the nearest street is reached": most of the ground
+    # within b' − pixel of a reached piece is in (ground nearer an unreached street is not).
+    core = shapely.buffer(shapely.multilinestrings(pieces), 50 - np.sqrt(5) / 2 * 10 - 10)
+    share = shapely.intersection(core, poly).area / core.area
+    print(f"share of the core in the polygon: {share:.3f}")
+    assert share >= 0.9
 
 
 def test_snapped_without_network_points():
@@ -238,3 +254,21 @@ def test_no_sites_and_missing_coordinates(tee):
                            [np.nan, hlon[0]], [np.nan, hlat[0]], thresholds_min=(15,))
     assert np.isinf(c.household_minutes[0]) and c.nearest_site.tolist() == [-1, 1]
     assert c.polygons["area_m2"].tolist()[0] == 0.0 and c.polygons["households"].tolist() == [0, 1]
+
+
+def test_helsinki_nearest_street_equals_strtree(helsinki):
+    """The bucket grids give the STRtree's exact nearest street point, near and far."""
+    net, _ = helsinki
+    rng = np.random.default_rng(11)
+    x0, y0, x1, y1 = shapely.total_bounds(net.geometry)
+    pad = 3000.0
+    x = np.r_[rng.uniform(x0 - pad, x1 + pad, 20_000), net.x[:500], net.x[:200] + 0.3]
+    y = np.r_[rng.uniform(y0 - pad, y1 + pad, 20_000), net.y[:500], net.y[:200] - 0.2]
+    edge, pos, dist = nearest_street(net, x, y)
+    pts = shapely.points(x, y)
+    (qi, ti), ref = net.tree.query_nearest(pts, return_distance=True, all_matches=False)
+    np.testing.assert_allclose(dist[qi], ref, atol=1e-9)
+    # The point found lies on the edge found, at that distance.
+    on_edge = shapely.line_interpolate_point(net.geometry[edge], pos / net.length_m[edge], normalized=True)
+    np.testing.assert_allclose(shapely.distance(pts, on_edge), dist, atol=1e-6)
+    assert (dist > 900 * 0.75).sum() > 100   # some points went down to the STRtree fallback

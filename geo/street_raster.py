@@ -1,0 +1,205 @@
+"""A raster of the nearest street point: per pixel of a square grid over a walking network, which
+edge point is nearest and how far it is — the index behind catchment polygons.
+
+Built lazily by tiles of :data:`TILE` pixels (only where catchments are drawn) and cached per
+network, pixel size and reach:
+
+- every segment of every edge is sampled every ``pixel / 2`` metres (both ends included);
+- in a tile (plus a margin) each sample paints the pixel it falls in; one Euclidean distance
+  transform (``scipy.ndimage.distance_transform_edt`` with ``return_indices``) gives every
+  pixel its nearest painted pixel, hence a candidate segment;
+- the pixel centre is projected exactly on that segment: ``dist`` is the exact distance to a
+  real point of the network (never less than the true distance to the network) and
+  ``pos``/``rest`` that point's metres from the edge's ``u`` and to its ``v``; ``near`` is
+  ``dist / inner`` for the caller's inner distance.
+
+Pixels farther than ``reach`` from every street get ``near = inf`` and the sentinel node
+``n_nodes`` for both ends (callers append ``inf`` to their node distances).
+The samples themselves are kept (:meth:`StreetRaster.samples`): callers use them to make sure
+every reached street point ends up inside a polygon.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from geo.network import WalkNetwork
+
+__all__ = ["TILE", "StreetRaster", "Window", "street_raster"]
+
+TILE = 128  # pixels per tile side
+
+
+@dataclass(frozen=True)
+class Window:
+    """Per-pixel arrays of a rectangle of the raster, rows ``j0:j1`` and columns ``i0:i1``."""
+
+    i0: int
+    j0: int
+    u: NDArray[np.int32]
+    v: NDArray[np.int32]
+    pos: NDArray[np.float64]
+    rest: NDArray[np.float64]
+    near: NDArray[np.float64]
+    edge: NDArray[np.int32]
+
+
+_FIELDS = ("u", "v", "pos", "rest", "near", "edge")
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Street samples: the raster square holding each (lower-left pixel ``ix``, ``iy``) and the
+    sample's edge, its ends and metres from ``u`` / to ``v``."""
+
+    ix: NDArray[np.int32]
+    iy: NDArray[np.int32]
+    edge: NDArray[np.int32]
+    u: NDArray[np.int32]
+    v: NDArray[np.int32]
+    pos: NDArray[np.float64]
+    rest: NDArray[np.float64]
+
+
+class StreetRaster:
+    """Nearest street point per pixel (see the module docstring)."""
+
+    def __init__(self, network: WalkNetwork, pixel: float, reach: float, inner: float) -> None:
+        self.network = network
+        self.pixel = float(pixel)
+        self.reach = float(reach)
+        self.inner = float(inner)
+        self.spacing = self.pixel / 2
+        minx, miny, maxx, maxy = shapely.total_bounds(network.geometry)
+        pad = self.reach + 2 * self.pixel
+        self.x0, self.y0 = minx - pad, miny - pad
+        self.nx = int(math.ceil((maxx + pad - self.x0) / self.pixel))
+        self.ny = int(math.ceil((maxy + pad - self.y0) / self.pixel))
+        self.ntx = -(-self.nx // TILE)
+        self.margin = int(math.ceil(self.reach / self.pixel)) + 2
+        self._tiles: dict[int, Window] = {}
+        self._seg = segs = network.segments
+        seg_len = np.hypot(*(segs.b - segs.a).T)
+        # Samples every pixel / 2 along each segment, ends included.
+        k = np.maximum(np.ceil(seg_len / self.spacing).astype(np.int64), 1) + 1
+        sid = np.repeat(np.arange(len(seg_len)), k)
+        first = np.repeat(np.r_[0, np.cumsum(k)[:-1]], k)
+        frac = (np.arange(int(k.sum())) - first) / np.repeat(k - 1, k)
+        sx = segs.a[sid, 0] + frac * (segs.b[sid, 0] - segs.a[sid, 0])
+        sy = segs.a[sid, 1] + frac * (segs.b[sid, 1] - segs.a[sid, 1])
+        # The pixel a sample falls in (for painting) and the raster square holding it.
+        px = np.floor((sx - self.x0) / self.pixel).astype(np.int32)
+        py = np.floor((sy - self.y0) / self.pixel).astype(np.int32)
+        tile = (py // TILE) * self.ntx + px // TILE
+        order = np.argsort(tile, kind="stable")
+        self._sample_ptr = np.searchsorted(tile[order], np.arange(self.ntx * -(-self.ny // TILE) + 1))
+        self._px, self._py, self._sid = px[order], py[order], sid[order]
+        e = segs.edge[self._sid]
+        pos = segs.start[self._sid] + frac[order] * segs.length[self._sid]
+        self._ints = np.stack([np.floor((sx[order] - self.x0) / self.pixel - 0.5),
+                               np.floor((sy[order] - self.y0) / self.pixel - 0.5),
+                               e, network.u[e], network.v[e]]).astype(np.int32)
+        self._floats = np.stack([pos, network.length_m[e] - pos])
+
+    # ---- windows ------------------------------------------------------------------------------
+    def clip(self, x: float, y: float, radius: float) -> tuple[int, int, int, int]:
+        """Pixel rectangle ``(i0, j0, i1, j1)`` of the square of ``radius`` around ``(x, y)``."""
+        p = self.pixel
+        i0 = min(max(int((x - radius - self.x0) / p), 0), self.nx)
+        j0 = min(max(int((y - radius - self.y0) / p), 0), self.ny)
+        i1 = min(max(int((x + radius - self.x0) / p) + 2, i0), self.nx)
+        j1 = min(max(int((y + radius - self.y0) / p) + 2, j0), self.ny)
+        return i0, j0, i1, j1
+
+    def window(self, i0: int, j0: int, i1: int, j1: int) -> Window:
+        """The per-pixel arrays of a rectangle, computing its missing tiles."""
+        h, w = j1 - j0, i1 - i0
+        n = self.network.n_nodes
+        out = _blank(i0, j0, (h, w), n)
+        for ty in range(j0 // TILE, -(-j1 // TILE)):
+            for tx in range(i0 // TILE, -(-i1 // TILE)):
+                t = self._tile(tx, ty)
+                a0, a1 = max(i0, t.i0), min(i1, t.i0 + t.u.shape[1])
+                b0, b1 = max(j0, t.j0), min(j1, t.j0 + t.u.shape[0])
+                if a0 >= a1 or b0 >= b1:
+                    continue
+                dst = (slice(b0 - j0, b1 - j0), slice(a0 - i0, a1 - i0))
+                src = (slice(b0 - t.j0, b1 - t.j0), slice(a0 - t.i0, a1 - t.i0))
+                for name in _FIELDS:
+                    getattr(out, name)[dst] = getattr(t, name)[src]
+        return out
+
+    def samples(self, i0: int, j0: int, i1: int, j1: int) -> Samples:
+        """Street samples of the tiles under the rectangle (callers check ``ix``/``iy``)."""
+        ptr, row = self._sample_ptr, self.ntx
+        spans = [(ptr[ty * row + i0 // TILE], ptr[ty * row + -(-i1 // TILE)])
+                 for ty in range(j0 // TILE, -(-j1 // TILE))]
+        ints = np.concatenate([self._ints[:, a:b] for a, b in spans], axis=1)
+        floats = np.concatenate([self._floats[:, a:b] for a, b in spans], axis=1)
+        return Samples(*ints, *floats)
+
+    # ---- tiles --------------------------------------------------------------------------------
+    def _tile(self, tx: int, ty: int) -> Window:
+        key = ty * self.ntx + tx
+        if key not in self._tiles:
+            self._tiles[key] = self._build_tile(tx, ty)
+        return self._tiles[key]
+
+    def _build_tile(self, tx: int, ty: int) -> Window:
+        m, p = self.margin, self.pixel
+        i0, j0 = tx * TILE, ty * TILE
+        i1, j1 = min(i0 + TILE, self.nx), min(j0 + TILE, self.ny)
+        li0, lj0 = i0 - m, j0 - m
+        w, h = i1 - i0 + 2 * m, j1 - j0 + 2 * m
+        painted = np.full((h, w), -1, np.int64)
+        for row in range(max(ty - 1, 0), min(ty + 2, -(-self.ny // TILE))):
+            sl = slice(self._sample_ptr[row * self.ntx + max(tx - 1, 0)],
+                       self._sample_ptr[row * self.ntx + min(tx + 2, self.ntx)])
+            cx, cy = self._px[sl] - li0, self._py[sl] - lj0
+            ok = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
+            painted[cy[ok], cx[ok]] = self._sid[sl][ok]
+        shape = (j1 - j0, i1 - i0)
+        tile = _blank(i0, j0, shape, self.network.n_nodes)
+        if not (painted >= 0).any():
+            return tile
+        approx, (ny_, nx_) = ndimage.distance_transform_edt(painted < 0, return_indices=True)
+        inner = (slice(m, m + shape[0]), slice(m, m + shape[1]))
+        rows, cols = np.nonzero(approx[inner] * p <= self.reach + 2 * p)
+        seg = painted[ny_[inner][rows, cols], nx_[inner][rows, cols]]
+        dist, pos = self._seg.project(seg, self.x0 + (i0 + cols + 0.5) * p,
+                                      self.y0 + (j0 + rows + 0.5) * p)
+        e = self._seg.edge[seg]
+        close = dist <= self.reach + p
+        rows, cols, e, pos, dist = rows[close], cols[close], e[close], pos[close], dist[close]
+        tile.u[rows, cols] = self.network.u[e]
+        tile.v[rows, cols] = self.network.v[e]
+        tile.pos[rows, cols] = pos
+        tile.rest[rows, cols] = self.network.length_m[e] - pos
+        tile.near[rows, cols] = dist / self.inner
+        tile.edge[rows, cols] = e
+        return tile
+
+
+def _blank(i0: int, j0: int, shape: tuple[int, int], n_nodes: int) -> Window:
+    return Window(i0, j0, np.full(shape, n_nodes, np.int32), np.full(shape, n_nodes, np.int32),
+                  np.zeros(shape), np.zeros(shape), np.full(shape, np.inf), np.full(shape, -1, np.int32))
+
+
+_CACHE: weakref.WeakKeyDictionary[WalkNetwork, dict[tuple[float, float, float], StreetRaster]] = (
+    weakref.WeakKeyDictionary())
+
+
+def street_raster(network: WalkNetwork, pixel: float, reach: float, inner: float) -> StreetRaster:
+    """The network's raster for these settings, made once per network and kept."""
+    per_net = _CACHE.setdefault(network, {})
+    key = (float(pixel), float(reach), float(inner))
+    if key not in per_net:
+        per_net[key] = StreetRaster(network, pixel, reach, inner)
+    return per_net[key]
