@@ -3,26 +3,35 @@
 A walk reaches a point of an edge (``u``–``v``, length ``L``) at ``pos`` metres from ``u`` in
 ``τ = min(d[u] + pos, d[v] + L − pos)`` metres (on the site's own edge also ``access + |pos −
 offset|``); the reached street is every point with ``τ ≤ cutoff``, partial edges cut where ``τ``
-reaches it. The polygon of a site and cutoff is drawn on a raster of the nearest street point
-(:mod:`geo.street_raster`, pixel ``p = min(10 m, buffer_m / 5)``):
+reaches it. The polygon of a site and cutoff is traced on a raster of the nearest street point
+(:mod:`geo.street_raster`, pixel ``p = min(10 m, buffer_m / 5)``, street samples every 0.7 p):
 
 - a pixel centre is in when the street point nearest to it is reached and lies within
-  ``b' = buffer_m − 1.12 p`` of it: field ``z = max(τ / cutoff, dist / b')``, in where ``z ≤ 1``;
-- the four pixel centres around every street sample (every ``p / 4``) reached within
-  ``cutoff + p / 4`` are set in (``z = 0``): every reached street point is then inside;
-- the boundary is the ``z = 1`` contour, traced with linear interpolation by contourpy's
-  marching squares (``z`` capped at 4), one call per site and cutoff, then made into shapely
-  polygons in one vectorised pass.
+  ``b' = buffer_m − (√5/2) p``: field ``z = max(τ / cutoff, dist / b')``, in where ``z ≤ 1``;
+- the four pixel centres around every street sample reached within ``cutoff + 0.7 p`` are set
+  in (``z = 0``);
+- ``z`` is capped at 2 and its ``z = 1`` contour traced by contourpy's marching squares (linear
+  interpolation), in a window around the reached samples; rings become shapely polygons in one
+  vectorised pass, straight runs thinned, coordinates to lon/lat by
+  :func:`geo.crs.metric_to_storage_runs`.
 
-Guarantees (tested on Helsinki's streets): the polygon **contains every reached street point**
-(a reached point is within ``p / 8`` of a set sample, whose raster square is wholly in) and **no
-point of it is farther than** ``buffer_m`` **from one** (a point of a filled square is within
-``√5/2 · p`` of an in pixel centre, whose street point is reached and within ``b'``; a set
-sample is within ``p / 4`` of a reached point). Between those bounds the rule is "the nearest
-street is reached": ground nearer an unreached street than a reached one is left out, the same
-rule that snaps households to their nearest street. Cost follows the pixels (about 100,000 per
-site for 5/10/15 minutes), not the streets: the union of hundreds of buffers per site that
-this replaces cost about five times more.
+Guarantees (tested on Helsinki's streets):
+
+- **every reached street point is inside.** A reached point ``x`` is within 0.35 p of a sample
+  of its segment, reached within ``cutoff + 0.35 p``, whose square is wholly in. If ``x`` lies
+  in a square sharing a side with it, the two shared corners are 0 and the others at most 2, so
+  the half of that square along the side is in (``x`` is within 0.35 p of the side); if the
+  squares share only a corner, ``x`` is within 0.35 p of that corner and the triangle of legs
+  p / 2 there is in (0.35 · √2 < 0.5).
+- **no point is farther than** ``buffer_m`` **from a reached street point.** A point of a filled
+  square is within (√5/2) p of an in corner; an in corner by the field has its own reached
+  street point within ``b'``, and a set corner lies within 0.71 p of a sample that is within
+  0.7 p (along the street) of a reached point: 1.12 p + 0.71 p + 0.7 p < 5 p ≤ buffer_m.
+
+Between those bounds the rule is "the nearest street is reached": ground nearer an unreached
+street than a reached one is left out, the rule households are snapped by. The cost follows the
+pixels under the reached streets (about 60,000 per site for 5/10/15 minutes), not the number of
+streets; unioning hundreds of buffers per site, which this replaces, cost several times more.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
 
-from geo.crs import STORAGE_CRS, _transformer, from_metric
+from geo.crs import STORAGE_CRS, from_metric, metric_to_storage_runs
 from geo.network import WalkNetwork
 from geo.street_raster import StreetRaster, street_raster
 
@@ -75,25 +84,41 @@ def _site_contours(raster: StreetRaster, sites: object, row: int, dist: NDArray[
     p = raster.pixel
     sx, sy = _site_xy(raster.network, s_edge, s_off)
     top = max(cutoffs)
-    i0, j0, i1, j1 = raster.clip(sx, sy, top + buffer_m + 2 * p)
-    win = raster.window(i0, j0, i1, j1)
+    w0, v0, w1, v1 = raster.clip(sx, sy, top + buffer_m + 2 * p)
     d = np.append(dist, np.inf)
-    tau = np.minimum(d[win.u] + win.pos, d[win.v] + win.rest)
-    own = win.edge == s_edge
-    tau[own] = np.minimum(tau[own], s_acc + np.abs(win.pos[own] - s_off))
-    smp = raster.samples(i0, j0, i1, j1)
+    smp = raster.samples(w0, v0, w1, v1)
     s_tau = np.minimum(d[smp.u] + smp.pos, d[smp.v] + smp.rest)
     s_own = smp.edge == s_edge
     s_tau[s_own] = np.minimum(s_tau[s_own], s_acc + np.abs(smp.pos[s_own] - s_off))
+    reached = np.flatnonzero(s_tau <= top + raster.spacing)
+    if not len(reached):
+        return []
+    s_tau, s_ix, s_iy = s_tau[reached], smp.ix[reached], smp.iy[reached]
+    # A sample reached within c lies within c of the site, inside the square clipped above; an
+    # in pixel lies within buffer_m + spacing of one: each cutoff's window is the box of its
+    # reached samples grown by that much.
+    if min(s_ix.min() - w0, s_iy.min() - v0, w1 - 2 - s_ix.max(), v1 - 2 - s_iy.max()) < 0:
+        raise AssertionError("a reached street sample outside its catchment window")
+    grow = int(np.ceil((buffer_m + raster.spacing) / p)) + 1
+    hits, boxes = [], []
+    for c in cutoffs:
+        hit = np.flatnonzero(s_tau <= c + raster.spacing)
+        hits.append(hit)
+        boxes.append(None if not len(hit) else (
+            max(int(s_ix[hit].min()) - grow, w0), max(int(s_iy[hit].min()) - grow, v0),
+            min(int(s_ix[hit].max()) + 2 + grow, w1), min(int(s_iy[hit].max()) + 2 + grow, v1)))
+    i0, j0, i1, j1 = boxes[-1]  # the largest cutoff's box holds the others
+    tau, near = raster.field(d, i0, j0, i1, j1, s_edge, s_off, s_acc)
     out = []
-    for slot, c in zip(slots, cutoffs, strict=True):
-        a0, b0, a1, b1 = raster.clip(sx, sy, c + buffer_m + 2 * p)
+    for slot, c, hit, box in zip(slots, cutoffs, hits, boxes, strict=True):
+        if box is None:
+            continue
+        a0, b0, a1, b1 = box
         sub = (slice(b0 - j0, b1 - j0), slice(a0 - i0, a1 - i0))
-        z = np.maximum(tau[sub] * (1.0 / c), win.near[sub])
+        z = np.multiply(tau[sub], 1.0 / c, out=np.empty((b1 - b0, a1 - a0)))
+        np.maximum(z, near[sub], out=z)
         np.minimum(z, _CAP, out=z)
-        hit = ((s_tau <= c + raster.spacing) & (smp.ix >= a0) & (smp.ix + 1 < a1)
-               & (smp.iy >= b0) & (smp.iy + 1 < b1))
-        ix, iy = smp.ix[hit] - a0, smp.iy[hit] - b0
+        ix, iy = s_ix[hit] - a0, s_iy[hit] - b0
         z[iy, ix] = z[iy + 1, ix] = z[iy, ix + 1] = z[iy + 1, ix + 1] = 0.0
         (pts,), (offsets,), (outer,) = _marching_squares(z)
         if pts is None:
@@ -116,13 +141,14 @@ def _pixel_grid(shape: tuple[int, int]) -> tuple[NDArray[np.float64], NDArray[np
 
 
 def _marching_squares(z: NDArray[np.float64]) -> tuple:
-    """contourpy's serial filled contour of ``z ≤ 1`` in pixel coordinates (column, row).
+    """contourpy's serial filled contour of ``z ≤ 1`` (C-contiguous) in pixel coordinates
+    (column, row).
 
     Calls the generator class directly: the wrapper's masked-array check and coordinate grids
     cost more than the contouring on these small windows; grids are kept per window shape."""
     x, y = _pixel_grid(z.shape)
     gen = contourpy.SerialContourGenerator(
-        x, y, np.ascontiguousarray(z), None, corner_mask=False,  # type: ignore[arg-type]
+        x, y, z, None, corner_mask=False,  # type: ignore[arg-type]
         line_type=contourpy.LineType.SeparateCode, fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
         quad_as_tri=False, z_interp=contourpy.ZInterp.Linear)
     return gen.filled(-1.0, 1.0)
@@ -155,6 +181,8 @@ def _assemble(traced: list[tuple], metric: pyproj.CRS, polys: NDArray[np.object_
     keep[i] = np.abs(cross) > 1e-9 * (np.hypot(*d0.T) * np.hypot(*d1.T))
     coords, ring_of = coords[keep], ring_of[keep]
     x, y = coords[:, 0], coords[:, 1]
+    per_trace = np.bincount(np.repeat(np.arange(len(traced)), [len(t[1]) for t in traced])[keep],
+                            minlength=len(traced))
     nxt = np.r_[1:len(x), 0]
     term = x * y[nxt] - x[nxt] * y
     term[np.r_[np.flatnonzero(np.diff(ring_of)), len(x) - 1]] = 0.0  # rings are closed: no wrap term
@@ -165,7 +193,7 @@ def _assemble(traced: list[tuple], metric: pyproj.CRS, polys: NDArray[np.object_
     slot_of_poly = np.repeat(np.array([t[0] for t in traced]), per_slot)
     np.add.at(areas, slot_of_poly[poly_of_ring], np.abs(shoelace) / 2 * np.where(
         _is_outer(rings_per_poly, len(ring_sizes)), 1.0, -1.0))
-    lon, lat = _transformer(metric, STORAGE_CRS).transform(x, y)
+    lon, lat = metric_to_storage_runs(x, y, np.cumsum(per_trace) - per_trace, metric)
     rings = shapely.linearrings(lon, lat, indices=ring_of)
     polygons = shapely.polygons(rings, indices=poly_of_ring)
     bounds = np.r_[0, np.cumsum(per_slot)]

@@ -4,7 +4,7 @@ edge point is nearest and how far it is — the index behind catchment polygons.
 Built lazily by tiles of :data:`TILE` pixels (only where catchments are drawn) and cached per
 network, pixel size and reach:
 
-- every segment of every edge is sampled every ``pixel / 2`` metres (both ends included);
+- every segment of every edge is sampled every ``0.7 · pixel`` metres (both ends included);
 - in a tile (plus a margin) each sample paints the pixel it falls in; one Euclidean distance
   transform (``scipy.ndimage.distance_transform_edt`` with ``return_indices``) gives every
   pixel its nearest painted pixel, hence a candidate segment;
@@ -32,26 +32,24 @@ from scipy import ndimage
 
 from geo.network import WalkNetwork
 
-__all__ = ["TILE", "StreetRaster", "Window", "street_raster"]
+__all__ = ["BIN", "TILE", "StreetRaster", "street_raster"]
 
 TILE = 128  # pixels per tile side
+BIN = 32    # pixels per side of the bins samples are sorted by
 
 
 @dataclass(frozen=True)
-class Window:
-    """Per-pixel arrays of a rectangle of the raster, rows ``j0:j1`` and columns ``i0:i1``."""
+class _Tile:
+    """Per-pixel arrays of one tile, its first column ``i0`` and row ``j0``."""
 
     i0: int
     j0: int
     u: NDArray[np.int32]
     v: NDArray[np.int32]
-    pos: NDArray[np.float64]
-    rest: NDArray[np.float64]
-    near: NDArray[np.float64]
+    pos: NDArray[np.float32]
+    rest: NDArray[np.float32]
+    near: NDArray[np.float32]
     edge: NDArray[np.int32]
-
-
-_FIELDS = ("u", "v", "pos", "rest", "near", "edge")
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ class StreetRaster:
         self.pixel = float(pixel)
         self.reach = float(reach)
         self.inner = float(inner)
-        self.spacing = self.pixel / 2
+        self.spacing = 0.7 * self.pixel
         minx, miny, maxx, maxy = shapely.total_bounds(network.geometry)
         pad = self.reach + 2 * self.pixel
         self.x0, self.y0 = minx - pad, miny - pad
@@ -84,10 +82,10 @@ class StreetRaster:
         self.ny = int(math.ceil((maxy + pad - self.y0) / self.pixel))
         self.ntx = -(-self.nx // TILE)
         self.margin = int(math.ceil(self.reach / self.pixel)) + 2
-        self._tiles: dict[int, Window] = {}
+        self._tiles: dict[int, _Tile] = {}
         self._seg = segs = network.segments
         seg_len = np.hypot(*(segs.b - segs.a).T)
-        # Samples every pixel / 2 along each segment, ends included.
+        # Samples every 0.7 pixel along each segment, ends included.
         k = np.maximum(np.ceil(seg_len / self.spacing).astype(np.int64), 1) + 1
         sid = np.repeat(np.arange(len(seg_len)), k)
         first = np.repeat(np.r_[0, np.cumsum(k)[:-1]], k)
@@ -97,9 +95,10 @@ class StreetRaster:
         # The pixel a sample falls in (for painting) and the raster square holding it.
         px = np.floor((sx - self.x0) / self.pixel).astype(np.int32)
         py = np.floor((sy - self.y0) / self.pixel).astype(np.int32)
-        tile = (py // TILE) * self.ntx + px // TILE
-        order = np.argsort(tile, kind="stable")
-        self._sample_ptr = np.searchsorted(tile[order], np.arange(self.ntx * -(-self.ny // TILE) + 1))
+        self.nbx, self.nby = -(-self.nx // BIN), -(-self.ny // BIN)
+        key = (py // BIN) * self.nbx + px // BIN
+        order = np.argsort(key, kind="stable")
+        self._sample_ptr = np.searchsorted(key[order], np.arange(self.nbx * self.nby + 1))
         self._px, self._py, self._sid = px[order], py[order], sid[order]
         e = segs.edge[self._sid]
         pos = segs.start[self._sid] + frac[order] * segs.length[self._sid]
@@ -108,7 +107,7 @@ class StreetRaster:
                                e, network.u[e], network.v[e]]).astype(np.int32)
         self._floats = np.stack([pos, network.length_m[e] - pos])
 
-    # ---- windows ------------------------------------------------------------------------------
+    # ---- fields -------------------------------------------------------------------------------
     def clip(self, x: float, y: float, radius: float) -> tuple[int, int, int, int]:
         """Pixel rectangle ``(i0, j0, i1, j1)`` of the square of ``radius`` around ``(x, y)``."""
         p = self.pixel
@@ -118,11 +117,13 @@ class StreetRaster:
         j1 = min(max(int((y + radius - self.y0) / p) + 2, j0), self.ny)
         return i0, j0, i1, j1
 
-    def window(self, i0: int, j0: int, i1: int, j1: int) -> Window:
-        """The per-pixel arrays of a rectangle, computing its missing tiles."""
-        h, w = j1 - j0, i1 - i0
-        n = self.network.n_nodes
-        out = _blank(i0, j0, (h, w), n)
+    def field(self, d: NDArray[np.float64], i0: int, j0: int, i1: int, j1: int, site_edge: int,
+              site_offset: float, site_access: float) -> tuple[NDArray[np.float64], NDArray[np.float32]]:
+        """``(τ, near)`` over a rectangle: metres walked to each pixel's street point (``d``: node
+        distances with ``inf`` appended for the sentinel; on the site's own edge also access +
+        along the edge) and the street point's distance / inner. Missing tiles are built."""
+        tau = np.full((j1 - j0, i1 - i0), np.inf)
+        near = np.full((j1 - j0, i1 - i0), np.inf, np.float32)
         for ty in range(j0 // TILE, -(-j1 // TILE)):
             for tx in range(i0 // TILE, -(-i1 // TILE)):
                 t = self._tile(tx, ty)
@@ -132,36 +133,42 @@ class StreetRaster:
                     continue
                 dst = (slice(b0 - j0, b1 - j0), slice(a0 - i0, a1 - i0))
                 src = (slice(b0 - t.j0, b1 - t.j0), slice(a0 - t.i0, a1 - t.i0))
-                for name in _FIELDS:
-                    getattr(out, name)[dst] = getattr(t, name)[src]
-        return out
+                pos = t.pos[src]
+                part = np.minimum(d[t.u[src]] + pos, d[t.v[src]] + t.rest[src])
+                own = t.edge[src] == site_edge
+                if own.any():
+                    part[own] = np.minimum(part[own], site_access + np.abs(pos[own] - site_offset))
+                tau[dst] = part
+                near[dst] = t.near[src]
+        return tau, near
 
     def samples(self, i0: int, j0: int, i1: int, j1: int) -> Samples:
-        """Street samples of the tiles under the rectangle (callers check ``ix``/``iy``)."""
-        ptr, row = self._sample_ptr, self.ntx
-        spans = [(ptr[ty * row + i0 // TILE], ptr[ty * row + -(-i1 // TILE)])
-                 for ty in range(j0 // TILE, -(-j1 // TILE))]
+        """Street samples of the bins under the rectangle (callers check ``ix``/``iy``)."""
+        ptr, row = self._sample_ptr, self.nbx
+        c0, c1 = i0 // BIN, min(-(-i1 // BIN), self.nbx)
+        rows = range(j0 // BIN, min(-(-j1 // BIN), self.nby))
+        spans = [(ptr[r * row + c0], ptr[r * row + c1]) for r in rows]
         ints = np.concatenate([self._ints[:, a:b] for a, b in spans], axis=1)
         floats = np.concatenate([self._floats[:, a:b] for a, b in spans], axis=1)
         return Samples(*ints, *floats)
 
     # ---- tiles --------------------------------------------------------------------------------
-    def _tile(self, tx: int, ty: int) -> Window:
+    def _tile(self, tx: int, ty: int) -> _Tile:
         key = ty * self.ntx + tx
         if key not in self._tiles:
             self._tiles[key] = self._build_tile(tx, ty)
         return self._tiles[key]
 
-    def _build_tile(self, tx: int, ty: int) -> Window:
+    def _build_tile(self, tx: int, ty: int) -> _Tile:
         m, p = self.margin, self.pixel
         i0, j0 = tx * TILE, ty * TILE
         i1, j1 = min(i0 + TILE, self.nx), min(j0 + TILE, self.ny)
         li0, lj0 = i0 - m, j0 - m
         w, h = i1 - i0 + 2 * m, j1 - j0 + 2 * m
         painted = np.full((h, w), -1, np.int64)
-        for row in range(max(ty - 1, 0), min(ty + 2, -(-self.ny // TILE))):
-            sl = slice(self._sample_ptr[row * self.ntx + max(tx - 1, 0)],
-                       self._sample_ptr[row * self.ntx + min(tx + 2, self.ntx)])
+        c0, c1 = max(li0 // BIN, 0), min(-(-(li0 + w) // BIN), self.nbx)
+        for row in range(max(lj0 // BIN, 0), min(-(-(lj0 + h) // BIN), self.nby)):
+            sl = slice(self._sample_ptr[row * self.nbx + c0], self._sample_ptr[row * self.nbx + c1])
             cx, cy = self._px[sl] - li0, self._py[sl] - lj0
             ok = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
             painted[cy[ok], cx[ok]] = self._sid[sl][ok]
@@ -187,9 +194,11 @@ class StreetRaster:
         return tile
 
 
-def _blank(i0: int, j0: int, shape: tuple[int, int], n_nodes: int) -> Window:
-    return Window(i0, j0, np.full(shape, n_nodes, np.int32), np.full(shape, n_nodes, np.int32),
-                  np.zeros(shape), np.zeros(shape), np.full(shape, np.inf), np.full(shape, -1, np.int32))
+def _blank(i0: int, j0: int, shape: tuple[int, int], n_nodes: int) -> _Tile:
+    f32 = np.float32
+    return _Tile(i0, j0, np.full(shape, n_nodes, np.int32), np.full(shape, n_nodes, np.int32),
+                  np.zeros(shape, f32), np.zeros(shape, f32), np.full(shape, np.inf, f32),
+                  np.full(shape, -1, np.int32))
 
 
 _CACHE: weakref.WeakKeyDictionary[WalkNetwork, dict[tuple[float, float, float], StreetRaster]] = (

@@ -78,7 +78,8 @@ def test_line_and_tee_minutes(tee):
     assert shapely.covers(shapely.buffer(piece, 50.01), shape)
     assert shapely.covers(shape, shapely.box(0, -(inner - 10), 150, inner - 10))
     band = 160 * 2 * inner + np.pi * inner**2 / 2
-    assert poly["area_m2"].iloc[0] == pytest.approx(band, rel=0.03)
+    # Past the cut the polygon may run on by a sample spacing (7 m) and a pixel's reach (11 m).
+    assert band * 0.98 <= poly["area_m2"].iloc[0] <= band + 2 * 50 * (7 + np.sqrt(5) / 2 * 10)
     with pytest.raises(InputError):
         c.reach_within(15)
 
