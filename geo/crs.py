@@ -212,8 +212,9 @@ def metric_to_storage_runs(x: NDArray[np.float64], y: NDArray[np.float64], start
 
     pyproj costs about 0.3 µs per point; here it transforms a 4 × 4 grid of control points over
     each run's box, a cubic in (x, y) fitted to them gives the run's vertices (the projection's
-    next terms are far below a millimetre over a few km), and every 16th vertex is checked
-    against pyproj: a run off by more than ``tol_deg`` (1e-9° ≈ 0.1 mm) is left to pyproj."""
+    next terms are far below a millimetre over a few km), and every 16th vertex and each run's
+    first are checked against pyproj: a run off by more than ``tol_deg`` (1e-9° ≈ 0.1 mm) is
+    left to pyproj."""
     tr = _transformer(metric, STORAGE_CRS)
     if not len(x):
         return np.empty(0), np.empty(0)
@@ -233,7 +234,7 @@ def metric_to_storage_runs(x: NDArray[np.float64], y: NDArray[np.float64], start
     for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
         terms = _cubic_terms((x[a:b] - cx[k]) / hx[k], (y[a:b] - cy[k]) / hy[k])
         lon[a:b], lat[a:b] = terms @ coef[0, k], terms @ coef[1, k]
-    check = np.arange(0, len(x), 16)
+    check = np.union1d(np.arange(0, len(x), 16), starts[starts < len(x)])
     elon, elat = tr.transform(x[check], y[check])
     off = (np.abs(elon - lon[check]) > tol_deg) | (np.abs(elat - lat[check]) > tol_deg)
     for k in np.unique(np.searchsorted(starts, check[off], "right") - 1).tolist():
