@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,11 +62,28 @@ class Coverage:
         }
 
 
+_LOADED: OrderedDict[tuple[Any, ...], WalkNetwork] = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+
+
 def load_network(store: Store, release_id: int) -> tuple[WalkNetwork | None, NetworkInfo | None]:
+    """The release's walking network. A stored network never changes, so the last two loaded
+    are kept in memory with the indexes built on them (nearest-street grids, the raster behind
+    catchment polygons): recomputing coverage after a site moves does not rebuild them."""
     info = store.network_for(release_id)
     if info is None:
         return None, None
-    return WalkNetwork.from_edges_frame(store.network_edges(info.id)), info
+    key = (store.url, info.id, info.created_at, info.edge_count)
+    with _LOADED_LOCK:
+        if key in _LOADED:
+            _LOADED.move_to_end(key)
+            return _LOADED[key], info
+    network = WalkNetwork.from_edges_frame(store.network_edges(info.id))
+    with _LOADED_LOCK:
+        _LOADED[key] = network
+        while len(_LOADED) > 2:
+            _LOADED.popitem(last=False)
+    return network, info
 
 
 def store_network(store: Store, network: WalkNetwork, *, release_id: int | None,

@@ -77,3 +77,13 @@ def test_network_round_trip(store):
         store.create_network(edges.iloc[:0], release_id=None, source="x", dropped=None)
     with pytest.raises(InputError):
         store.create_network(edges.drop(columns="u"), release_id=None, source="x", dropped=None)
+    # Loading for coverage keeps the network (and the indexes built on it) while it is current;
+    # a newer network is loaded afresh.
+    from wangge.coverage import load_network
+
+    first, _ = load_network(store, 1)
+    again, _ = load_network(store, 1)
+    assert first is again and first.n_edges == 2
+    store.create_network(edges.iloc[:1], release_id=None, source="newer", dropped=None)
+    newer, info = load_network(store, 1)
+    assert newer is not first and newer.n_edges == 1 and info.source == "newer"
