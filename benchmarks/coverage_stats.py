@@ -121,6 +121,11 @@ def main() -> None:
     print(f"\n{'step':<48} {'units':>6} {'seconds':>8} {'per unit':>10}")
     print(f"{'coverage_stats, all levels (+ workers)':<48} {len(table):>6} {stats_s:>8.3f} "
           f"{stats_s / len(table) * 1e6:>8.0f} µs")
+    if args.network:  # the union of the catchments, traced once on their raster, in pieces
+        t = time.perf_counter()
+        polygons = catchments.covered()
+        print(f"{'union of the catchments (Catchments.covered)':<48} {len(polygons):>6} "
+              f"{time.perf_counter() - t:>8.3f}")
     area_s, areas = _median_seconds(lambda: uncovered_areas(units, polygons, minutes=15),
                                     max(1, args.repeat // 2))
     print(f"{'uncovered_areas, 15 min, all levels':<48} {len(units):>6} {area_s:>8.3f} "

@@ -21,7 +21,7 @@ Polygons are built in :mod:`geo.catchment_polygons`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import scipy.sparse as sp
+import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
@@ -61,7 +62,8 @@ class Catchments:
     ``thresholds_min`` are sorted ascending; ``reach[t]`` is a sites × households boolean CSR
     matrix: household reached by site within ``thresholds_min[t]`` minutes (see
     :meth:`reach_within`). ``polygons`` has one row per site and threshold, in site order then
-    threshold order (an empty polygon for a site off the network). ``node_minutes``: minutes
+    threshold order (an empty polygon for a site off the network); :meth:`covered` is their union
+    per threshold. ``node_minutes``: minutes
     from each network node to its nearest site (network method only). ``seconds``: timings.
     """
 
@@ -77,6 +79,17 @@ class Catchments:
     buffer_m: float = 50.0
     reach: list[sp.csr_matrix] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    union: Callable[[], gpd.GeoDataFrame] | None = field(default=None, repr=False)
+    _covered: gpd.GeoDataFrame | None = field(default=None, init=False, repr=False)
+
+    def covered(self) -> gpd.GeoDataFrame:
+        """The union of all sites' polygons per threshold (``minutes, area_m2, geometry``), in
+        pieces that tile it (:mod:`geo.catchment_union`; circles: one piece per threshold).
+        Made on first use and kept."""
+        if self._covered is None:
+            self._covered = self.union() if self.union is not None else gpd.GeoDataFrame(
+                {"minutes": [], "area_m2": []}, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
+        return self._covered
 
     def reach_within(self, minutes: float) -> sp.csr_matrix:
         """Sites × households bool matrix for one of ``thresholds_min``."""
@@ -288,7 +301,8 @@ def compute_catchments(network: WalkNetwork | None, sites_lon: ArrayLike, sites_
     """
     import time
 
-    from geo.catchment_polygons import circle_polygons, network_polygons
+    from geo.catchment_polygons import circle_polygons, network_polygons, raster_for
+    from geo.catchment_union import union_pieces
 
     thresholds = tuple(sorted(float(t) for t in thresholds_min))
     _check_settings(thresholds, speed_kmh, detour_factor, buffer_m)
@@ -313,7 +327,8 @@ def compute_catchments(network: WalkNetwork | None, sites_lon: ArrayLike, sites_
                                 metric) if polygons else None
         timing["polygons"] = time.perf_counter() - t0 - timing["search"]
         return Catchments("straight_line", thresholds, speed_kmh, ids, minutes, nearest,
-                          _frame(polys), None, detour_factor, buffer_m, reach, timing)
+                          _frame(polys), None, detour_factor, buffer_m, reach, timing,
+                          union=None if polys is None else lambda: _union_by_minutes(polys))
 
     sx, sy = _xy(slon, slat, network.metric)
     hx, hy = _xy(hlon, hlat, network.metric)
@@ -326,13 +341,26 @@ def compute_catchments(network: WalkNetwork | None, sites_lon: ArrayLike, sites_
     keep = (lambda rows, dist: chunks.append((rows, dist))) if polygons else None
     reach = _reach_network(network, s_snap, h_snap, cutoffs, keep)
     timing["search"] = time.perf_counter() - t0 - timing["nearest"]
-    polys = None
+    polys = union = None
     if polygons:
         t1 = time.perf_counter()
         polys = network_polygons(network, s_snap, ids, thresholds, cutoffs, chunks, reach, buffer_m)
         timing["polygons"] = time.perf_counter() - t1
+        on = s_snap.edge >= 0
+        if buffer_m > 0 and on.any():
+            own = (s_snap.edge[on], s_snap.offset[on], s_snap.access[on])
+
+            def union() -> gpd.GeoDataFrame:
+                return union_pieces(raster_for(network, buffer_m), node_d, own, thresholds, cutoffs)
     return Catchments("network", thresholds, speed_kmh, ids, minutes, nearest, _frame(polys),
-                      node_d / rate, None, buffer_m, reach, timing)
+                      node_d / rate, None, buffer_m, reach, timing, union=union)
+
+
+def _union_by_minutes(polys: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Circles (the fallback) are cheap to union: one piece per threshold."""
+    minutes = sorted(set(polys["minutes"].tolist()))
+    geoms = [shapely.union_all(polys.geometry.to_numpy()[polys["minutes"].to_numpy() == m]) for m in minutes]
+    return gpd.GeoDataFrame({"minutes": np.asarray(minutes, dtype=float)}, geometry=geoms, crs=STORAGE_CRS)
 
 
 def _frame(polys: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:

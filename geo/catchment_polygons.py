@@ -11,9 +11,8 @@ reaches it. The polygon of a site and cutoff is traced on a raster of the neares
 - the four pixel centres around every street sample reached within ``cutoff + 0.7 p`` are set
   in (``z = 0``);
 - ``z`` is capped at 2 and its ``z = 1`` contour traced by contourpy's marching squares (linear
-  interpolation), in a window around the reached samples; rings become shapely polygons in one
-  vectorised pass, straight runs thinned, coordinates to lon/lat by
-  :func:`geo.crs.metric_to_storage_runs`.
+  interpolation), in a window around the reached samples; rings become lon/lat shapely
+  polygons in one vectorised pass (:func:`geo.contours.assemble`, straight runs thinned).
 
 Guarantees (tested on Helsinki's streets):
 
@@ -37,9 +36,7 @@ streets; unioning hundreds of buffers per site, which this replaces, cost severa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
-import contourpy
 import geopandas as gpd
 import numpy as np
 import pyproj
@@ -47,11 +44,12 @@ import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
 
-from geo.crs import STORAGE_CRS, from_metric, metric_to_storage_runs
+from geo.contours import CAP, assemble, marching_squares
+from geo.crs import STORAGE_CRS, from_metric
 from geo.network import WalkNetwork
-from geo.street_raster import StreetRaster, street_raster
+from geo.street_raster import StreetRaster, own_edges, street_raster
 
-__all__ = ["circle_polygons", "network_polygons"]
+__all__ = ["circle_polygons", "network_polygons", "raster_for"]
 
 
 def network_polygons(network: WalkNetwork, sites: object, site_ids: NDArray[np.object_],
@@ -63,14 +61,13 @@ def network_polygons(network: WalkNetwork, sites: object, site_ids: NDArray[np.o
     polys = np.full(n_s * n_t, shapely.MultiPolygon(), dtype=object)
     areas = np.zeros(n_s * n_t)
     if buffer_m > 0 and n_s:
-        pixel = min(10.0, buffer_m / 5)
-        raster = street_raster(network, pixel, buffer_m, buffer_m - _CORNER * pixel)
+        raster = raster_for(network, buffer_m)
         traced: list[tuple[int, NDArray[np.float64], NDArray[np.uint32], NDArray[np.uint32]]] = []
         for rows, dist in chunks:
             for k, row in enumerate(rows):
                 traced += _site_contours(raster, sites, int(row), dist[k], cutoffs, buffer_m,
                                          [int(row) * n_t + t for t in range(n_t)])
-        _assemble(traced, network.metric, polys, areas)
+        assemble(traced, network.metric, polys, areas)
     return _polygon_frame(site_ids, thresholds, polys, areas, reach)
 
 
@@ -88,8 +85,8 @@ def _site_contours(raster: StreetRaster, sites: object, row: int, dist: NDArray[
     d = np.append(dist, np.inf)
     smp = raster.samples(w0, v0, w1, v1)
     s_tau = np.minimum(d[smp.u] + smp.pos, d[smp.v] + smp.rest)
-    s_own = smp.edge == s_edge
-    s_tau[s_own] = np.minimum(s_tau[s_own], s_acc + np.abs(smp.pos[s_own] - s_off))
+    own = (np.array([s_edge]), np.array([s_off]), np.array([s_acc]))
+    own_edges(s_tau, smp.edge, smp.pos, own)
     reached = np.flatnonzero(s_tau <= top + raster.spacing)
     if not len(reached):
         return []
@@ -108,7 +105,7 @@ def _site_contours(raster: StreetRaster, sites: object, row: int, dist: NDArray[
             max(int(s_ix[hit].min()) - grow, w0), max(int(s_iy[hit].min()) - grow, v0),
             min(int(s_ix[hit].max()) + 2 + grow, w1), min(int(s_iy[hit].max()) + 2 + grow, v1)))
     i0, j0, i1, j1 = boxes[-1]  # the largest cutoff's box holds the others
-    tau, near = raster.field(d, i0, j0, i1, j1, s_edge, s_off, s_acc)
+    tau, near = raster.field(d, i0, j0, i1, j1, own)
     out = []
     for slot, c, hit, box in zip(slots, cutoffs, hits, boxes, strict=True):
         if box is None:
@@ -117,10 +114,10 @@ def _site_contours(raster: StreetRaster, sites: object, row: int, dist: NDArray[
         sub = (slice(b0 - j0, b1 - j0), slice(a0 - i0, a1 - i0))
         z = np.multiply(tau[sub], 1.0 / c, out=np.empty((b1 - b0, a1 - a0)))
         np.maximum(z, near[sub], out=z)
-        np.minimum(z, _CAP, out=z)
+        np.minimum(z, CAP, out=z)
         ix, iy = s_ix[hit] - a0, s_iy[hit] - b0
         z[iy, ix] = z[iy + 1, ix] = z[iy, ix + 1] = z[iy + 1, ix + 1] = 0.0
-        (pts,), (offsets,), (outer,) = _marching_squares(z)
+        (pts,), (offsets,), (outer,) = marching_squares(z)
         if pts is None:
             continue
         xy = np.empty_like(pts)
@@ -131,81 +128,18 @@ def _site_contours(raster: StreetRaster, sites: object, row: int, dist: NDArray[
 
 
 _CORNER = np.sqrt(5) / 2  # farthest a point of a filled square lies from its nearest in corner, in pixels
-_CAP = 2.0  # z is capped here: a corner set to 0 fills at least half of each side next to it
 
 
-@lru_cache(maxsize=16)
-def _pixel_grid(shape: tuple[int, int]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    rows, cols = np.indices(shape, dtype=np.float64)
-    return cols, rows
-
-
-def _marching_squares(z: NDArray[np.float64]) -> tuple:
-    """contourpy's serial filled contour of ``z ≤ 1`` (C-contiguous) in pixel coordinates
-    (column, row).
-
-    Calls the generator class directly: the wrapper's masked-array check and coordinate grids
-    cost more than the contouring on these small windows; grids are kept per window shape."""
-    x, y = _pixel_grid(z.shape)
-    gen = contourpy.SerialContourGenerator(
-        x, y, z, None, corner_mask=False,  # type: ignore[arg-type]
-        line_type=contourpy.LineType.SeparateCode, fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
-        quad_as_tri=False, z_interp=contourpy.ZInterp.Linear)
-    return gen.filled(-1.0, 1.0)
+def raster_for(network: WalkNetwork, buffer_m: float) -> StreetRaster:
+    """The network's raster for polygons of this buffer (pixel min(10 m, buffer / 5))."""
+    pixel = min(10.0, buffer_m / 5)
+    return street_raster(network, pixel, buffer_m, buffer_m - _CORNER * pixel)
 
 
 def _site_xy(network: WalkNetwork, edge: int, offset: float) -> tuple[float, float]:
     pt = shapely.line_interpolate_point(network.geometry[edge],
                                         offset / max(network.length_m[edge], 1e-9), normalized=True)
     return float(shapely.get_x(pt)), float(shapely.get_y(pt))
-
-
-def _assemble(traced: list[tuple], metric: pyproj.CRS, polys: NDArray[np.object_],
-              areas: NDArray[np.float64]) -> None:
-    """Storage-CRS (multi)polygons and their areas (m²) from contourpy's rings, vectorised.
-
-    Vertices in the middle of a straight run (cross product 0 up to rounding) are dropped
-    first: the shape is unchanged and about a quarter of the vertices go."""
-    if not traced:
-        return
-    coords = np.concatenate([t[1] for t in traced])
-    ring_sizes = np.concatenate([np.diff(t[2].astype(np.int64)) for t in traced])
-    ring_of = np.repeat(np.arange(len(ring_sizes)), ring_sizes)
-    ends = np.cumsum(ring_sizes)
-    inner = np.ones(len(coords), dtype=bool)
-    inner[ends - 1] = inner[ends - ring_sizes] = False
-    i = np.flatnonzero(inner)
-    d0, d1 = coords[i] - coords[i - 1], coords[i + 1] - coords[i]
-    cross = d0[:, 0] * d1[:, 1] - d0[:, 1] * d1[:, 0]
-    keep = np.ones(len(coords), dtype=bool)
-    keep[i] = np.abs(cross) > 1e-9 * (np.hypot(*d0.T) * np.hypot(*d1.T))
-    coords, ring_of = coords[keep], ring_of[keep]
-    x, y = coords[:, 0], coords[:, 1]
-    per_trace = np.bincount(np.repeat(np.arange(len(traced)), [len(t[1]) for t in traced])[keep],
-                            minlength=len(traced))
-    nxt = np.r_[1:len(x), 0]
-    term = x * y[nxt] - x[nxt] * y
-    term[np.r_[np.flatnonzero(np.diff(ring_of)), len(x) - 1]] = 0.0  # rings are closed: no wrap term
-    shoelace = np.bincount(ring_of, weights=term, minlength=len(ring_sizes))
-    rings_per_poly = np.concatenate([np.diff(t[3].astype(np.int64)) for t in traced])
-    poly_of_ring = np.repeat(np.arange(len(rings_per_poly)), rings_per_poly)
-    per_slot = np.array([len(t[3]) - 1 for t in traced])
-    slot_of_poly = np.repeat(np.array([t[0] for t in traced]), per_slot)
-    np.add.at(areas, slot_of_poly[poly_of_ring], np.abs(shoelace) / 2 * np.where(
-        _is_outer(rings_per_poly, len(ring_sizes)), 1.0, -1.0))
-    lon, lat = metric_to_storage_runs(x, y, np.cumsum(per_trace) - per_trace, metric)
-    rings = shapely.linearrings(lon, lat, indices=ring_of)
-    polygons = shapely.polygons(rings, indices=poly_of_ring)
-    bounds = np.r_[0, np.cumsum(per_slot)]
-    for k, t in enumerate(traced):
-        parts = polygons[bounds[k]:bounds[k + 1]]
-        polys[t[0]] = parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
-
-
-def _is_outer(rings_per_poly: NDArray[np.int64], n_rings: int) -> NDArray[np.bool_]:
-    outer = np.zeros(n_rings, dtype=bool)
-    outer[np.r_[0, np.cumsum(rings_per_poly)[:-1]]] = True
-    return outer
 
 
 def circle_polygons(sx: NDArray[np.float64], sy: NDArray[np.float64], site_ids: NDArray[np.object_],

@@ -205,48 +205,6 @@ def from_metric(geoms: NDArray[np.object_], metric: pyproj.CRS) -> NDArray[np.ob
                                         _pyproj_func(metric, STORAGE_CRS)), dtype=object)
 
 
-def metric_to_storage_runs(x: NDArray[np.float64], y: NDArray[np.float64], starts: NDArray[np.intp],
-                           metric: pyproj.CRS, *, tol_deg: float = 1e-9) -> tuple[NDArray[np.float64],
-                                                                                    NDArray[np.float64]]:
-    """Metric → storage lon/lat for many vertices in runs (``starts``) each a few km across.
-
-    pyproj costs about 0.3 µs per point; here it transforms a 4 × 4 grid of control points over
-    each run's box, a cubic in (x, y) fitted to them gives the run's vertices (the projection's
-    next terms are far below a millimetre over a few km), and every 16th vertex and each run's
-    first are checked against pyproj: a run off by more than ``tol_deg`` (1e-9° ≈ 0.1 mm) is
-    left to pyproj."""
-    tr = _transformer(metric, STORAGE_CRS)
-    if not len(x):
-        return np.empty(0), np.empty(0)
-    starts = np.asarray(starts, dtype=np.intp)
-    lo_x, hi_x = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts)
-    lo_y, hi_y = np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
-    cx, cy = (lo_x + hi_x) / 2, (lo_y + hi_y) / 2
-    hx, hy = np.maximum((hi_x - lo_x) / 2, 1.0), np.maximum((hi_y - lo_y) / 2, 1.0)
-    grid = np.linspace(-1.0, 1.0, 4)
-    gu, gv = (a.ravel() for a in np.meshgrid(grid, grid))
-    clon, clat = tr.transform((cx[:, None] + hx[:, None] * gu).ravel(),
-                              (cy[:, None] + hy[:, None] * gv).ravel())
-    pinv = np.linalg.pinv(_cubic_terms(gu, gv)).T                   # 16 × 10, one for all runs
-    coef = np.stack([np.asarray(clon).reshape(-1, 16) @ pinv, np.asarray(clat).reshape(-1, 16) @ pinv])
-    lon, lat = np.empty(len(x)), np.empty(len(x))
-    ends = np.r_[starts[1:], len(x)]
-    for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-        terms = _cubic_terms((x[a:b] - cx[k]) / hx[k], (y[a:b] - cy[k]) / hy[k])
-        lon[a:b], lat[a:b] = terms @ coef[0, k], terms @ coef[1, k]
-    check = np.union1d(np.arange(0, len(x), 16), starts[starts < len(x)])
-    elon, elat = tr.transform(x[check], y[check])
-    off = (np.abs(elon - lon[check]) > tol_deg) | (np.abs(elat - lat[check]) > tol_deg)
-    for k in np.unique(np.searchsorted(starts, check[off], "right") - 1).tolist():
-        a, b = starts[k], ends[k]
-        lon[a:b], lat[a:b] = tr.transform(x[a:b], y[a:b])
-    return lon, lat
-
-
-def _cubic_terms(u: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.column_stack([np.ones_like(u), u, v, u * u, u * v, v * v, u**3, u * u * v, u * v * v, v**3])
-
-
 def check_plausible_lonlat(geoms: NDArray[np.object_], declared: SourceCRS,
                            where: str = "") -> None:
     """Refuse storage-CRS geometries that cannot be in China, saying the likely cause.

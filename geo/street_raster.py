@@ -32,7 +32,7 @@ from scipy import ndimage
 
 from geo.network import WalkNetwork
 
-__all__ = ["BIN", "TILE", "StreetRaster", "street_raster"]
+__all__ = ["BIN", "TILE", "StreetRaster", "own_edges", "street_raster"]
 
 TILE = 128  # pixels per tile side
 BIN = 32    # pixels per side of the bins samples are sorted by
@@ -117,11 +117,13 @@ class StreetRaster:
         j1 = min(max(int((y + radius - self.y0) / p) + 2, j0), self.ny)
         return i0, j0, i1, j1
 
-    def field(self, d: NDArray[np.float64], i0: int, j0: int, i1: int, j1: int, site_edge: int,
-              site_offset: float, site_access: float) -> tuple[NDArray[np.float64], NDArray[np.float32]]:
+    def field(self, d: NDArray[np.float64], i0: int, j0: int, i1: int, j1: int,
+              sites: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]
+              ) -> tuple[NDArray[np.float64], NDArray[np.float32]]:
         """``(τ, near)`` over a rectangle: metres walked to each pixel's street point (``d``: node
-        distances with ``inf`` appended for the sentinel; on the site's own edge also access +
-        along the edge) and the street point's distance / inner. Missing tiles are built."""
+        distances with ``inf`` appended for the sentinel; on an edge holding one of ``sites``
+        (edge, offset, access) also access + along the edge) and the street point's distance /
+        inner. Missing tiles are built."""
         tau = np.full((j1 - j0, i1 - i0), np.inf)
         near = np.full((j1 - j0, i1 - i0), np.inf, np.float32)
         for ty in range(j0 // TILE, -(-j1 // TILE)):
@@ -135,9 +137,7 @@ class StreetRaster:
                 src = (slice(b0 - t.j0, b1 - t.j0), slice(a0 - t.i0, a1 - t.i0))
                 pos = t.pos[src]
                 part = np.minimum(d[t.u[src]] + pos, d[t.v[src]] + t.rest[src])
-                own = t.edge[src] == site_edge
-                if own.any():
-                    part[own] = np.minimum(part[own], site_access + np.abs(pos[own] - site_offset))
+                own_edges(part, t.edge[src], pos, sites)
                 tau[dst] = part
                 near[dst] = t.near[src]
         return tau, near
@@ -192,6 +192,16 @@ class StreetRaster:
         tile.near[rows, cols] = dist / self.inner
         tile.edge[rows, cols] = e
         return tile
+
+
+def own_edges(tau: NDArray[np.float64], edge: NDArray[np.int32], pos: NDArray[np.floating],
+               sites: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]) -> None:
+    """On a site's own edge the walk goes straight along it: ``τ = min(τ, access + |pos − offset|)``."""
+    s_edge, s_off, s_acc = sites
+    for e, off, acc in zip(s_edge.tolist(), s_off.tolist(), s_acc.tolist(), strict=True):
+        own = edge == e
+        if own.any():
+            tau[own] = np.minimum(tau[own], acc + np.abs(pos[own] - off))
 
 
 def _blank(i0: int, j0: int, shape: tuple[int, int], n_nodes: int) -> _Tile:

@@ -1,7 +1,6 @@
 """The CRS gate: parsing, conversions, metric zones, plausibility checks."""
 
 import numpy as np
-import pyproj
 import pytest
 import shapely
 
@@ -74,23 +73,3 @@ def test_parse_bbox():
         with pytest.raises(CoordinateRangeError):
             parse_bbox(bad)
 
-
-def test_metric_to_storage_runs_equals_pyproj():
-    """The per-run cubic gives pyproj's lon/lat to 1e-9°, and a run too wide for it is left to
-    pyproj (the check catches it)."""
-    from geo.crs import STORAGE_CRS, metric_to_storage_runs
-
-    metric = pyproj.CRS.from_epsg(4549)
-    rng = np.random.default_rng(5)
-    centres = np.column_stack([rng.uniform(450_000, 550_000, 40), rng.uniform(3.6e6, 3.8e6, 40)])
-    sizes = rng.integers(1, 400, 40)
-    run = np.repeat(np.arange(40), sizes)
-    x = centres[run, 0] + rng.uniform(-1500, 1500, len(run))
-    y = centres[run, 1] + rng.uniform(-1500, 1500, len(run))
-    x[run == 3] = np.linspace(100_000, 900_000, (run == 3).sum())    # 800 km wide: no cubic fits
-    starts = np.cumsum(sizes) - sizes
-    lon, lat = metric_to_storage_runs(x, y, starts, metric)
-    ref_lon, ref_lat = pyproj.Transformer.from_crs(metric, STORAGE_CRS, always_xy=True).transform(x, y)
-    assert np.abs(lon - ref_lon).max() <= 1e-9 and np.abs(lat - ref_lat).max() <= 1e-9
-    empty = metric_to_storage_runs(np.empty(0), np.empty(0), np.empty(0, dtype=np.intp), metric)
-    assert len(empty[0]) == 0

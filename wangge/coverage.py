@@ -166,7 +166,7 @@ def uncovered(cov: Coverage, minutes: float | None = None) -> tuple[Any, gpd.Geo
     limit = minutes or max(cov.catchments.thresholds_min)
     people = uncovered_households(cov.households, cov.catchments.household_minutes,
                                   threshold_min=limit)
-    areas = uncovered_areas(cov.units, cov.catchments.polygons, minutes=limit,
+    areas = uncovered_areas(cov.units, cov.catchments.covered(), minutes=limit,
                             levels=["microgrid"])
     return people, areas
 

