@@ -44,21 +44,24 @@ def union_pieces(raster: StreetRaster, node_d: NDArray[np.float64],
     own_edges(s_tau, smp.edge, smp.pos, sites)
     grow = int(np.ceil(raster.inner / raster.pixel + raster.spacing / raster.pixel)) + 3
     traced, minutes = [], []
-    for minute, c in zip(thresholds, cutoffs, strict=True):
+    forced, tiles = [], set()
+    for c in cutoffs:
         hit = np.flatnonzero(s_tau <= c + raster.spacing)
-        if not len(hit):
-            continue
         ix, iy = smp.ix[hit], smp.iy[hit]
-        forced = np.zeros((raster.ny + 2, raster.nx + 2), dtype=bool)  # pages committed where set
-        forced[iy, ix] = forced[iy + 1, ix] = forced[iy, ix + 1] = forced[iy + 1, ix + 1] = True
-        for tx, ty in _tiles_near(ix, iy, grow, raster):
-            i0, j0 = tx * TILE, ty * TILE
-            i1, j1 = min(i0 + TILE + 1, raster.nx), min(j0 + TILE + 1, raster.ny)
-            tau, near = raster.field(d, i0, j0, i1, j1, sites)
+        mask = np.zeros((raster.ny + 2, raster.nx + 2), dtype=bool)  # pages committed where set
+        mask[iy, ix] = mask[iy + 1, ix] = mask[iy, ix + 1] = mask[iy + 1, ix + 1] = True
+        forced.append(mask)
+        if c == max(cutoffs) and len(hit):
+            tiles.update(_tiles_near(ix, iy, grow, raster))
+    for tx, ty in sorted(tiles):
+        i0, j0 = tx * TILE, ty * TILE
+        i1, j1 = min(i0 + TILE + 1, raster.nx), min(j0 + TILE + 1, raster.ny)
+        tau, near = raster.field(d, i0, j0, i1, j1, sites)
+        for minute, c, mask in zip(thresholds, cutoffs, forced, strict=True):
             z = np.multiply(tau, 1.0 / c)
             np.maximum(z, near, out=z)
             np.minimum(z, CAP, out=z)
-            z[forced[j0:j1, i0:i1]] = 0.0
+            z[mask[j0:j1, i0:i1]] = 0.0
             (pts,), (offsets,), (outer,) = marching_squares(z)
             if pts is None:
                 continue

@@ -198,6 +198,12 @@ def own_edges(tau: NDArray[np.float64], edge: NDArray[np.int32], pos: NDArray[np
                sites: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]) -> None:
     """On a site's own edge the walk goes straight along it: ``τ = min(τ, access + |pos − offset|)``."""
     s_edge, s_off, s_acc = sites
+    if len(s_edge) > 1:
+        on = np.isin(edge, s_edge)
+        if not on.any():
+            return
+        here = np.flatnonzero(np.isin(s_edge, edge[on]))
+        s_edge, s_off, s_acc = s_edge[here], s_off[here], s_acc[here]
     for e, off, acc in zip(s_edge.tolist(), s_off.tolist(), s_acc.tolist(), strict=True):
         own = edge == e
         if own.any():
