@@ -37,8 +37,9 @@ def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.G
 
     ``units``: the units to outline (any levels; code, name, level, geometry).
     ``sites``: points with optional ``name`` and ``kind`` (``centre`` or ``station``).
-    ``catchments``: ``site_id``, ``minutes`` (5, 10, 15...) and polygon geometry; one
-    toggleable layer per ``minutes`` value, the union of its sites' catchments.
+    ``catchments``: ``minutes`` (5, 10, 15...) and polygon geometry — the sites' catchments or,
+    cheaper, their union in pieces (``Catchments.covered()``); one toggleable layer per
+    ``minutes`` value, the union of its rows.
     ``uncovered_households``: points (or an (n, 2) lon/lat array); ``uncovered_areas`` and
     ``gaps`` (boundary gaps): polygons; ``suggested_sites``: points with optional ``rank`` and
     ``gain`` (households newly covered).

@@ -94,6 +94,6 @@ def coverage_map(store: Store, release_id: int, options: MapOptions, settings: A
         suggested = suggest(cov, k=suggest_k, minutes=max(cov.catchments.thresholds_min),
                             settings=settings)
     units = cov.units[cov.units["level"].isin(["street", "community", "grid"])]
-    return coverage(units, cov.sites, cov.catchments.polygons, xy, areas,
+    return coverage(units, cov.sites, cov.catchments.covered(), xy, areas,
                     gaps(store, release_id, settings), suggested, lang=options.lang,
                     tiles=options.tiles, tianditu_key=options.tianditu_key, assets=options.assets)
