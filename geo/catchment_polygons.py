@@ -49,7 +49,7 @@ from geo.crs import STORAGE_CRS, from_metric
 from geo.network import WalkNetwork
 from geo.street_raster import StreetRaster, own_edges, street_raster
 
-__all__ = ["circle_polygons", "network_polygons", "raster_for"]
+__all__ = ["circle_polygons", "field_z", "network_polygons", "raster_for", "traced_window"]
 
 
 def network_polygons(network: WalkNetwork, sites: object, site_ids: NDArray[np.object_],
@@ -112,19 +112,34 @@ def _site_contours(raster: StreetRaster, sites: object, row: int, dist: NDArray[
             continue
         a0, b0, a1, b1 = box
         sub = (slice(b0 - j0, b1 - j0), slice(a0 - i0, a1 - i0))
-        z = np.multiply(tau[sub], 1.0 / c, out=np.empty((b1 - b0, a1 - a0)))
-        np.maximum(z, near[sub], out=z)
-        np.minimum(z, CAP, out=z)
+        z = field_z(tau[sub], near[sub], c)
         ix, iy = s_ix[hit] - a0, s_iy[hit] - b0
         z[iy, ix] = z[iy + 1, ix] = z[iy, ix + 1] = z[iy + 1, ix + 1] = 0.0
-        (pts,), (offsets,), (outer,) = marching_squares(z)
-        if pts is None:
-            continue
-        xy = np.empty_like(pts)
-        xy[:, 0] = raster.x0 + (a0 + pts[:, 0] + 0.5) * p
-        xy[:, 1] = raster.y0 + (b0 + pts[:, 1] + 0.5) * p
-        out.append((slot, xy, offsets, outer))
+        piece = traced_window(raster, z, a0, b0, slot)
+        if piece is not None:
+            out.append(piece)
     return out
+
+
+def field_z(tau: NDArray[np.float64], near: NDArray[np.float32], cutoff: float) -> NDArray[np.float64]:
+    """``z = min(max(τ / cutoff, near), CAP)``, C-contiguous: in where ``z ≤ 1``."""
+    z = np.multiply(tau, 1.0 / cutoff, out=np.empty(tau.shape))
+    np.maximum(z, near, out=z)
+    np.minimum(z, CAP, out=z)
+    return z
+
+
+def traced_window(raster: StreetRaster, z: NDArray[np.float64], i0: int, j0: int,
+                  slot: int) -> tuple | None:
+    """``(slot, metric points, ring offsets, outer offsets)`` of ``z ≤ 1`` over the window at
+    column ``i0``, row ``j0``; None when nothing is in."""
+    (pts,), (offsets,), (outer,) = marching_squares(z)
+    if pts is None:
+        return None
+    xy = np.empty_like(pts)
+    xy[:, 0] = raster.x0 + (i0 + pts[:, 0] + 0.5) * raster.pixel
+    xy[:, 1] = raster.y0 + (j0 + pts[:, 1] + 0.5) * raster.pixel
+    return slot, xy, offsets, outer
 
 
 _CORNER = np.sqrt(5) / 2  # farthest a point of a filled square lies from its nearest in corner, in pixels

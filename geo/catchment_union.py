@@ -24,7 +24,8 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from geo.contours import CAP, assemble, marching_squares
+from geo.catchment_polygons import field_z, traced_window
+from geo.contours import assemble
 from geo.crs import STORAGE_CRS
 from geo.street_raster import TILE, StreetRaster, own_edges
 
@@ -58,17 +59,12 @@ def union_pieces(raster: StreetRaster, node_d: NDArray[np.float64],
         i1, j1 = min(i0 + TILE + 1, raster.nx), min(j0 + TILE + 1, raster.ny)
         tau, near = raster.field(d, i0, j0, i1, j1, sites)
         for minute, c, mask in zip(thresholds, cutoffs, forced, strict=True):
-            z = np.multiply(tau, 1.0 / c)
-            np.maximum(z, near, out=z)
-            np.minimum(z, CAP, out=z)
+            z = field_z(tau, near, c)
             z[mask[j0:j1, i0:i1]] = 0.0
-            (pts,), (offsets,), (outer,) = marching_squares(z)
-            if pts is None:
+            piece = traced_window(raster, z, i0, j0, len(traced))
+            if piece is None:
                 continue
-            xy = np.empty_like(pts)
-            xy[:, 0] = raster.x0 + (i0 + pts[:, 0] + 0.5) * raster.pixel
-            xy[:, 1] = raster.y0 + (j0 + pts[:, 1] + 0.5) * raster.pixel
-            traced.append((len(traced), xy, offsets, outer))
+            traced.append(piece)
             minutes.append(minute)
     polys = np.full(len(traced), shapely.Polygon(), dtype=object)
     areas = np.zeros(len(traced))
