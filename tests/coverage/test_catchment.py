@@ -147,6 +147,7 @@ def test_demo_catchments_are_not_circles():
     hh = rng.choice(net.n_nodes, 2000)
     c = compute_catchments(net, lon[s], lat[s], np.arange(12), lon[hh], lat[hh])
     big = c.polygons[c.polygons["minutes"] == 15]
+    assert shapely.is_valid(c.polygons.geometry.to_numpy()).all()
     circle = np.pi * (15 * RATE + 50) ** 2
     assert (big["area_m2"] < 0.8 * circle).all()
     assert (np.diff(c.polygons["area_m2"].to_numpy().reshape(12, 3), axis=1) >= 0).all()
@@ -235,6 +236,7 @@ def test_helsinki_polygon_contains_reached_pieces_and_stays_within_buffer(helsin
         net.x[[node]], net.y[[node]])
     c = compute_catchments(net, lon, lat, ["s"], lon, lat, thresholds_min=(15,), buffer_m=50.0)
     poly = to_metric(c.polygons.geometry.to_numpy(), net.metric)[0]
+    assert poly.is_valid
     pieces = np.array(_reference_pieces(net, g, node, CUTOFF_M), dtype=object)
     assert len(pieces) > 50
     # Every reached piece, full or partial, lies inside (1 cm: the lon/lat round trip).
