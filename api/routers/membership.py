@@ -1,14 +1,14 @@
 """Membership lookups: which street, community, grid and micro-grid a location or address is in.
 
-The hot path of the service. Handlers are ``async`` and answer from the in-memory index
-(:mod:`wangge.membership`) without touching the database; batch bodies are parsed and
-answered in the threadpool, and serialised with orjson.
+The hot path of the service, answered from the in-memory index (:mod:`wangge.membership`).
+Handlers are plain ``def`` (FastAPI runs them in its threadpool): building a past release's
+index for ``as_of``, matching an address and reading worker contacts from the store all take
+time, and none of it may stall the event loop. Batch bodies are read on the loop, then parsed
+and answered in the threadpool, and serialised with orjson.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -21,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal, Reader
 from api.points import Points, parse_points
 from geo.assign import STATUSES
-from geo.crs import lonlat_to_storage, parse_crs
-from geo.errors import CoordinateRangeError
+from geo.crs import lonlat_to_storage, parse_crs, point_to_storage
+from geo.csv_out import csv_bytes
+from geo.errors import StoreUnavailable
 from geo.gcpause import gc_paused
 from wangge.membership import LEVELS, MembershipIndex, MembershipService
 
@@ -66,22 +67,29 @@ def _json(body: Any) -> Response:
     return Response(orjson.dumps(body), media_type=JSON)
 
 
-async def _workers(request: Request, principal: Principal, index: MembershipIndex,
-                   chain: list[dict[str, str]]) -> list[dict[str, Any]] | None:
-    """The grid's workers as the caller may see them: none for integrators, ids for viewers,
-    contacts (personal data, audited) for planners and admins."""
+def _workers(request: Request, principal: Principal, index: MembershipIndex,
+             chain: list[dict[str, str]], body: dict[str, Any]) -> None:
+    """Add the grid's workers as the caller may see them: none for integrators, ids for
+    viewers, contacts (personal data, audited) for planners and admins. Contacts live in the
+    store; while it is unreachable the ids are given and ``contacts_omitted`` says why."""
     if principal.role == "integrator":
-        return None
+        return
     workers = index.grid_workers(chain)
+    body["workers"] = workers
     if not principal.sees_contacts or not workers:
-        return workers
+        return
     grid = next(link["code"] for link in chain if link["level"] == "grid")
     store = request.app.state.store
-    contacts = await run_in_threadpool(store.worker_contacts, grid)
-    await run_in_threadpool(store.audit, "read worker contacts", key_id=principal.key_id,
-                            role=principal.role, target=grid, status=200,
-                            detail={"workers": [c["worker_id"] for c in contacts]})
-    return contacts
+    try:
+        contacts = store.worker_contacts(grid)
+        store.audit("read worker contacts", key_id=principal.key_id, role=principal.role,
+                    target=grid, status=200, detail={"workers": [c["worker_id"] for c in contacts]})
+    except StoreUnavailable as exc:
+        body["contacts_omitted"] = {"code": exc.code, "message": "数据库暂不可用，未列出网格员联系方式。",
+                                    "message_en": "The database is unreachable; worker contacts "
+                                                  "are left out."}
+        return
+    body["workers"] = contacts
 
 
 def _release(index: MembershipIndex) -> dict[str, Any]:
@@ -91,7 +99,7 @@ def _release(index: MembershipIndex) -> dict[str, Any]:
 
 @router.get("/membership", summary="某位置属于哪个网格 / which units is this location in",
             responses={200: {"content": {JSON: {"example": ONE_EXAMPLE}}}})
-async def membership_one(
+def membership_one(
     request: Request, principal: Reader,
     lon: Annotated[float, Query(description="经度（或投影坐标 x）/ longitude or x",
                                 examples=[120.1613])],
@@ -100,18 +108,12 @@ async def membership_one(
     crs: Annotated[str, Query(description=_CRS_HELP)] = "WGS-84",
     as_of: Annotated[date | None, Query(description=_AS_OF_HELP)] = None,
 ) -> Response:
+    x, y = point_to_storage(lon, lat, crs)
     index = _index(request, as_of)
-    x, y = lonlat_to_storage(np.array([lon]), np.array([lat]), parse_crs(crs))
-    if not (np.isfinite(x[0]) and -180 <= x[0] <= 180 and -90 <= y[0] <= 90):
-        raise CoordinateRangeError("坐标超出经纬度范围，请检查坐标系与经纬度顺序。",
-                                   "The coordinates are out of range: check the CRS and the order "
-                                   "(lon, lat).", lon=lon, lat=lat, crs=crs)
-    answer = index.one(float(x[0]), float(y[0]))
-    body = {**_release(index), "status": answer["status"], "lon": float(x[0]), "lat": float(y[0]),
+    answer = index.one(x, y)
+    body = {**_release(index), "status": answer["status"], "lon": x, "lat": y,
             "chain": answer["chain"], "nearest": answer["nearest"]}
-    workers = await _workers(request, principal, index, answer["chain"])
-    if workers is not None:
-        body["workers"] = workers
+    _workers(request, principal, index, answer["chain"], body)
     return _json(body)
 
 
@@ -119,7 +121,7 @@ async def membership_one(
             responses={200: {"content": {JSON: {"example": {
                 **ONE_EXAMPLE, "match": {"level": "exact_building", "score": 1.0, "trusted": True,
                                          "matched": "盐城市亭湖区新都小区3幢", "reason": "精确匹配"}}}}}})
-async def membership_address(
+def membership_address(
     request: Request, principal: Reader,
     q: Annotated[str, Query(min_length=2, max_length=200, description="地址 / the address",
                             examples=["亭湖区新都小区3幢2单元501室"])],
@@ -137,9 +139,7 @@ async def membership_address(
     answer = index.one(float(matched["lon"]), float(matched["lat"]))
     body.update(status=answer["status"], lon=float(matched["lon"]), lat=float(matched["lat"]),
                 chain=answer["chain"], nearest=answer["nearest"])
-    workers = await _workers(request, principal, index, answer["chain"])
-    if workers is not None:
-        body["workers"] = workers
+    _workers(request, principal, index, answer["chain"], body)
     return _json(body)
 
 
@@ -172,13 +172,13 @@ async def membership_many(
                     " / records: one object per point (default); columns: one array per field")]
     = "records",
 ) -> Response:
-    index = _index(request, as_of)
     body = await request.body()
     settings = request.app.state.settings
     content_type = request.headers.get("content-type", "")
     service = _service(request)
 
     def work() -> bytes:
+        index = _index(request, as_of)
         with gc_paused():
             points = parse_points(body, content_type, settings.max_batch_points)
         return _answer(index, service, points, crs, format, layout)
@@ -236,9 +236,5 @@ def _answer(index: MembershipIndex, service: MembershipService, points: Points,
 
 
 def _csv(ids: list[Any] | None, columns: dict[str, list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow((["id"] if ids is not None else []) + list(columns))
-    cols = ([ids] if ids is not None else []) + list(columns.values())
-    writer.writerows(zip(*cols, strict=True))
-    return out.getvalue().encode("utf-8")
+    header = (["id"] if ids is not None else []) + list(columns)
+    return csv_bytes(header, ([ids] if ids is not None else []) + list(columns.values()))
