@@ -120,7 +120,12 @@ async def authenticate(request: Request) -> Principal:
     """The caller, from their key (or the anonymous role), after the rate limit.
 
     ``async`` on purpose: it runs on the event loop without a threadpool hop; the only
-    database query (a key not seen since the cache was last dropped) is one indexed read."""
+    database query (a key not seen since the cache was last dropped) is one indexed read.
+    Writes are authenticated by the guard middleware before their body is read; the route's
+    dependency then finds the caller already known and takes no second token."""
+    known = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     state = request.app.state
     settings: Settings = state.settings
     key = _presented_key(request)

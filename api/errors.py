@@ -1,7 +1,8 @@
 """Domain errors to HTTP: one table from error class to status, one function to install it.
 
-Every 4xx body is ``{"code", "message" (Chinese), "message_en", "detail"}``; a validation
-failure adds the whole ``report``. Internals go to the log, never into the response.
+Every 4xx/5xx body is ``{"code", "message" (Chinese), "message_en", "detail"}``; a validation
+failure adds the whole ``report``. Internals go to the log, never into the response. While the
+database is unreachable, routes that need it answer 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ from geo.errors import (
 from geocode.online_base import GeocoderError, GeocoderQuotaError, GeocoderUnavailable
 
 log = logging.getLogger("wangge.api")
+
+# Seconds a client is asked to wait before retrying when the database is unavailable: about
+# the time a PostgreSQL restart or failover takes.
+STORE_RETRY_AFTER_S = 5
 
 STATUS: list[tuple[type[WanggeError], int]] = [
     (Unauthenticated, 401),
@@ -73,7 +78,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (413, "文件过大 / upload too large"),
         (422, "校验未通过或请求参数不正确 / validation failed or invalid request"),
         (429, "请求过于频繁 / rate limit exceeded (see Retry-After)"),
-        (503, "数据库不可用 / store unavailable"),
+        (503, "数据库暂时不可用 / store unavailable (see Retry-After)"),
     ]
 }
 
@@ -89,15 +94,22 @@ def error_body(exc: WanggeError) -> dict:
     return body
 
 
+def error_headers(exc: WanggeError) -> dict[str, str] | None:
+    """Headers an error's answer carries: when to retry, or how to authenticate."""
+    if isinstance(exc, RateLimited):
+        return {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, StoreUnavailable):
+        return {"Retry-After": str(STORE_RETRY_AFTER_S)}
+    if isinstance(exc, Unauthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    return None
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(WanggeError)
     async def _domain(_: Request, exc: WanggeError) -> JSONResponse:
-        headers = None
-        if isinstance(exc, RateLimited):
-            headers = {"Retry-After": str(exc.retry_after_s)}
-        elif isinstance(exc, Unauthenticated):
-            headers = {"WWW-Authenticate": "Bearer"}
-        return JSONResponse(error_body(exc), status_code=status_for(exc), headers=headers)
+        return JSONResponse(error_body(exc), status_code=status_for(exc),
+                            headers=error_headers(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -118,5 +130,8 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
+        # Starlette re-raises after this answer and the server then closes the connection:
+        # saying so keeps a keep-alive client from sending its next request into a closed socket.
         return JSONResponse({"code": "internal_error", "message": "服务器内部错误。",
-                             "message_en": "Internal server error.", "detail": {}}, status_code=500)
+                             "message_en": "Internal server error.", "detail": {}}, status_code=500,
+                            headers={"Connection": "close"})

@@ -1,22 +1,26 @@
-"""An ASGI middleware for what every write shares: a body size limit and the audit log.
+"""An ASGI middleware for what every write shares: authentication first, a body size limit,
+and the audit log.
 
 Pure ASGI rather than Starlette's ``BaseHTTPMiddleware`` so reads (the hot lookups) pass
-straight through at no cost. A body larger than the limit is refused with 413 before it is
-read (by ``Content-Length``) or as soon as it grows past the limit (chunked uploads). Every
-request with a writing method is recorded after it is answered: who (key id and role, from
-the authentication dependency), what (method and path), and the status.
+straight through at no cost. A write is authenticated before a byte of its body is read, so
+that a refusal — 401, 429, or 413 for a body larger than the limit (by ``Content-Length``, or
+as soon as a chunked upload grows past it) — is answered early and still recorded with the
+key and role that sent it. Every request with a writing method is recorded after it is
+answered: who (key id and role), what (method and path), and the status.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from geo.errors import TooLarge
+from api.auth import authenticate
+from api.errors import error_body, error_headers, status_for
+from geo.errors import TooLarge, WanggeError
 
 log = logging.getLogger("wangge.audit")
 
@@ -36,13 +40,17 @@ class Guard:
         if scope["type"] != "http" or scope["method"] in READ_METHODS:
             await self.app(scope, receive, send)
             return
+        try:
+            await authenticate(Request(scope))
+        except WanggeError as exc:
+            await self._refuse(scope, send, exc)
+            return
         state = scope["app"].state
         limit_mb = state.settings.max_upload_mb
         limit = limit_mb * 1024 * 1024
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _refuse(send, _too_large(limit_mb))
-            await self._audit(scope, 413)
+            await self._refuse(scope, send, _too_large(limit_mb))
             return
         seen = 0
         status = 500
@@ -67,6 +75,17 @@ class Guard:
         finally:
             await self._audit(scope, status)
 
+    async def _refuse(self, scope: Scope, send: Send, exc: WanggeError) -> None:
+        """Answer with ``exc`` without reading the body, and record the refusal."""
+        payload = orjson.dumps(error_body(exc))
+        status = status_for(exc)
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(payload)).encode())]
+        headers += [(k.lower().encode(), v.encode()) for k, v in (error_headers(exc) or {}).items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+        await self._audit(scope, status)
+
     @staticmethod
     async def _audit(scope: Scope, status: int) -> None:
         principal = scope.get("state", {}).get("principal")
@@ -78,12 +97,3 @@ class Guard:
                 status=status)
         except Exception:  # the answer is already given; a failed audit is logged loudly
             log.exception("could not write the audit log for %s (status %s)", action, status)
-
-
-async def _refuse(send: Send, exc: TooLarge) -> None:
-    body: dict[str, Any] = exc.as_dict()
-    payload = orjson.dumps(body)
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode())]})
-    await send({"type": "http.response.body", "body": payload})

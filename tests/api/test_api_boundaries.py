@@ -11,6 +11,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from geo.boundary_io import write_units
+from store import open_store
 from tests.api.conftest import api_client
 from tests.hierarchy import M1, M2, X0, Y0, D, cell, hierarchy, set_geom
 
@@ -221,3 +222,19 @@ def test_openapi_documents_the_error_body(client):
     responses = doc["paths"]["/v1/units"]["get"]["responses"]
     assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
     assert "ErrorBody" in doc["components"]["schemas"]
+
+
+def test_refused_uploads_are_audited_with_the_key_that_sent_them(store_url):
+    """The key is checked before the body is read: a 413 names its sender, a 401 comes first."""
+    big = {"file": ("big.geojson", b" " * (2 << 20), "x")}
+    with api_client(store_url, role="viewer", max_upload_mb=1) as c:
+        r = c.post("/v1/validate", files=big)
+        assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+        anonymous = c.post("/v1/validate", files=big, headers={"X-API-Key": "wg_unknown"})
+        assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthenticated"
+        assert anonymous.headers["WWW-Authenticate"] == "Bearer"
+    with open_store(store_url) as store:
+        entries = [e for e in store.audit_entries() if e["action"] == "POST /v1/validate"]
+        viewer = next(k for k in store.keys() if k.role == "viewer")
+    assert {(e["status"], e["key_id"], e["role"]) for e in entries} == {
+        (413, viewer.id, "viewer"), (401, None, None)}

@@ -49,3 +49,25 @@ def test_no_server_errors(case, key):
         body = response.json()
         assert {"code", "message", "message_en"} <= set(body), body
     case.validate_response(response, checks=(not_a_server_error,))
+
+
+PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def test_every_route_but_health_and_the_api_description_needs_a_key(key):
+    """What the README promises: without a key, every operation of the document answers 401;
+    only liveness and the API's own description (no data in either) are open."""
+    with TestClient(APP) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        assert len(paths) > 30
+        for path, operations in paths.items():
+            url = path.replace("{", "").replace("}", "")
+            for method in operations:
+                r = client.request(method.upper(), url)
+                if path in PUBLIC:
+                    assert r.status_code == 200, path
+                    continue
+                assert r.status_code == 401, (method, path, r.status_code)
+                assert r.json()["code"] == "unauthenticated"
+        for path in ("/openapi.json", "/docs", "/redoc"):
+            assert client.get(path).status_code == 200
