@@ -52,6 +52,12 @@ class TooLarge(InputError):
     code = "payload_too_large"
 
 
+class TableTooLarge(TooLarge):
+    """A table past its limits; ``detail["limit"]`` is rows, columns, cells, unzipped_bytes or ratio."""
+
+    code = "too_large"
+
+
 class ValidationFailed(WanggeError):
     """A release has errors; ``report`` holds every finding."""
 

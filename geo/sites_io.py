@@ -23,7 +23,8 @@ import pandas as pd
 from geo.crs import CHINA_BOUNDS, lonlat_to_storage, parse_crs
 from geo.errors import CRSError, FieldMappingError, FileFormatError, InputError
 from geo.sites import check_hours, parse_kind, sites_frame
-from geocode.register_io import RowProblem, _number, _read_table, _text, canonical_crs
+from geo.table_io import DEFAULT_LIMITS, TableLimits, check_records, number, read_table, text
+from geocode.register_io import RowProblem, canonical_crs
 
 __all__ = ["COLUMN_CANDIDATES", "SiteProblem", "SitesRead", "read_sites"]
 
@@ -63,7 +64,7 @@ class SitesRead:
     notes: list[str] = field(default_factory=list)
 
 
-def _geojson_table(path: Path, name: str) -> pd.DataFrame:
+def _geojson_table(path: Path, name: str, limits: TableLimits) -> pd.DataFrame:
     """Rows of a GeoJSON FeatureCollection of points (lon, lat in ``__lon, __lat``), or of a JSON
     list of objects."""
     try:
@@ -74,12 +75,14 @@ def _geojson_table(path: Path, name: str) -> pd.DataFrame:
     if isinstance(data, list):
         if not all(isinstance(r, dict) for r in data):
             raise FileFormatError(f"站点文件 {name} 应为对象列表。", f"{name} must be a list of objects.")
+        check_records(name, data, limits)
         return pd.DataFrame(data).astype(object)
     if not isinstance(data, dict):
         raise FileFormatError(f"站点文件 {name} 格式不符。", f"{name} is not in the expected form.")
     if data.get("type") != "FeatureCollection":
         rows = data.get("sites", data.get("records"))
         if isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
+            check_records(name, rows, limits)
             return pd.DataFrame(rows).astype(object)
         raise FileFormatError(f"站点文件 {name} 应为 GeoJSON 要素集合或对象列表。",
                               f"{name} must be a GeoJSON FeatureCollection or a list of objects.")
@@ -97,6 +100,7 @@ def _geojson_table(path: Path, name: str) -> pd.DataFrame:
         rows.append(props)
     if not rows:
         raise FileFormatError(f"文件 {name} 没有任何要素。", f"{name} has no features.")
+    check_records(name, rows, limits)
     return pd.DataFrame(rows).astype(object)
 
 
@@ -129,14 +133,15 @@ def _map_columns(columns: list[str], override: dict[str, str], geojson: bool) ->
 
 
 def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, str] | None = None,
-               display_name: str | None = None) -> SitesRead:
+               display_name: str | None = None, limits: TableLimits = DEFAULT_LIMITS) -> SitesRead:
     """Read a site list; refuse it, listing every bad row, if any row is bad.
 
     ``crs`` is the system of the coordinates (WGS-84, CGCS2000, GCJ-02, BD-09, or a projected
     CRS such as EPSG:4549 for x/y in metres); a 坐标系 column overrides it per row (lon/lat
     systems only). GeoJSON takes its points from the geometries (RFC 7946: WGS-84 unless ``crs``
     says otherwise). ``columns`` maps target fields (``site_id, name, kind, unit_code, hours,
-    lon, lat, crs``) to the file's headers. Raises :class:`InputError` with ``detail["problems"]``.
+    lon, lat, crs``) to the file's headers. Raises :class:`InputError` with ``detail["problems"]``,
+    :class:`geo.errors.TableTooLarge` for a list past ``limits``.
     """
     path = Path(path)
     name = display_name or path.name
@@ -144,7 +149,7 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
         raise FileFormatError(f"文件不存在：{name}", f"File not found: {name}")
     suffix = path.suffix.lower()
     geojson = suffix in (".geojson", ".json")
-    table = _geojson_table(path, name) if geojson else _read_table(path, name)
+    table = _geojson_table(path, name, limits) if geojson else read_table(path, name, limits=limits)
     geojson = geojson and "__lon" in table.columns
     if len(table) == 0:
         raise FileFormatError(f"站点文件 {name} 没有数据行。", f"{name} has no rows.")
@@ -164,7 +169,7 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
     first_row = 1 if geojson else 2  # a spreadsheet's header is row 1; features count from 1
     for k in range(len(table)):
         row = k + first_row
-        sid = _text(cols["site_id"][k])
+        sid = text(cols["site_id"][k])
 
         def bad(fld: str, rule: str, zh: str, en: str, sid: str | None = sid, row: int = row) -> None:
             problems.append(SiteProblem(row, sid, rule, f"第 {row} 行 {fld}：{zh}",
@@ -178,8 +183,8 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
                 f"site id {sid} repeats row {seen[sid]}.")
         else:
             seen[sid] = row
-        label = _text(cols["name"][k])
-        raw_kind = _text(cols["kind"][k])
+        label = text(cols["name"][k])
+        raw_kind = text(cols["kind"][k])
         kind = parse_kind(raw_kind, label)
         if kind is None:
             if raw_kind is None:
@@ -188,10 +193,10 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
             else:
                 bad("kind", "unknown", f"类型“{raw_kind}”无法识别（应为 党群服务中心 或 驿站）。",
                     f"kind {raw_kind!r} unknown (use centre/党群服务中心 or station/驿站).")
-        unit = _text(cols["unit_code"][k])
+        unit = text(cols["unit_code"][k])
         if unit is None:
             bad("unit_code", "missing", "缺少所属单元编码。", "no owning unit code.")
-        hours = _text(cols["hours"][k])
+        hours = text(cols["hours"][k])
         why = check_hours(hours)
         if why:
             bad("hours", why, f"开放时间“{hours}”无法识别（如 周一至周五 9:00-17:00）。",
@@ -204,7 +209,7 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
                 f"geometry must be a Point (got {shape or 'none'}).")
         else:
             try:
-                lon, lat = _number(cols["lon"][k]), _number(cols["lat"][k])
+                lon, lat = number(cols["lon"][k]), number(cols["lat"][k])
             except (TypeError, ValueError):
                 bad("lon/lat", "not_number", f"坐标“{cols['lon'][k]}, {cols['lat'][k]}”不是数字。",
                     f"coordinates {cols['lon'][k]!r}, {cols['lat'][k]!r} are not numbers.")
@@ -214,7 +219,7 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
                 elif not (math.isfinite(lon) and math.isfinite(lat)):
                     bad("lon/lat", "not_number", "坐标不是有限数。", "coordinates are not finite.")
                     lon = lat = None
-            raw_crs = _text(cols["crs"][k])
+            raw_crs = text(cols["crs"][k])
             if raw_crs is not None:
                 try:
                     row_crs = canonical_crs(raw_crs)

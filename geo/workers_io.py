@@ -10,16 +10,15 @@ Like a site list, a worker list with any bad row is refused with every problem l
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from geo.errors import FieldMappingError, FileFormatError, InputError
+from geo.errors import FieldMappingError, InputError
 from geo.sites_io import SiteProblem
-from geocode.register_io import _read_table, _text
+from geo.table_io import DEFAULT_LIMITS, TableLimits, read_table, text
 
 __all__ = ["PERSONAL", "Workers", "parse_full_time", "read_workers"]
 
@@ -43,10 +42,9 @@ def parse_full_time(value: Any) -> bool | None:
     """True for 专职/是/yes/1, False for 兼职/否/no/0, None otherwise."""
     if isinstance(value, bool):
         return value
-    text = _text(value)
-    if text is None:
+    key = (text(value) or "").lower()
+    if not key:
         return None
-    key = text.lower()
     return True if key in _FULL_TIME else False if key in _PART_TIME else None
 
 
@@ -64,31 +62,17 @@ class Workers:
         return f"Workers({len(self.workers)} workers, personal data for {len(self.personal)})"
 
 
-def _table(path: Path, name: str) -> pd.DataFrame:
-    if path.suffix.lower() != ".json":
-        return _read_table(path, name)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (ValueError, OSError) as exc:
-        raise FileFormatError(f"无法读取网格员文件 {name}：不是有效的 JSON。",
-                              f"Cannot read the worker file {name}: not valid JSON.") from exc
-    rows = data.get("workers", data.get("records")) if isinstance(data, dict) else data
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise FileFormatError(f"网格员文件 {name} 应为对象列表。", f"{name} must be a list of objects.")
-    return pd.DataFrame(rows).astype(object)
-
-
 def read_workers(path: str | Path, *, columns: dict[str, str] | None = None,
-                 grid_codes: Any = None, display_name: str | None = None) -> Workers:
+                 grid_codes: Any = None, display_name: str | None = None,
+                 limits: TableLimits = DEFAULT_LIMITS) -> Workers:
     """Read a worker list; refuse it, listing every bad row (no personal values), if any is bad.
 
     ``grid_codes`` (optional, e.g. the grid codes of the release) makes an unknown grid a problem.
+    A list past ``limits`` is refused (:class:`geo.errors.TableTooLarge`).
     """
     path = Path(path)
     name = display_name or path.name
-    if not path.exists():
-        raise FileFormatError(f"文件不存在：{name}", f"File not found: {name}")
-    table = _table(path, name)
+    table = read_table(path, name, limits=limits, json_keys=("workers", "records"))
     available = {str(c).strip().lower(): str(c) for c in table.columns}
     override = columns or {}
     mapping: dict[str, str | None] = {}
@@ -120,7 +104,7 @@ def read_workers(path: str | Path, *, columns: dict[str, str] | None = None,
     seen: dict[str, int] = {}
     for k in range(len(table)):
         row = k + 2
-        wid = _text(cols["worker_id"][k])
+        wid = text(cols["worker_id"][k])
 
         def bad(fld: str, rule: str, zh: str, en: str, wid: str | None = wid, row: int = row) -> None:
             problems.append(SiteProblem(row, wid, rule, f"第 {row} 行 {fld}：{zh}",
@@ -134,7 +118,7 @@ def read_workers(path: str | Path, *, columns: dict[str, str] | None = None,
                 f"worker id {wid} repeats row {seen[wid]}.")
         else:
             seen[wid] = row
-        grid = _text(cols["grid_code"][k])
+        grid = text(cols["grid_code"][k])
         if grid is None:
             bad("grid_code", "missing", "缺少网格编码。", "no grid code.")
         elif known is not None and grid not in known:
@@ -143,13 +127,13 @@ def read_workers(path: str | Path, *, columns: dict[str, str] | None = None,
         if full is None:
             bad("full_time", "unknown", "应为 专职/兼职（或 是/否）。",
                 "must be full-time/part-time (专职/兼职, yes/no).")
-        phone = _text(cols["phone"][k])
+        phone = text(cols["phone"][k])
         if phone is not None and sum(ch.isdigit() for ch in phone) not in range(7, 16):
             bad("phone", "bad_phone", "电话号码位数不对（此处不显示号码）。",
                 "phone number has the wrong number of digits (value not shown).")
         if len(problems) == start:
             workers.append({"worker_id": wid, "grid_code": grid, "full_time": bool(full), "row": row})
-            person = {"name": _text(cols["name"][k]), "phone": phone}
+            person = {"name": text(cols["name"][k]), "phone": phone}
             if any(person.values()):
                 personal.append({"worker_id": wid, **person})
     if problems:

@@ -18,6 +18,7 @@ import shapely
 from geo.boundary_io import DRIVERS, _gdal_path
 from geo.crs import STORAGE_CRS, check_plausible_lonlat, parse_crs, to_storage
 from geo.errors import FieldMappingError, FileFormatError
+from geo.table_io import DEFAULT_LIMITS, TableLimits, read_table
 
 COMPOUND_FIELDS = {
     "compound_id": ("compound_id", "小区编号", "小区编码", "编号", "id"),
@@ -51,12 +52,12 @@ def _rename(frame: pd.DataFrame, fields: dict[str, tuple[str, ...]], name: str) 
     return out
 
 
-def _read(path: Path, crs: object | None) -> gpd.GeoDataFrame:
+def _read(path: Path, crs: object | None, limits: TableLimits) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
     if not path.exists():
         raise FileFormatError(f"文件不存在：{path.name}", f"File not found: {path.name}")
     if suffix == ".csv":
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        table = read_table(path, path.name, limits=limits)
         cols = {str(c).strip().lower(): c for c in table.columns}
         lon = next((cols[c] for c in _LON if c in cols), None)
         lat = next((cols[c] for c in _LAT if c in cols), None)
@@ -89,11 +90,14 @@ def _read(path: Path, crs: object | None) -> gpd.GeoDataFrame:
 
 
 def read_gazetteer(compounds_path: str | Path, buildings_path: str | Path, *,
-                   crs: object | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Compounds and buildings, renamed to the gazetteer's columns, in EPSG:4490."""
+                   crs: object | None = None, limits: TableLimits = DEFAULT_LIMITS
+                   ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Compounds and buildings, renamed to the gazetteer's columns, in EPSG:4490.
+
+    A CSV past ``limits`` is refused (:class:`geo.errors.TableTooLarge`)."""
     cpath, bpath = Path(compounds_path), Path(buildings_path)
-    compounds = _rename(_read(cpath, crs), COMPOUND_FIELDS, cpath.name)
-    buildings = _rename(_read(bpath, crs), BUILDING_FIELDS, bpath.name)
+    compounds = _rename(_read(cpath, crs, limits), COMPOUND_FIELDS, cpath.name)
+    buildings = _rename(_read(bpath, crs, limits), BUILDING_FIELDS, bpath.name)
     kinds = set(shapely.get_type_id(np.asarray(buildings.geometry.values, dtype=object)))
     if kinds - {0}:
         raise FileFormatError(f"{bpath.name} 中的楼栋应为点。",

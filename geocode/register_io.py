@@ -8,7 +8,6 @@ so that they never travel with the location data.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import CHINA_BOUNDS, lonlat_to_storage, parse_crs
-from geo.errors import CRSError, FieldMappingError, FileFormatError
+from geo.errors import CRSError, FieldMappingError
+from geo.table_io import DEFAULT_LIMITS, TableLimits, number, read_table, text
 
 # Target field -> header names seen in registers (case-insensitive), tried in order.
 COLUMN_CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -63,33 +63,6 @@ class Register:
     row_count: int = 0
 
 
-def _read_table(path: Path, name: str) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise FileFormatError(f"文件不存在：{name}", f"File not found: {name}")
-    try:
-        if suffix == ".csv":
-            for encoding in ("utf-8-sig", "gb18030"):  # Chinese CSVs are often GBK-encoded
-                try:
-                    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-                except UnicodeDecodeError:
-                    continue
-        if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-        if suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            rows = data.get("households", data.get("records")) if isinstance(data, dict) else data
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise ValueError("expected a list of objects")
-            return pd.DataFrame(rows).astype(object)
-    except (ValueError, OSError, KeyError) as exc:
-        raise FileFormatError(f"无法读取住户名册 {name}：文件损坏或格式不符。",
-                              f"Cannot read the household register {name}: damaged or not in "
-                              "the expected form.") from exc
-    raise FileFormatError(f"不支持的名册格式“{suffix}”，支持 CSV、Excel（.xlsx）和 JSON。",
-                          f"Unsupported register format {suffix!r}: use CSV, Excel (.xlsx) or JSON.")
-
-
 def _map_columns(columns: list[str], override: dict[str, str]) -> dict[str, str | None]:
     available = {str(c).strip().lower(): str(c) for c in columns}
     mapping: dict[str, str | None] = {}
@@ -115,20 +88,6 @@ def _map_columns(columns: list[str], override: dict[str, str]) -> dict[str, str 
     return mapping
 
 
-def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _number(value: Any) -> float | None:
-    text = _text(value)
-    if text is None:
-        return None
-    return float(text.replace("，", ".").replace(",", "."))
-
-
 _CRS_ALIASES = {"wgs84": "WGS-84", "wgs-84": "WGS-84", "gps": "WGS-84", "4326": "WGS-84",
                 "epsg:4326": "WGS-84", "cgcs2000": "CGCS2000", "4490": "CGCS2000",
                 "epsg:4490": "CGCS2000", "gcj02": "GCJ-02", "gcj-02": "GCJ-02", "高德": "GCJ-02",
@@ -150,11 +109,14 @@ def canonical_crs(value: str) -> str:
 
 
 def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
-                  default_crs: str = "WGS-84", display_name: str | None = None) -> Register:
-    """Read a register; bad rows become :class:`RowProblem` entries, good rows records."""
+                  default_crs: str = "WGS-84", display_name: str | None = None,
+                  limits: TableLimits = DEFAULT_LIMITS) -> Register:
+    """Read a register; bad rows become :class:`RowProblem` entries, good rows records.
+
+    A register past ``limits`` is refused whole (:class:`geo.errors.TableTooLarge`)."""
     path = Path(path)
     name = display_name or path.name
-    table = _read_table(path, name)
+    table = read_table(path, name, limits=limits, json_keys=("households", "records"))
     mapping = _map_columns([str(c) for c in table.columns], columns or {})
     default = canonical_crs(default_crs)
     minx, miny, maxx, maxy = CHINA_BOUNDS
@@ -170,7 +132,7 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
     seen: dict[str, int] = {}
     for k in range(len(table)):
         row = k + 2
-        ext = _text(cols["external_id"][k])
+        ext = text(cols["external_id"][k])
 
         def bad(reason: str, zh: str, en: str, ext: str | None = ext, row: int = row) -> None:
             problems.append(RowProblem(row, ext, reason, f"第 {row} 行：{zh}", f"row {row}: {en}"))
@@ -183,9 +145,9 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
                 f"household id {ext} repeats row {seen[ext]}.")
             continue
         seen[ext] = row
-        address = _text(cols["address"][k])
+        address = text(cols["address"][k])
         try:
-            lon, lat = _number(cols["lon"][k]), _number(cols["lat"][k])
+            lon, lat = number(cols["lon"][k]), number(cols["lat"][k])
         except ValueError:
             bad("bad_coordinates", f"坐标“{cols['lon'][k]}, {cols['lat'][k]}”不是数字。",
                 f"coordinates {cols['lon'][k]!r}, {cols['lat'][k]!r} are not numbers.")
@@ -203,7 +165,7 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
                     f"coordinates ({lon}, {lat}) are outside China"
                     + (" (longitude/latitude swapped?)." if swapped else "."))
                 continue
-            raw_crs = _text(cols["crs"][k])
+            raw_crs = text(cols["crs"][k])
             try:
                 crs = canonical_crs(raw_crs) if raw_crs else default
             except CRSError:
@@ -214,7 +176,7 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
             bad("no_location", "既没有地址也没有坐标。", "neither an address nor coordinates.")
             continue
         try:
-            size = _number(cols["size"][k])
+            size = number(cols["size"][k])
         except ValueError:
             size = None
         if size is not None and not (math.isfinite(size) and 0 <= size <= 100):
@@ -222,9 +184,9 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
                 "is not plausible.")
             continue
         records.append({"row": row, "external_id": ext, "address": address, "lon": lon, "lat": lat,
-                        "crs": crs, "building_id": _text(cols["building_id"][k]),
+                        "crs": crs, "building_id": text(cols["building_id"][k]),
                         "size": None if size is None else int(size)})
-        person = {t: _text(cols[t][k]) for t in PERSONAL}
+        person = {t: text(cols[t][k]) for t in PERSONAL}
         if any(person.values()):
             personal.append({"external_id": ext, **person})
     rec = pd.DataFrame(records, columns=["row", *LOCATION], dtype=object)

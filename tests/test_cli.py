@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import openpyxl
 import pyogrio
 import pytest
 import shapely
@@ -202,3 +203,18 @@ def test_network_import_coverage_and_suggestion(run, files, tmp_path):
     assert "25 段" in imported.output and "舍弃不连通的 0 块" in imported.output
     bad = run("network", "import", tmp_path / "nothing.gpkg")
     assert bad.exit_code == 2 and "不存在" in bad.output
+
+
+def test_oversized_or_damaged_tables_are_clear_messages(run, tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["XFD1048576"] = "external_id", "end"  # 17 billion cells if padded
+    bomb = tmp_path / "bomb.xlsx"
+    wb.save(bomb)
+    r = run("households", "import", bomb)
+    assert r.exit_code == 2 and "bomb.xlsx 过大" in r.output and "16,384" in r.output, r.output
+    r = run("--lang", "en", "workers", "import", bomb)
+    assert r.exit_code == 2 and "too large" in r.output and "the limit is 200" in r.output
+    half = tmp_path / "half.xlsx"
+    half.write_bytes(bomb.read_bytes()[:2_000])
+    r = run("households", "import", half)
+    assert r.exit_code == 2 and "无法读取 Excel 文件 half.xlsx" in r.output, r.output

@@ -313,7 +313,9 @@ def _demo_households(store, units, out: Path, count: int):  # noqa: ANN001, ANN2
                       f"{gaz.building_count} buildings and houses."))
     with step(say(f"导入住户名册 {register}（匹配地址、分配网格）…",
                   f"Importing the register {register} (matching addresses, assigning)…")):
-        result = import_register(store, register, match_config=load_settings().match_config())
+        settings = load_settings()
+        result = import_register(store, register, match_config=settings.match_config(),
+                                 limits=settings.table_limits())
     loc = result.located
     console.print(say(
         f"住户名册 → {register}：{result.imported} 户；按坐标定位 {loc['coordinates']}，按地址 "

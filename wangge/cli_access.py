@@ -63,7 +63,9 @@ def workers_import(
     from wangge.workers import import_workers
 
     with user_errors():
-        result = import_workers(open_store(load_settings()), file, columns=parse_fields(field))
+        settings = load_settings()
+        result = import_workers(open_store(settings), file, columns=parse_fields(field),
+                                limits=settings.table_limits())
     console.print(say(
         f"网格员 {result['workers']} 人（专职 {result['full_time']}），覆盖 {result['grids_covered']}"
         f"/{result['grids_in_release']} 个网格。",

@@ -27,8 +27,9 @@ def sites_import(
     from wangge.sites import import_sites
 
     with user_errors():
-        result = import_sites(open_store(load_settings()), file, crs=crs,
-                              columns=parse_fields(field), replace=not update)
+        settings = load_settings()
+        result = import_sites(open_store(settings), file, crs=crs, columns=parse_fields(field),
+                              replace=not update, limits=settings.table_limits())
     console.print(say(f"站点 {result['sites']} 个：党群服务中心 {result['centres']}，驿站 "
                       f"{result['stations']}；提示 {len(result['warnings'])} 条。",
                       f"{result['sites']} sites: {result['centres']} centres, {result['stations']} "

@@ -42,7 +42,8 @@ def gazetteer_import(
 
     with user_errors():
         with step(say("读取小区和楼栋…", "Reading compounds and buildings…")):
-            c, b = read_gazetteer(compounds, buildings, crs=crs)
+            c, b = read_gazetteer(compounds, buildings, crs=crs,
+                                  limits=load_settings().table_limits())
             Gazetteer(c, b)  # the matcher's own checks, before anything is stored
             info = open_store(load_settings()).create_gazetteer(
                 c, b, source=f"{compounds.name} + {buildings.name}")
@@ -67,7 +68,8 @@ def households_import(
         with step(say(f"导入 {file.name}：读取、匹配地址、写入、分配…",
                       f"Importing {file.name}: reading, matching, storing, assigning…")):
             result = import_register(store, file, columns=parse_fields(column), default_crs=crs,
-                                     match_config=settings.match_config())
+                                     match_config=settings.match_config(),
+                                     limits=settings.table_limits())
     for p in result.problems[:50]:
         console.print(f"[yellow]{say(p.message_zh, p.message_en)}[/yellow]")
     if len(result.problems) > 50:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from geo.assign import HierarchyIndex
 from geo.errors import NotFound
+from geo.table_io import DEFAULT_LIMITS, TableLimits
 from geocode.gazetteer import Gazetteer
 from geocode.match import FAR_FLAG, MatchConfig, Matcher
 from geocode.register_io import RowProblem, as_lonlat, read_register
@@ -104,10 +105,12 @@ def locate(records: pd.DataFrame, matcher: Matcher | None) -> pd.DataFrame:
 
 def import_register(store: Store, path: str | Path, *, columns: dict[str, str] | None = None,
                     default_crs: str = "WGS-84", display_name: str | None = None,
-                    match_config: MatchConfig | None = None) -> RegisterImport:
+                    match_config: MatchConfig | None = None,
+                    limits: TableLimits = DEFAULT_LIMITS) -> RegisterImport:
     """Read, locate, store (update by external id) and assign to the current release."""
     name = display_name or Path(path).name
-    register = read_register(path, columns=columns, default_crs=default_crs, display_name=name)
+    register = read_register(path, columns=columns, default_crs=default_crs, display_name=name,
+                             limits=limits)
     households = locate(register.records, current_matcher(store, match_config))
     counts = store.upsert_households(households, register.personal, source=name)
     located = households["located_by"].value_counts(dropna=False)

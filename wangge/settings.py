@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.levels import Level
 from geo.rules import ValidationConfig
+from geo.table_io import TableLimits
 from geocode.match import MatchConfig
 
 
@@ -89,6 +90,16 @@ class Settings(BaseSettings):
                                                         "tianditu or none (offline)")
     tianditu_key: SecretStr = Field(default=SecretStr(""), description="Tianditu developer key (tk)")
 
+    # Tables read from files: registers, rosters, site lists, gazetteer CSVs (issue 11)
+    table_max_rows: int = Field(default=2_000_000, ge=1, description="data rows of a table")
+    table_max_columns: int = Field(default=200, ge=1, description="columns of a table")
+    table_max_cells: int = Field(default=50_000_000, ge=1, description="data rows × columns")
+    table_max_unzipped_mb: int = Field(default=500, ge=1,
+                                       description="an .xlsx uncompressed, all members together")
+    table_max_zip_ratio: float = Field(default=100.0, ge=1.0,
+                                       description="compression ratio of any .xlsx member above "
+                                                   "1 MiB (zip bombs)")
+
     @field_validator("map_tiles")
     @classmethod
     def _tiles(cls, v: str) -> str:
@@ -133,6 +144,12 @@ class Settings(BaseSettings):
     def match_config(self) -> MatchConfig:
         return MatchConfig(trusted_score=self.geocode_trusted_score,
                            far_threshold_m=self.geocode_far_threshold_m)
+
+    def table_limits(self) -> TableLimits:
+        return TableLimits(max_rows=self.table_max_rows, max_columns=self.table_max_columns,
+                           max_cells=self.table_max_cells,
+                           max_unzipped_bytes=self.table_max_unzipped_mb << 20,
+                           max_zip_ratio=self.table_max_zip_ratio)
 
     def validation_config(self) -> ValidationConfig:
         base = ValidationConfig()

@@ -13,6 +13,7 @@ from geo.errors import ValidationFailed
 from geo.findings import ERROR
 from geo.sites import check_sites, parse_kind
 from geo.sites_io import read_sites
+from geo.table_io import DEFAULT_LIMITS, TableLimits
 from store import Store
 
 
@@ -32,9 +33,9 @@ def _refuse_errors(findings: list[Any]) -> list[dict[str, Any]]:
 
 def import_sites(store: Store, path: str | Path, *, crs: str = "WGS-84",
                  columns: dict[str, str] | None = None, display_name: str | None = None,
-                 replace: bool = True) -> dict[str, Any]:
+                 replace: bool = True, limits: TableLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """Read, check and store a site list: all of it, or (any error) nothing."""
-    read = read_sites(path, crs=crs, columns=columns, display_name=display_name)
+    read = read_sites(path, crs=crs, columns=columns, display_name=display_name, limits=limits)
     warnings = _refuse_errors(check_sites(read.sites, _units(store)))
     count = store.import_sites(read.sites, source=display_name or Path(path).name, replace=replace)
     kinds = read.sites["kind"].value_counts()

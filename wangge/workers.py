@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from geo.table_io import DEFAULT_LIMITS, TableLimits
 from geo.workers_io import read_workers
 from store import Store
 
 
 def import_workers(store: Store, path: str | Path, *, columns: dict[str, str] | None = None,
-                   display_name: str | None = None) -> dict[str, int]:
+                   display_name: str | None = None,
+                   limits: TableLimits = DEFAULT_LIMITS) -> dict[str, int]:
     """Replace the roster with the file's; refused whole (every bad row listed) if any row is bad.
 
     Grid codes must be grids of the current release when there is one.
@@ -18,7 +20,8 @@ def import_workers(store: Store, path: str | Path, *, columns: dict[str, str] | 
     grids = None
     if current is not None:
         grids = store.units(current.id, level="grid")["code"].tolist()
-    roster = read_workers(path, columns=columns, grid_codes=grids, display_name=display_name)
+    roster = read_workers(path, columns=columns, grid_codes=grids, display_name=display_name,
+                          limits=limits)
     stored = store.replace_workers(roster.workers[["worker_id", "grid_code", "full_time"]],
                                    roster.personal)
     full_time = int(roster.workers["full_time"].sum())

@@ -38,7 +38,8 @@ def import_households(
 ) -> dict:
     with saved_upload(file, settings.max_upload_mb, suffixes=(".csv", ".xlsx", ".json")) as path:
         result = import_register(store, path, columns=parse_field_map(columns), default_crs=crs,
-                                 display_name=file.filename, match_config=settings.match_config())
+                                 display_name=file.filename, match_config=settings.match_config(),
+                                 limits=settings.table_limits())
     return result.as_dict()
 
 

@@ -60,7 +60,8 @@ def import_list(
     with saved_upload(file, settings.max_upload_mb,
                       suffixes=(".geojson", ".json", ".csv", ".xlsx")) as path:
         return import_sites(store, path, crs=crs, columns=parse_field_map(columns),
-                            display_name=file.filename, replace=replace)
+                            display_name=file.filename, replace=replace,
+                            limits=settings.table_limits())
 
 
 @router.post("/sites", status_code=status.HTTP_201_CREATED, summary="新增站点 / add a site")

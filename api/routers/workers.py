@@ -29,4 +29,4 @@ def import_roster(
 ) -> dict:
     with saved_upload(file, settings.max_upload_mb, suffixes=(".csv", ".xlsx", ".json")) as path:
         return import_workers(store, path, columns=parse_field_map(columns),
-                              display_name=file.filename)
+                              display_name=file.filename, limits=settings.table_limits())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -62,3 +64,33 @@ def test_bad_register_is_4xx(client):
                     files={"file": ("x.csv", "名字\n张三\n".encode(), "text/csv")})
     assert r.status_code == 400 and r.json()["code"] == "field_mapping"
     assert client.get("/v1/units/404/households").status_code == 404
+
+
+def _bomb() -> bytes:
+    """A 4.9 KB register whose only far cell is XFD1048576 (17 billion cells if padded)."""
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["XFD1048576"] = "external_id", "end"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def test_oversized_or_damaged_register_is_refused(store_url):
+    bomb = _bomb()
+    with api_client(store_url) as c:
+        r = c.post("/v1/households/import", files={"file": ("名册.xlsx", bomb, "application/zip")})
+        assert r.status_code == 413, r.text
+        body = r.json()
+        assert body["code"] == "too_large" and body["detail"]["limit"] == "columns"
+        assert "名册.xlsx" in body["message"] and body["message_en"]
+        for data in (bomb[: len(bomb) // 2], b"external_id,address\nH1,x\n"):  # truncated, not a zip
+            r = c.post("/v1/households/import", files={"file": ("名册.xlsx", data, "application/zip")})
+            assert r.status_code == 400 and r.json()["code"] == "file_format", r.text
+
+
+def test_table_limits_come_from_the_settings(store_url):
+    register = "external_id,address\nH1,和平花园1栋\nH2,和平花园2栋\nH3,和平花园3栋\n".encode()
+    with api_client(store_url, table_max_rows=2) as c:
+        r = c.post("/v1/households/import", files={"file": ("r.csv", register, "text/csv")})
+    assert r.status_code == 413 and r.json()["detail"] == {"limit": "rows", "max": 2, "found": 3,
+                                                            "at_least": True}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+
+import openpyxl
 import pytest
 
 from geo.chinacoords import wgs84_to_gcj02
@@ -60,3 +64,16 @@ def test_bad_site_lists_are_refused_whole(loaded, units):
                    data={"crs": "CGCS2000"})
         assert 400 <= r.status_code < 500 and r.json()["message"]
         assert c.get("/v1/sites").json()["features"] == []
+
+
+def test_oversized_site_lists_are_refused(store_url):
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["XFD1048576"] = "编号", "end"  # 17 billion cells if padded
+    bomb = io.BytesIO()
+    wb.save(bomb)
+    many = json.dumps([{"site_id": f"S{i}"} for i in range(4)]).encode()
+    with api_client(store_url, role="planner", table_max_rows=3) as c:
+        r = c.post("/v1/sites/import", files={"file": ("s.xlsx", bomb.getvalue(), "application/zip")})
+        assert r.status_code == 413 and r.json()["detail"]["limit"] == "columns", r.text
+        r = c.post("/v1/sites/import", files={"file": ("s.json", many, "application/json")})
+        assert r.status_code == 413 and r.json()["detail"]["limit"] == "rows", r.text
