@@ -54,18 +54,26 @@ class Guard:
             return
         seen = 0
         status = 500
+        over: TooLarge | None = None
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _too_large(limit_mb)
+                    over = _too_large(limit_mb)
+                    raise over
             return message
 
         async def watched(message: Message) -> None:
+            # A body parser may turn the refusal raised in ``counted`` into an answer of its
+            # own (a 400 or 422 about a broken form); the caller gets the 413 instead.
             nonlocal status
+            if over is not None:
+                if message["type"] == "http.response.start":
+                    status = await _answer(send, over)
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
@@ -77,14 +85,7 @@ class Guard:
 
     async def _refuse(self, scope: Scope, send: Send, exc: WanggeError) -> None:
         """Answer with ``exc`` without reading the body, and record the refusal."""
-        payload = orjson.dumps(error_body(exc))
-        status = status_for(exc)
-        headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(payload)).encode())]
-        headers += [(k.lower().encode(), v.encode()) for k, v in (error_headers(exc) or {}).items()]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
-        await self._audit(scope, status)
+        await self._audit(scope, await _answer(send, exc))
 
     @staticmethod
     async def _audit(scope: Scope, status: int) -> None:
@@ -97,3 +98,15 @@ class Guard:
                 status=status)
         except Exception:  # the answer is already given; a failed audit is logged loudly
             log.exception("could not write the audit log for %s (status %s)", action, status)
+
+
+async def _answer(send: Send, exc: WanggeError) -> int:
+    """Send the standard error answer for ``exc``; return its status."""
+    payload = orjson.dumps(error_body(exc))
+    status = status_for(exc)
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(payload)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in (error_headers(exc) or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+    return status

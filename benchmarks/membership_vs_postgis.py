@@ -31,77 +31,28 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import numpy as np
 import orjson
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.serving import DEFAULT_POSTGIS_URL as DEFAULT_URL  # noqa: E402
+from benchmarks.serving import scratch_schema as _schema  # noqa: E402
+from benchmarks.serving import serve  # noqa: E402
 from geo.assign import HierarchyIndex  # noqa: E402
 from geo.demo import build_demo  # noqa: E402
 from store import open_store  # noqa: E402
 
-DEFAULT_URL = "postgresql+psycopg://wangge:wangge@127.0.0.1:5432/wangge_test"
 MARK = "·二版"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _schema(url: str):
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    scoped = sa.make_url(url).update_query_dict({"options": f"-csearch_path={schema},public"})
-    try:
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
-
-@contextmanager
-def _serve(app: str, port: int, workers: int, env: dict[str, str], ready_path: str,
-           headers: dict[str, str]):
-    cmd = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--no-access-log",
-           "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}{ready_path}", headers=headers,
-                             timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"{app} did not start")
-            time.sleep(0.5)
-        time.sleep(2.0 * workers)  # every worker up and its index built, not only the first
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _wrk(base: str, points_file: Path, duration: float, connections: int, key: str,
@@ -190,11 +141,13 @@ def main() -> None:
               f"{args.connections} connections, {args.duration:.0f} s per run; "
               f"{os.cpu_count()} cores shared by server and load generator\n")
 
-        with _serve("benchmarks.membership.postgis_app:create_app", _free_port(), args.workers,
-                    {"PEER_DATABASE_URL": url}, probe, headers) as base:
+        with serve("benchmarks.membership.postgis_app:create_app", {"PEER_DATABASE_URL": url},
+                   workers=args.workers, ready_path=probe, headers=headers) as served:
+            base = served.base
             peer = _wrk(base, points_file, args.duration, args.connections, key)
-        with _serve("api.app:create_app", _free_port(), args.workers, wangge_env, probe,
-                    headers) as base:
+        with serve("api.app:create_app", wangge_env, workers=args.workers, ready_path=probe,
+                   headers=headers) as served:
+            base = served.base
             ours = _wrk(base, points_file, args.duration, args.connections, key)
             light = _wrk(base, points_file, args.duration, 4, key)
             batches = {(layout, parallel): _batch(base, key, batch, 10, parallel, layout == "columns")

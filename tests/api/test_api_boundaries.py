@@ -238,3 +238,14 @@ def test_refused_uploads_are_audited_with_the_key_that_sent_them(store_url):
         viewer = next(k for k in store.keys() if k.role == "viewer")
     assert {(e["status"], e["key_id"], e["role"]) for e in entries} == {
         (413, viewer.id, "viewer"), (401, None, None)}
+
+
+def test_chunked_upload_over_the_limit_is_413_not_a_form_error(store_url):
+    def chunks():
+        for _ in range(3):
+            yield b" " * (1 << 20)
+
+    with api_client(store_url, role="viewer", max_upload_mb=1) as c:
+        r = c.post("/v1/validate", content=chunks(),
+                   headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 413 and r.json()["code"] == "payload_too_large", r.text
