@@ -13,6 +13,7 @@ from api.auth import KeyRing, RateLimiter
 from api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
 from api.guard import Guard
 from api.routers import ROUTERS
+from geo.gcpause import freeze_heap
 from store import open_store
 from wangge.coverage import CoverageCache
 from wangge.membership import MembershipService
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service.on_refresh.append(keyring.refresh)
         app.state.coverage = CoverageCache()
         service.start()
+        freeze_heap()
         try:
             yield
         finally:

@@ -86,11 +86,12 @@ def _parse_text(value: str) -> SourceCRS:
     try:
         crs = pyproj.CRS.from_user_input(text)
     except pyproj.exceptions.CRSError as exc:
+        echo = _short_text(str(value))
         raise CRSError(
-            f"无法识别的坐标系“{value}”。可接受的写法：{'、'.join(ACCEPTED_FORMS)}",
-            f"Unknown coordinate reference system {value!r}. Accepted forms: "
+            f"无法识别的坐标系“{echo}”。可接受的写法：{'、'.join(ACCEPTED_FORMS)}",
+            f"Unknown coordinate reference system {echo!r}. Accepted forms: "
             f"{', '.join(ACCEPTED_FORMS)}",
-            crs=str(value),
+            crs=echo,
         ) from exc
     return SourceCRS(_horizontal_earth(crs, value))
 
@@ -102,11 +103,20 @@ def _horizontal_earth(crs: pyproj.CRS, value: object) -> pyproj.CRS:
     ellipsoid = crs.ellipsoid
     on_earth = ellipsoid is not None and abs(ellipsoid.semi_major_metre - 6_378_137.0) < 20_000
     if not (crs.is_geographic or crs.is_projected) or crs.is_geocentric or not on_earth:
+        echo = _short_text(str(value))
         raise CRSError(
-            f"坐标系“{value}”不是地球上的平面或经纬度坐标系（{crs.type_name}），无法用于边界数据。",
-            f"CRS {value!r} is not a horizontal geographic or projected system on the Earth "
-            f"({crs.type_name}); boundaries cannot be in it.", crs=str(value))
+            f"坐标系“{echo}”不是地球上的平面或经纬度坐标系（{crs.type_name}），无法用于边界数据。",
+            f"CRS {echo!r} is not a horizontal geographic or projected system on the Earth "
+            f"({crs.type_name}); boundaries cannot be in it.", crs=echo)
     return crs
+
+
+@lru_cache(maxsize=64)
+def _is_storage_lonlat(crs: pyproj.CRS) -> bool:
+    """CGCS2000 or WGS-84 lon/lat: storage coordinates as they are. PROJ itself converts
+    between the two with a no-op (they differ by centimetres, and no shift is defined), but a
+    pyproj Transformer costs 100+ ms to set up again in every new thread."""
+    return crs.equals(STORAGE_CRS) or crs.equals(pyproj.CRS.from_epsg(4326))
 
 
 @lru_cache(maxsize=64)
@@ -240,25 +250,74 @@ def check_plausible_lonlat(geoms: NDArray[np.object_], declared: SourceCRS,
                                bad_coordinates=int(bad.sum()), declared_crs=declared.label)
 
 
+def short_number(value: float) -> str:
+    """A number as a short echo (at most about 12 characters, whatever was sent)."""
+    value = float(value)
+    return f"{value:.10g}" if np.isfinite(value) else str(value)
+
+
+def _short_text(value: str, limit: int = 80) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     """Parse ``minlon,minlat,maxlon,maxlat`` (EPSG:4490); shared by the API and the CLI."""
     if value is None or value == "":
         return None
+    echo = _short_text(str(value))
     try:
         parts = tuple(float(v) for v in str(value).split(","))
     except ValueError:
         parts = ()
-    if len(parts) != 4 or not (parts[0] <= parts[2] and parts[1] <= parts[3]) \
-            or not all(np.isfinite(parts)):
+    if len(parts) != 4 or not all(np.isfinite(parts)) \
+            or not (parts[0] <= parts[2] and parts[1] <= parts[3]):
         raise CoordinateRangeError(
-            f"bbox 应为 最小经度,最小纬度,最大经度,最大纬度，收到“{value}”。",
-            f"bbox must be minlon,minlat,maxlon,maxlat; got {value!r}.", bbox=str(value))
+            f"bbox 应为四个有限的数：最小经度,最小纬度,最大经度,最大纬度，收到“{echo}”。",
+            f"bbox must be four finite numbers minlon,minlat,maxlon,maxlat; got {echo!r}.",
+            bbox=echo)
     if not (-180 <= parts[0] <= 180 and -180 <= parts[2] <= 180
             and -90 <= parts[1] <= 90 and -90 <= parts[3] <= 90):
-        raise CoordinateRangeError(f"bbox 超出经纬度范围：“{value}”。",
-                                   f"bbox outside longitude/latitude range: {value!r}.",
-                                   bbox=str(value))
+        raise CoordinateRangeError(f"bbox 超出经纬度范围：“{echo}”。",
+                                   f"bbox outside longitude/latitude range: {echo!r}.",
+                                   bbox=echo)
     return parts  # type: ignore[return-value]
+
+
+def point_to_storage(x: float, y: float, crs: object = "WGS-84") -> tuple[float, float]:
+    """One location given by a user (API parameter, CLI argument) in storage lon/lat, checked.
+
+    Refused with :class:`CoordinateRangeError`, echoing the input briefly: values that are not
+    finite numbers, longitude/latitude beyond ±180/±90 in a geographic CRS (swapped axes and
+    projected metres named as the likely cause), and points that fall outside China.
+    """
+    source = parse_crs(crs)
+    given = f"({short_number(x)}, {short_number(y)})"
+    detail = {"coordinate": [short_number(x), short_number(y)], "crs": source.label}
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise CoordinateRangeError(f"坐标 {given} 不是有限的数。",
+                                   f"Coordinates {given} are not finite numbers.", **detail)
+    minx, miny, maxx, maxy = CHINA_BOUNDS
+    if source.is_geographic and not (-180 <= x <= 180 and -90 <= y <= 90):
+        if minx <= y <= maxx and miny <= x <= maxy:
+            zh, en = "经度和纬度像是写反了（应为 经度, 纬度）", "longitude and latitude look swapped"
+        elif 1e3 <= max(abs(x), abs(y)) <= 1e8:
+            zh, en = (f"像是以米为单位的投影坐标，而 {source.label} 是经纬度；"
+                      "请指定投影坐标系（如 EPSG:4549）",
+                      f"they look like projected metres, but {source.label} is longitude/latitude; "
+                      "give the projected CRS (e.g. EPSG:4549)")
+        else:
+            zh, en = "超出经纬度范围（经度 ±180，纬度 ±90）", "beyond ±180 longitude / ±90 latitude"
+        raise CoordinateRangeError(f"坐标 {given} 无效：{zh}。", f"Coordinates {given} are invalid: "
+                                   f"{en}.", **detail)
+    lon, lat = xy_to_storage(np.array([x], dtype=float), np.array([y], dtype=float), source)
+    px, py = float(lon[0]), float(lat[0])
+    if np.isfinite(px) and np.isfinite(py) and minx <= px <= maxx and miny <= py <= maxy:
+        return px, py
+    swapped = source.is_geographic and minx <= y <= maxx and miny <= x <= maxy
+    zh = f"坐标 {given}（{source.label}）在中国境外" + ("，像是经纬度写反了。" if swapped else "。")
+    en = (f"Coordinates {given} ({source.label}) are outside China"
+          + (" (longitude/latitude swapped?)." if swapped else "."))
+    raise CoordinateRangeError(zh, en, **detail)
 
 
 # Edges are straight in lon/lat, where the data defines them; a long edge projected by its end
@@ -292,7 +351,7 @@ def xy_to_storage(x: NDArray[np.float64], y: NDArray[np.float64],
         return chinacoords.gcj02_to_wgs84(x, y)
     if src.offset == "bd09":
         return chinacoords.bd09_to_wgs84(x, y)
-    if src.crs.equals(STORAGE_CRS):
+    if _is_storage_lonlat(src.crs):
         return x, y
     lon, lat = _transformer(src.crs, STORAGE_CRS).transform(x, y)
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)

@@ -8,7 +8,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
-from geo.crs import lonlat_to_storage, parse_crs
+from geo.crs import point_to_storage
 from geo.errors import ValidationFailed
 from geo.findings import ERROR
 from geo.sites import check_sites, parse_kind
@@ -46,9 +46,9 @@ def import_sites(store: Store, path: str | Path, *, crs: str = "WGS-84",
 def add_site(store: Store, *, site_id: str, kind: str, name: str, lon: float, lat: float,
              crs: str = "WGS-84", unit_code: str | None = None, hours: str | None = None,
              source: str) -> None:
-    x, y = lonlat_to_storage([lon], [lat], parse_crs(crs))
+    x, y = point_to_storage(lon, lat, crs)
     site = {"site_id": site_id, "kind": parse_kind(kind, name) or kind, "name": name,
-            "unit_code": unit_code, "hours": hours, "geometry": shapely.Point(x[0], y[0])}
+            "unit_code": unit_code, "hours": hours, "geometry": shapely.Point(x, y)}
     frame = gpd.GeoDataFrame([site], geometry="geometry", crs="EPSG:4490")
     _refuse_errors(check_sites(frame, None))
     store.add_site(site, source=source)
@@ -56,5 +56,5 @@ def add_site(store: Store, *, site_id: str, kind: str, name: str, lon: float, la
 
 def move_site(store: Store, site_id: str, *, lon: float, lat: float, crs: str = "WGS-84",
               source: str) -> None:
-    x, y = lonlat_to_storage([lon], [lat], parse_crs(crs))
-    store.change_site(site_id, source=source, lon=float(x[0]), lat=float(y[0]))
+    x, y = point_to_storage(lon, lat, crs)
+    store.change_site(site_id, source=source, lon=x, lat=y)

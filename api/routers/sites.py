@@ -22,16 +22,16 @@ class NewSite(BaseModel):
     site_id: str = Field(min_length=1, max_length=64, examples=["ZD0101"])
     kind: str = Field(examples=["station"], description="centre/党群服务中心 或 station/驿站")
     name: str = Field(min_length=1, max_length=200, examples=["新都社区暖心驿站"])
-    lon: float = Field(ge=-180, le=180, examples=[120.1613])
-    lat: float = Field(ge=-90, le=90, examples=[33.3479])
+    lon: float = Field(examples=[120.1613], description="经度（或投影坐标 x）/ longitude or x")
+    lat: float = Field(examples=[33.3479], description="纬度（或投影坐标 y）/ latitude or y")
     crs: str = Field(default="WGS-84", examples=["GCJ-02"])
     unit_code: str | None = Field(default=None, max_length=64, examples=["320902001002"])
     hours: str | None = Field(default=None, max_length=200, examples=["周一至周日 8:30-20:00"])
 
 
 class Move(BaseModel):
-    lon: float = Field(ge=-180, le=180, examples=[120.1620])
-    lat: float = Field(ge=-90, le=90, examples=[33.3481])
+    lon: float = Field(examples=[120.1620], description="经度（或投影坐标 x）/ longitude or x")
+    lat: float = Field(examples=[33.3481], description="纬度（或投影坐标 y）/ latitude or y")
     crs: str = Field(default="WGS-84", examples=["WGS-84"])
 
 
