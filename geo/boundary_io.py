@@ -73,7 +73,10 @@ def _read_frame(path: Path, layer: str | None, name: str) -> gpd.GeoDataFrame:
             f"不支持的文件格式“{path.suffix}”，支持 GeoJSON、GeoPackage、zip 压缩的 Shapefile。",
             f"Unsupported file type {path.suffix!r}: use GeoJSON, GeoPackage or zipped Shapefile.")
     try:
-        df = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+        # NaN coordinates make shapely warn while it builds them; the CRS gate refuses them,
+        # naming the feature, after reading.
+        with np.errstate(invalid="ignore"):
+            df = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
     except Exception as exc:  # GDAL raises several types for unreadable files
         log.info("cannot read %s: %s", name, exc)
         raise FileFormatError(f"无法读取文件 {name}：文件损坏或不是所支持的格式。",
@@ -108,11 +111,23 @@ def read_units(path: str | Path, *, crs: object | None = None,
     source = _source_crs(df, crs, path.suffix, name, notes)
     mapping = _map_fields(df.columns, fields or {})
     units = _normalise(df, mapping, level, config or ValidationConfig(), name, notes)
-    geoms = to_storage(np.asarray(units.geometry.values, dtype=object), source)
-    check_plausible_lonlat(geoms, source, where=name)
+    geoms = _gated_to_storage(np.asarray(units.geometry.values, dtype=object), source, name)
     units = gpd.GeoDataFrame(units.drop(columns="geometry"), geometry=list(geoms), crs=STORAGE_CRS)
     return ReadResult(units=units[COLUMNS], source_crs=source.label, mapping=mapping,
                       feature_count=len(units), notes=notes)
+
+
+def _gated_to_storage(geoms: np.ndarray, source: SourceCRS, name: str) -> np.ndarray:
+    """Geometries converted to storage, through the CRS gate before and after.
+
+    Lon/lat as read is checked first, so NaN, infinite or absurd values (1e300, longitude 5000)
+    are refused with the feature named before pyproj or GEOS see them.
+    """
+    if source.is_geographic:
+        check_plausible_lonlat(geoms, source, where=name)
+    out = to_storage(geoms, source)
+    check_plausible_lonlat(out, source, where=name)
+    return out
 
 
 def _source_crs(df: gpd.GeoDataFrame, crs: object | None, suffix: str, name: str,
@@ -316,8 +331,7 @@ def read_extent(path: str | Path, *, crs: object | None = None) -> shapely.Geome
     path = Path(path)
     df = _read_frame(path, None, path.name)
     source = _source_crs(df, crs, path.suffix, path.name, [])
-    geoms = to_storage(np.asarray(df.geometry.values, dtype=object), source)
-    check_plausible_lonlat(geoms, source, where=path.name)
+    geoms = _gated_to_storage(np.asarray(df.geometry.values, dtype=object), source, path.name)
     area = shapely.union_all(geoms)
     if shapely.get_dimensions(area) != 2 or shapely.is_empty(area):
         raise FileFormatError(f"{path.name} 不是面状边界，不能作为区县范围。",

@@ -220,34 +220,54 @@ def check_plausible_lonlat(geoms: NDArray[np.object_], declared: SourceCRS,
     """Refuse storage-CRS geometries that cannot be in China, saying the likely cause.
 
     Call after conversion to storage; ``declared`` is the CRS the user said the data was in.
+    For a geographic ``declared`` CRS, call it on the coordinates as read too, before any
+    conversion: NaN, infinite and absurd values (1e300, longitude 5000) are refused here, naming
+    the feature (counting from 1), before pyproj or GEOS measure anything.
     """
-    coords = shapely.get_coordinates(np.asarray(geoms, dtype=object))
+    arr = np.asarray(geoms, dtype=object)
+    coords = shapely.get_coordinates(arr)
     if len(coords) == 0:
         return
     x, y = coords[:, 0], coords[:, 1]
     minx, miny, maxx, maxy = CHINA_BOUNDS
-    bad = ~((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)) | ~np.isfinite(x + y)
+    bad = ~((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))  # NaN compares False: bad
     if not bad.any():
         return
     i = int(np.argmax(bad))
     px, py = float(x[i]), float(y[i])
-    if minx <= py <= maxx and miny <= px <= maxy:
-        zh = (f"坐标 ({px:.4f}, {py:.4f}) 的经度和纬度像是写反了（应为 经度, 纬度）。")
-        en = (f"Coordinate ({px:.4f}, {py:.4f}) looks like latitude/longitude swapped "
+    feature = int(shapely.get_coordinates(arr, return_index=True)[1][i]) + 1
+    at = f"({short_number(px)}, {short_number(py)})"  # 1e308 is not 309 digits
+    if not (np.isfinite(px) and np.isfinite(py)):
+        zh = f"坐标 {at} 不是有限的数（NaN 或无穷），无法使用。"
+        en = f"Coordinate {at} is not a finite number (NaN or infinity); it cannot be used."
+    elif minx <= py <= maxx and miny <= px <= maxy:
+        zh = (f"坐标 {at} 的经度和纬度像是写反了（应为 经度, 纬度）。")
+        en = (f"Coordinate {at} looks like latitude/longitude swapped "
               "(expected longitude, latitude).")
+    elif declared.is_geographic and (abs(px) > 180 or abs(py) > 90) and max(abs(px), abs(py)) > 1e8:
+        zh = (f"坐标 {at} 超出经纬度范围（经度 ±180，纬度 ±90），也远大于任何投影坐标；"
+              f"按声明的坐标系 {declared.label} 无法使用，请检查文件。")
+        en = (f"Coordinate {at} is beyond ±180 longitude / ±90 latitude and far too large for "
+              f"projected metres; it cannot be read as {declared.label}. Check the file.")
     elif declared.is_geographic and (abs(px) > 180 or abs(py) > 90):
-        zh = (f"坐标 ({px:.1f}, {py:.1f}) 不是经纬度，像是以米为单位的投影坐标；"
+        zh = (f"坐标 {at} 不是经纬度，像是以米为单位的投影坐标；"
               f"声明的坐标系 {declared.label} 是地理坐标系。请指定正确的投影坐标系（如 EPSG:4549）。")
-        en = (f"Coordinate ({px:.1f}, {py:.1f}) is not longitude/latitude; it looks like projected "
+        en = (f"Coordinate {at} is not longitude/latitude; it looks like projected "
               f"metres but the declared CRS {declared.label} is geographic. Give the right "
               "projected CRS (e.g. EPSG:4549).")
     else:
-        zh = (f"坐标 ({px:.4f}, {py:.4f}) 按声明的坐标系 {declared.label} 换算后不在中国境内，"
+        zh = (f"坐标 {at} 按声明的坐标系 {declared.label} 换算后不在中国境内，"
               "请检查坐标系。")
-        en = (f"Coordinate ({px:.4f}, {py:.4f}) is outside China when read as "
+        en = (f"Coordinate {at} is outside China when read as "
               f"{declared.label}; check the declared CRS.")
-    raise CoordinateRangeError(zh, en, where=where, coordinate=[px, py],
+    raise CoordinateRangeError(f"第 {feature} 个要素：{zh}", f"Feature {feature}: {en}", where=where,
+                               feature=feature, coordinate=[_json_number(px), _json_number(py)],
                                bad_coordinates=int(bad.sum()), declared_crs=declared.label)
+
+
+def _json_number(v: float) -> float | str:
+    """A coordinate for an error's detail, which is JSON: NaN and infinity as text."""
+    return v if np.isfinite(v) else str(v)
 
 
 def short_number(value: float) -> str:

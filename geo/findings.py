@@ -34,6 +34,7 @@ RULES_ZH: dict[str, str] = {
     "code_format": "编码格式不符",
     "area_out_of_range": "面积超出范围",
     "extent_unchecked": "区县范围未完整检查",
+    "repair_refused": "拒绝修复",
 }
 
 

@@ -41,12 +41,18 @@ class ValidationConfig:
     sliver_width_m: float = 1.0         # a polygon part whose mean width (2A/P) is below: sliver
     noise_m2: float = 1e-4              # below coordinate precision (1 cm²): not a finding
     noise_width_m: float = 0.001        # gap/overlap pieces thinner than 1 mm: overlay residue
+    # --repair refuses to change a unit's area by more than this (in % of its drawn area).
+    repair_max_area_change_pct: float = 1.0
     # Code rule "prefix_serial": a unit's code is its parent's code plus N digits (per level);
     # a street's parent code is the county adcode of ``root_code_digits`` digits.
     code_rule: str = "prefix_serial"    # or "none"
     root_code_digits: int = 6
     serial_digits: dict[Level, int] = field(default_factory=_default_serial_digits)
     area_ranges_m2: dict[Level, tuple[float, float]] = field(default_factory=_default_area_ranges)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.repair_max_area_change_pct < 100.0:
+            raise ValueError("repair_max_area_change_pct must be in [0, 100)")
 
     def code_length(self, level: Level) -> int:
         return self.root_code_digits + sum(self.serial_digits[lv] for lv in Level

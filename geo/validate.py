@@ -11,12 +11,14 @@ units checks in well under a second.
 
 A unit whose geometry is invalid, empty or not polygonal is reported once for that and is left
 out of the relational checks (inside parent, overlaps, gaps of its parent): their results would
-only echo the same fault. The finding says which checks were skipped.
+only echo the same fault. The finding says which checks were skipped. A NaN or infinite
+coordinate, or coordinates beyond ±180°/±90°, make a geometry invalid too (it is neither projected
+nor measured); the size of an invalid geometry is the area of the ground its rings draw (see
+:mod:`geo.validity`).
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,9 +35,7 @@ from geo.crs import STORAGE_CRS, area_m2, measurable, metric_crs_of, to_metric
 from geo.findings import ERROR, WARNING, Finding, Report
 from geo.levels import Level, parse_level
 from geo.rules import ValidationConfig
-
-_POLYGONAL = {"Polygon", "MultiPolygon"}
-_REASON_POINT = re.compile(r"\[\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*\]")
+from geo.validity import drawn_ground, lonlat_ok, problem
 
 
 def validate(units: gpd.GeoDataFrame, config: ValidationConfig | None = None, *,
@@ -78,18 +78,26 @@ class _Release:
             None if p is None or (isinstance(p, float) and np.isnan(p)) or str(p).strip() == ""
             else str(p).strip() for p in raw_parents]
         self.geoms: NDArray[np.object_] = np.asarray(df.geometry.values, dtype=object)
-        self.metric_crs = metric_crs_of(self.geoms)
         self.index: dict[str, int] = {}
         for i, code in enumerate(self.codes):
             self.index.setdefault(str(code), i)
         types = shapely.get_type_id(self.geoms)
         polygonal = (types == 3) | (types == 6)
         self.empty = shapely.is_empty(self.geoms) | shapely.is_missing(self.geoms)
-        self.ok = polygonal & ~self.empty & shapely.is_valid(self.geoms)
+        valid = shapely.is_valid(self.geoms)
+        # Only finite lon/lat coordinates are projected and measured (NaN, inf or metres would
+        # make pyproj and GEOS return nonsense, raise or work for ages).
+        self.lonlat = lonlat_ok(self.geoms, valid)
+        measurable = polygonal & ~self.empty & self.lonlat
+        self.ok = measurable & valid
+        self.metric_crs = metric_crs_of(self.geoms if self.lonlat.all() else self.geoms[self.lonlat])
         # Unit areas: projected vertices are enough at this scale (problem pieces, thin and
         # long, are densified first: see ``areas``).
-        self.area = np.where(polygonal & ~self.empty,
-                             shapely.area(to_metric(self.geoms, self.metric_crs)), 0.0)
+        self.area = np.zeros(len(self.geoms))
+        if measurable.all():
+            self.area[:] = shapely.area(to_metric(self.geoms, self.metric_crs))
+        elif measurable.any():
+            self.area[measurable] = shapely.area(to_metric(self.geoms[measurable], self.metric_crs))
         shapely.prepare(self.geoms[self.ok])
         self._unions: dict[int, shapely.Geometry] = {}
 
@@ -118,9 +126,18 @@ class _Release:
         return np.array([i for i, lv in enumerate(self.levels) if lv is level], dtype=np.intp)
 
     @cached_property
+    def lat_range(self) -> tuple[float, float]:
+        """Lowest and highest latitude of the units with lon/lat coordinates (NaN if none)."""
+        geoms = self.geoms if self.lonlat.all() else self.geoms[self.lonlat]
+        if len(geoms) == 0:
+            return (np.nan, np.nan)
+        _, miny, _, maxy = shapely.total_bounds(geoms)
+        return (float(miny), float(maxy))
+
+    @cached_property
     def m2_per_deg2(self) -> float:
         """Square metres in a square degree at the middle latitude of the release."""
-        _, miny, _, maxy = shapely.total_bounds(self.geoms)
+        miny, maxy = self.lat_range
         lat = np.radians((miny + maxy) / 2.0) if np.isfinite(miny) else 0.0
         return float(111_320.0 ** 2 * np.cos(lat))
 
@@ -131,7 +148,7 @@ class _Release:
     @cached_property
     def m_per_deg_min(self) -> float:
         """Metres in a degree of longitude at the release's highest latitude (the shortest)."""
-        _, miny, _, maxy = shapely.total_bounds(self.geoms)
+        miny, maxy = self.lat_range
         lat = max(abs(miny), abs(maxy)) if np.isfinite(miny) else 0.0
         return float(111_320.0 * np.cos(np.radians(min(lat, 89.0))))
 
@@ -149,6 +166,8 @@ class _Release:
         g = self.geoms[i]
         if g is None or shapely.is_empty(g):
             return None
+        if not self.lonlat[i]:
+            return problem(g).where if shapely.get_type_id(g) in (3, 6) else None
         if not self.ok[i]:
             return self.where(shapely.centroid(g))
         return self.where(g)
@@ -338,7 +357,7 @@ def _check_code_format(ctx: _Release) -> Iterator[Finding]:
 
 # -- single-geometry checks ---------------------------------------------------------------
 def _check_geometry(ctx: _Release) -> Iterator[Finding]:
-    for i in np.flatnonzero(~ctx.ok):
+    for i in map(int, np.flatnonzero(~ctx.ok)):
         g = ctx.geoms[i]
         lv = ctx.levels[i]
         zh_lv = lv.zh if lv else "单元"
@@ -351,19 +370,18 @@ def _check_geometry(ctx: _Release) -> Iterator[Finding]:
                 f"{zh_lv} {_label(ctx, i)} 的几何是 {g.geom_type}，应为面（Polygon/MultiPolygon）。",
                 f"{ctx.codes[i]} is a {g.geom_type}, expected Polygon or MultiPolygon.")
         else:
-            reason = shapely.is_valid_reason(g)
-            loc = None
-            m = _REASON_POINT.search(reason)
-            if m:
-                loc = ctx.where(shapely.Point(float(m.group(1)), float(m.group(2))))
-            repaired = shapely.make_valid(g)
+            found = problem(g)
+            size = float("nan")
+            if found.measurable:
+                drawn = drawn_ground(g)
+                size = ctx.area_of(drawn) if drawn is not None else size
             yield ctx.finding(
                 "invalid_geometry", ERROR, i,
-                f"{zh_lv} {_label(ctx, i)} 的几何无效：{reason.split('[')[0]}。"
+                f"{zh_lv} {_label(ctx, i)} 的几何无效：{found.reason_zh}。"
                 "其重叠、空隙和超出上级检查已跳过，修复后请重新校验（可用 --repair）。",
-                f"{ctx.codes[i]} has invalid geometry: {reason}. Its overlap, gap and "
+                f"{ctx.codes[i]} has invalid geometry: {found.reason}. Its overlap, gap and "
                 "inside-parent checks were skipped; fix it (or use --repair) and validate again.",
-                size=ctx.area_of(repaired), location=loc)
+                size=size, location=found.where or ctx.unit_where(i))
 
 
 def _check_areas(ctx: _Release) -> Iterator[Finding]:

@@ -174,3 +174,29 @@ def test_truncated_shapefile_field_name_is_recognised(tmp_path):
     read = read_units(archive)
     assert read.mapping["parent_code"] == "parent_cod"
     assert list(read.units["parent_code"].fillna("")) == list(units["parent_code"].fillna(""))
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4490", "EPSG:4326"])
+@pytest.mark.parametrize("bad,words", [
+    ("1e300", "far too large"), ("1e308", "far too large"), ("-1e308", "far too large"),
+    ("5000", "metres"), ("NaN", "not a finite number"), ("Infinity", "not a finite number"),
+])
+def test_absurd_coordinates_are_stopped_at_the_crs_gate(tmp_path, crs, bad, words):
+    # Written by hand: GDAL reads NaN and Infinity in GeoJSON. The gate refuses the file with the
+    # feature named before anything is projected or measured (and without hanging).
+    good = '{"type": "Feature", "properties": {"code": "320902001", "level": "street"}, ' \
+           '"geometry": {"type": "Polygon", "coordinates": [[[120.2, 33.4], [120.3, 33.4], ' \
+           '[120.3, 33.5], [120.2, 33.4]]]}}'
+    absurd = good.replace("320902001", "320902002").replace("[120.3, 33.5]", f"[{bad}, 33.5]")
+    epsg = crs.split(":")[1]
+    path = tmp_path / "absurd.geojson"
+    path.write_text('{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
+                    f'{{"name": "urn:ogc:def:crs:EPSG::{epsg}"}}}}, "features": [{good}, {absurd}]}}',
+                    encoding="utf-8")
+    with pytest.raises(CoordinateRangeError) as exc:
+        read_units(path)
+    err = exc.value
+    assert words in err.message_en and "Feature 2" in err.message_en
+    assert "第 2 个要素" in err.message_zh and err.detail["feature"] == 2
+    assert len(err.message_en) < 300  # a 1e308 is not printed with 300 digits
+    json.dumps(err.as_dict(), allow_nan=False)  # the API can send it

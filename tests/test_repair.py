@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
 import shapely
 
 from geo.repair import repair
@@ -23,6 +26,10 @@ def test_make_valid_on_a_bow_tie_is_reported():
     assert changes[0].codes == (M1,)
     fixed = units.loc[units["code"] == M1, "geometry"].iloc[0]
     assert fixed.is_valid and fixed.geom_type in ("Polygon", "MultiPolygon")
+    # both lobes kept: the ground the ring draws, measured in m², unchanged
+    half_cell = D * D / 2 * 111_320 * 110_900 * math.cos(math.radians(Y0))
+    assert changes[0].area_before_m2 == pytest.approx(half_cell, rel=0.01)
+    assert abs(changes[0].change_pct) < 1e-6 and not changes[0].refused
 
 
 def test_small_overlap_goes_to_the_unit_with_the_longest_shared_edge():
@@ -74,10 +81,13 @@ def test_repair_never_applies_a_fix_twice_or_makes_things_worse():
 
 
 def test_repair_survives_null_and_collapsed_geometries():
-    df = set_geom(hierarchy(), M1, shapely.Polygon([(X0, Y0), (X0 + D, Y0), (X0, Y0)]))
-    df = set_geom(df, M2, None)
+    # A collapsed ring encloses nothing: the repair is refused, the unit kept as drawn (never
+    # turned into an empty geometry), and the null geometry is left to its own finding.
+    collapsed = shapely.Polygon([(X0, Y0), (X0 + D, Y0), (X0, Y0)])
+    df = set_geom(set_geom(hierarchy(), M1, collapsed), M2, None)
     units, changes = repair(df)
-    assert [c.codes for c in changes] == [(M1,)]
-    assert changes[0].location is None and changes[0].as_dict()["area_m2"] == 0.0
+    assert [(c.codes, c.refused) for c in changes] == [((M1,), True)]
+    assert changes[0].as_dict()["area_before_m2"] == 0.0 and changes[0].feature == 1
+    assert units.loc[units["code"] == M1, "geometry"].iloc[0].equals(collapsed)
     rules = {f.rule for f in validate(units).findings}
-    assert "empty_geometry" in rules
+    assert {"empty_geometry", "invalid_geometry"} <= rules

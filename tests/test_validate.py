@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -40,6 +41,20 @@ def test_invalid_geometry_bow_tie_reports_geos_reason_and_where():
     assert f.location == pytest.approx((X0 + D / 2, Y0 + D / 2), abs=1e-6)
     # the invalid unit's group is not checked for gaps/overlaps: no echo of the same fault
     assert {f.rule for f in report.findings} == {"invalid_geometry"}
+
+
+def test_non_finite_coordinate_is_a_finding_not_an_exception():
+    with np.errstate(invalid="ignore"):  # shapely warns when it builds a NaN coordinate
+        broken = shapely.Polygon([(X0, Y0), (X0 + D, Y0), (float("nan"), Y0 + D), (X0, Y0 + D)])
+    df = set_geom(hierarchy(), M1, broken)
+    df.loc[df["code"] == M3, "parent_code"] = None  # and another problem: every one is reported
+    report = validate(df)
+    f = only(report, "invalid_geometry")
+    assert f.codes == (M1,) and "non-finite coordinate at vertex 3" in f.message_en
+    assert "不是有限的数" in f.message_zh
+    assert f.location == pytest.approx((X0 + D, Y0), abs=1e-9)  # the vertex before the NaN
+    assert f.as_dict()["size"] is None  # no area: nothing to measure
+    assert only(report, "missing_parent").codes == (M3,)
 
 
 def test_empty_and_non_polygon_geometry():

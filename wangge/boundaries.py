@@ -6,7 +6,10 @@ One place decides the import policy:
 - ``make_current=True`` (the default of the CLI) stores the release only if it has no errors,
   else refuses with the whole report and stores nothing;
 - ``make_current=False`` stores the release as a draft with its report, errors or not, so that
-  planners can look at it, export it and fix it; errors block publishing it later.
+  planners can look at it, export it and fix it; errors block publishing it later;
+- a repair that was asked for (``--repair``) and refused, because it would change a unit's area
+  beyond the tolerance or the unit's ground cannot be inferred, refuses the import, draft or
+  not: the planner asked for repaired data and would get the unit as drawn instead.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from geo.boundary_io import ReadResult, read_units
 from geo.crs import area_m2
 from geo.errors import ValidationFailed
 from geo.findings import Report
-from geo.repair import Change, repair
+from geo.repair import Change, refusal_findings, repair
 from geo.rules import ValidationConfig
 from geo.validate import validate
 from store import ReleaseInfo, Store
@@ -65,7 +68,9 @@ def check_file(path: str | Path, config: ValidationConfig, *, crs: object | None
     if do_repair:
         repaired, changes = repair(read.units, config)
         read.units = repaired
-    return Checked(read=read, report=validate(read.units, config, extent=extent), changes=changes)
+    report = validate(read.units, config, extent=extent)
+    report.findings[:0] = refusal_findings(changes)
+    return Checked(read=read, report=report, changes=changes)
 
 
 def with_areas(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -79,6 +84,16 @@ def store_checked(store: Store, checked: Checked, *, source: str, make_current: 
                   effective_date: date | None = None, note: str | None = None) -> ReleaseInfo:
     """Store a checked file as a release, following the import policy above."""
     report = checked.report
+    refused = [f for f in report.errors if f.rule == "repair_refused"]
+    if refused:
+        codes = list(dict.fromkeys(c for f in refused[:20] for c in f.codes))
+        raise ValidationFailed(
+            f"导入被拒绝：{len(refused)} 处修复被拒绝（{'、'.join(codes)}），这些单元若按原样保存就不是"
+            "所要求的修复结果；未写入任何数据。请手工修正后重试，或不带 --repair 导入为草稿。",
+            f"Import refused: {len(refused)} repairs were refused ({', '.join(codes)}); "
+            "storing those units as drawn is not the repaired data asked for, so nothing was "
+            "stored. Fix them by hand and retry, or import without --repair as a draft.",
+            report=checked.as_dict())
     blocking = [f for f in report.errors if f.rule in UNSTORABLE]
     if blocking:
         kinds = sorted({f.rule for f in blocking})

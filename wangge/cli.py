@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from wangge.cli_access import keys_app, workers_app
@@ -54,6 +55,21 @@ LevelOpt = Annotated[str | None, typer.Option("--level", help="整个文件的�
 RepairOpt = Annotated[bool, typer.Option("--repair", help="修复无效几何并消除低于容差的空隙/重叠")]
 
 
+def print_changes(changes: list) -> None:
+    """One line per repair made (with the unit's area before -> after) or refused."""
+    for c in changes:
+        if c.refused:  # the message names the unit, the rule, where and the areas
+            console.print(f"[red]{escape(say(c.action_zh, c.action_en))}[/red]")
+            continue
+        areas = ""
+        if c.area_before_m2 is not None and c.area_after_m2 is not None:
+            pct = f"{c.change_pct:+.2f}%"
+            areas = say(f"（面积 {c.area_before_m2:.2f} → {c.area_after_m2:.2f} 平方米，{pct}）",
+                        f" (area {c.area_before_m2:.2f} -> {c.area_after_m2:.2f} m², {pct})")
+        console.print(f"[cyan]{say('修复', 'repair')}[/cyan] {', '.join(c.codes)}: "
+                      f"{escape(say(c.action_zh, c.action_en))}{areas}")
+
+
 @app.command("validate")
 def validate_cmd(
     file: Annotated[Path | None, typer.Argument(help="GeoJSON / GeoPackage / zip Shapefile")] = None,
@@ -86,9 +102,7 @@ def validate_cmd(
             payload = checked.as_dict()
         else:
             raise typer.BadParameter(say("请给出文件或 --release", "give a FILE or --release"))
-    for c in changes:
-        console.print(f"[cyan]{say('修复', 'repair')}[/cyan] {', '.join(c.codes)}: "
-                      f"{say(c.action_zh, c.action_en)}")
+    print_changes(changes)
     if report.findings:
         print_findings([f.as_dict(with_geometry=False) for f in report.findings])
     print_summary(report)
@@ -115,9 +129,7 @@ def import_cmd(
         with step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
             checked = check_file(file, settings.validation_config(), crs=crs,
                                  fields=parse_fields(field), level=level, do_repair=repair)
-        for c in checked.changes:
-            console.print(f"[cyan]{say('修复', 'repair')}[/cyan] {', '.join(c.codes)}: "
-                          f"{say(c.action_zh, c.action_en)}")
+        print_changes(checked.changes)
         with step(say("写入数据库…", "Writing to the store…")):
             store = open_store(settings)
             info = store_checked(store, checked, source=str(file), make_current=not draft,

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     gap_tolerance_m2: float = 1.0
     outside_tolerance_m2: float = 1.0
     sliver_width_m: float = 1.0
+    repair_max_area_change_pct: float = Field(
+        default=1.0, ge=0.0, lt=100.0,
+        description="--repair refuses to change a unit's area by more than this, in % of the "
+                    "area its rings draw")
     code_rule: str = "prefix_serial"
     root_code_digits: int = 6
     # Area ranges per level in m², "min,max"; empty keeps the defaults of geo.rules.
@@ -162,5 +166,6 @@ class Settings(BaseSettings):
         return ValidationConfig(
             overlap_tolerance_m2=self.overlap_tolerance_m2, gap_tolerance_m2=self.gap_tolerance_m2,
             outside_tolerance_m2=self.outside_tolerance_m2, sliver_width_m=self.sliver_width_m,
+            repair_max_area_change_pct=self.repair_max_area_change_pct,
             code_rule=self.code_rule, root_code_digits=self.root_code_digits,
             area_ranges_m2=ranges)
