@@ -155,6 +155,8 @@ def polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
     """The polygonal parts of a geometry as a Polygon or MultiPolygon (an empty Polygon if none)."""
     if geom is None:
         return shapely.Polygon()
+    if shapely.get_type_id(geom) in (3, 6):
+        return geom
     parts = shapely.get_parts(geom)
     parts = shapely.get_parts(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
     parts = parts[~shapely.is_empty(parts)]
@@ -181,7 +183,9 @@ def drawn_ground(geom: shapely.Geometry) -> shapely.Geometry | None:
             for ring in rings[1:]:
                 acc = shapely.symmetric_difference(acc, _ring_region(ring))
             regions.append(polygonal(acc))
-        return polygonal(shapely.union_all(regions)) if regions else shapely.Polygon()
+        if len(regions) < 2:
+            return regions[0] if regions else shapely.Polygon()
+        return polygonal(shapely.union_all(regions))
     except shapely.errors.GEOSException:
         return None
 
