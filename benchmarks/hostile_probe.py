@@ -377,9 +377,13 @@ def _no_empty_repair(r: httpx.Response) -> str | None:
     if r.status_code >= 400:
         return _refused()(r)
     for change in r.json().get("repairs", []):
-        after = change.get("area_after_m2", change.get("area_after"))
-        if after is not None and after <= 0:
+        if change.get("refused"):
+            continue  # the unit is left as drawn and the report has an error finding
+        before, after = change.get("area_before_m2"), change.get("area_after_m2")
+        if after is not None and after <= 0 < (before or 0):
             return "a repair left a unit empty"
+        if change.get("change_pct") is not None and abs(change["change_pct"]) > 1.0:
+            return f"a repair changed a unit's area by {change['change_pct']} %"
     return None
 
 

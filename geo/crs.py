@@ -426,9 +426,10 @@ def parse_ogc_crs(value: str | None) -> OgcCRS:
     for uri, epsg in ((STORAGE_URI, STORAGE_EPSG), (WGS84_URI, 4326)):
         if text in (uri, f"[EPSG:{epsg}]"):
             return OgcCRS(uri, SourceCRS(pyproj.CRS.from_epsg(epsg)), lat_first=True)
-    raise CRSError(f"不支持的坐标系“{value}”；可用：{'、'.join(OGC_CRS_URIS)}",
-                   f"Unsupported CRS {value!r}; supported: {', '.join(OGC_CRS_URIS)}",
-                   crs=value, supported=list(OGC_CRS_URIS))
+    echo = _short_text(value)
+    raise CRSError(f"不支持的坐标系“{echo}”；可用：{'、'.join(OGC_CRS_URIS)}",
+                   f"Unsupported CRS {echo!r}; supported: {', '.join(OGC_CRS_URIS)}",
+                   crs=echo, supported=list(OGC_CRS_URIS))
 
 
 def swap_axes(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
