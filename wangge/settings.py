@@ -39,6 +39,16 @@ class Settings(BaseSettings):
 
     max_upload_mb: int = 200
 
+    # Heavy requests (issue 11): reading and validating uploads, imports
+    isolate_above_mb: float = Field(
+        default=4.0, ge=0.0, description="boundary uploads larger than this are read and validated "
+                                         "in a child process (0: always)")
+    isolate_time_limit_s: float = Field(
+        default=600.0, gt=0.0, description="a child process working longer than this is stopped")
+    heavy_per_key: int = Field(
+        default=1, ge=0, description="concurrent heavy requests (uploads, imports, assignment) "
+                                     "per key in each process (0: no limit)")
+
     # Households (issue 3)
     geocode_trusted_score: float = Field(
         default=0.9, ge=0.0, le=1.0,

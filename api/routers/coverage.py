@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from api.auth import STAFF, Writer, require
 from api.deps import SettingsDep, StoreDep
 from api.geojson import GEOJSON, GeoJSONResponse
+from api.heavy import HeavySlot
 from api.uploads import saved_upload
 from store import Store
 from wangge.coverage import Coverage, gaps, import_network, suggest, uncovered
@@ -103,7 +104,7 @@ def suggest_sites(request: Request, store: StoreDep, settings: SettingsDep,
 @router.post("/network/import", status_code=status.HTTP_201_CREATED,
              summary="导入步行路网（.osm.pbf、GeoPackage、GeoJSON）/ import a walking network")
 def network_import(
-    _: Writer, settings: SettingsDep, store: StoreDep,
+    _: Writer, _heavy: HeavySlot, settings: SettingsDep, store: StoreDep,
     file: Annotated[UploadFile, File(description=".osm.pbf 或线要素 GeoPackage/GeoJSON")],
     crs: Annotated[str | None, Form(description="线文件的坐标系（如 GCJ-02）")] = None,
     release: Annotated[int | None, Form(description="版本号，默认当前版本")] = None,

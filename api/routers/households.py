@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
 from api.auth import STAFF, Writer, require
 from api.deps import SettingsDep, StoreDep
+from api.heavy import HeavySlot
 from api.uploads import parse_field_map, saved_upload
 from geo.levels import Level
 from wangge.households import assign_release, import_register
@@ -30,7 +31,7 @@ def _records(frame) -> list[dict]:  # noqa: ANN001
                          " / Bad rows are reported row by row and left out; the rest is imported; "
                          "a household id imported again is updated.")
 def import_households(
-    _: Writer, settings: SettingsDep, store: StoreDep,
+    _: Writer, _heavy: HeavySlot, settings: SettingsDep, store: StoreDep,
     file: Annotated[UploadFile, File(description="CSV、Excel（.xlsx）或 JSON")],
     columns: Annotated[str | None, Form(description='列映射，如 {"external_id": "户号"}')] = None,
     crs: Annotated[str, Form(description="坐标的默认坐标系：WGS-84、CGCS2000、GCJ-02、BD-09")]
@@ -44,7 +45,8 @@ def import_households(
 
 
 @router.post("/households/assign", summary="重新分配住户到某版本 / re-run assignment")
-def assign(_: Writer, store: StoreDep, release: Annotated[int | None, Query()] = None) -> dict:
+def assign(_: Writer, _heavy: HeavySlot, store: StoreDep,
+           release: Annotated[int | None, Query()] = None) -> dict:
     return assign_release(store, store.release_or_current(release).id)
 
 

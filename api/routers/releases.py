@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 
 from api.auth import READ, Staff, Writer, require
 from api.deps import SettingsDep, StoreDep
+from api.heavy import HeavySlot
 from api.uploads import parse_field_map, saved_upload
-from wangge.boundaries import check_file, publish, store_checked
+from wangge.boundaries import Checked, check_file, publish, store_checked
 
 router = APIRouter(tags=["releases"], dependencies=[Depends(require(READ))])
 
@@ -39,13 +40,13 @@ def get_report(release_id: int, store: StoreDep) -> dict:
 
 
 @router.post("/validate", summary="校验上传的文件，不保存 / validate an upload, store nothing")
-def validate_upload(_: Staff, settings: SettingsDep, file: _FILE, crs: _CRS = None, level: _LEVEL = None,
-                    fields: _FIELDS = None, repair: _REPAIR = False) -> dict:
+def validate_upload(_: Staff, heavy: HeavySlot, settings: SettingsDep, file: _FILE, crs: _CRS = None,
+                    level: _LEVEL = None, fields: _FIELDS = None, repair: _REPAIR = False) -> dict:
     with saved_upload(file, settings.max_upload_mb) as path:
-        checked = check_file(path, settings.validation_config(), crs=crs,
-                             fields=parse_field_map(fields), level=level, do_repair=repair,
-                             display_name=file.filename)
-    return checked.as_dict()
+        # in a child, only the answer travels back, not the units read
+        return heavy.run(path, check_file, path, settings.validation_config(), crs=crs,
+                         fields=parse_field_map(fields), level=level, do_repair=repair,
+                         display_name=file.filename, then=Checked.as_dict)
 
 
 @router.post("/releases", status_code=status.HTTP_201_CREATED,
@@ -54,16 +55,16 @@ def validate_upload(_: Staff, settings: SettingsDep, file: _FILE, crs: _CRS = No
                          " / Stored as a draft with its report by default (errors or not); with "
                          "make_current=true a file with errors is refused and nothing is stored.")
 def import_release(
-    _: Writer, settings: SettingsDep, store: StoreDep, file: _FILE, crs: _CRS = None, level: _LEVEL = None,
-    fields: _FIELDS = None, repair: _REPAIR = False,
+    _: Writer, heavy: HeavySlot, settings: SettingsDep, store: StoreDep, file: _FILE, crs: _CRS = None,
+    level: _LEVEL = None, fields: _FIELDS = None, repair: _REPAIR = False,
     make_current: Annotated[bool, Form(description="同时设为当前版本")] = False,
     effective_date: Annotated[date | None, Form(description="生效日期，默认今天")] = None,
     note: Annotated[str | None, Form(description="版本说明")] = None,
 ) -> dict:
     with saved_upload(file, settings.max_upload_mb) as path:
-        checked = check_file(path, settings.validation_config(), crs=crs,
-                             fields=parse_field_map(fields), level=level, do_repair=repair,
-                             display_name=file.filename)
+        checked = heavy.run(path, check_file, path, settings.validation_config(), crs=crs,
+                            fields=parse_field_map(fields), level=level, do_repair=repair,
+                            display_name=file.filename)
     info = store_checked(store, checked, source=file.filename or "upload",
                          make_current=make_current, effective_date=effective_date, note=note)
     return {"release": info.as_dict(), **checked.as_dict(with_geometry=False)}

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from api.auth import READ, Writer, require
 from api.deps import SettingsDep, StoreDep
 from api.geojson import GEOJSON, GeoJSONResponse
+from api.heavy import HeavySlot
 from api.uploads import parse_field_map, saved_upload
 from wangge.sites import add_site, import_sites, move_site
 
@@ -51,7 +52,7 @@ def list_sites(store: StoreDep, at: Annotated[datetime | None, Query(
 @router.post("/sites/import", status_code=status.HTTP_201_CREATED,
              summary="导入站点表（整表校验）/ import a site list")
 def import_list(
-    _: Writer, settings: SettingsDep, store: StoreDep,
+    _: Writer, _heavy: HeavySlot, settings: SettingsDep, store: StoreDep,
     file: Annotated[UploadFile, File(description="GeoJSON、CSV 或 Excel（.xlsx）")],
     crs: Annotated[str, Form(description="坐标系")] = "WGS-84",
     columns: Annotated[str | None, Form(description='列映射，如 {"name": "站点名称"}')] = None,

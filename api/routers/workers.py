@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 
 from api.auth import STAFF, Writer, require
 from api.deps import SettingsDep, StoreDep
+from api.heavy import HeavySlot
 from api.uploads import parse_field_map, saved_upload
 from wangge.workers import import_workers
 
@@ -23,7 +24,7 @@ def list_workers(store: StoreDep) -> list[dict]:
 @router.post("/workers/import", status_code=status.HTTP_201_CREATED,
              summary="导入网格员名册（整体替换）/ import the roster, replacing it")
 def import_roster(
-    _: Writer, settings: SettingsDep, store: StoreDep,
+    _: Writer, _heavy: HeavySlot, settings: SettingsDep, store: StoreDep,
     file: Annotated[UploadFile, File(description="CSV、Excel（.xlsx）或 JSON")],
     columns: Annotated[str | None, Form(description='列映射，如 {"worker_id": "工号"}')] = None,
 ) -> dict:
