@@ -8,7 +8,7 @@ only the (much smaller) result comes back, pickled. ``trim_heap`` is the remedy 
 serving process itself allocated: a full collection, then glibc's ``malloc_trim(0)``, which
 returns the free pages of every malloc arena to the system.
 
-Children are spawned (a new interpreter that imports what the work needs, about a second),
+Children are spawned (a new interpreter that imports what the work needs: 1–2 s more a request),
 not forked from the serving process, whose heap and threads they must not inherit. A fork
 server that has imported the geo stack starts children faster, but stays resident next to every
 worker with about 100 MB of its own; heavy work takes seconds anyway.
