@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError
 
 from geo.errors import InputError, StoreUnavailable
 from store.schema import SRID, unit_rtree, units
@@ -23,6 +23,12 @@ from store.store import BBox, Store, bbox_geometry
 
 # Any fixed number: the PostgreSQL advisory lock that serialises the store's writers.
 _ADVISORY_LOCK = 0x77616E67  # "wang"
+# While PostgreSQL is unreachable, a request waits at most this long for a connection before it
+# is answered 503 (libpq waits forever by default). A ``connect_timeout`` in the URL wins.
+CONNECT_TIMEOUT_S = 3
+# Pooled connections are replaced after this long, before a firewall or proxy silently drops
+# them; connections the server ended are caught by the pre-ping on checkout.
+POOL_RECYCLE_S = 1800
 
 
 class SQLiteStore(Store):
@@ -106,7 +112,11 @@ class PostGISStore(Store):
     def create_engine(cls, url: URL) -> Engine:
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        return sa.create_engine(url, json_serializer=dumps_json, pool_pre_ping=True)
+        connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+        # pre-ping: a connection whose server session was ended (restart, failover, terminated
+        # backend) is found on checkout and replaced, with every connection pooled before it.
+        return sa.create_engine(url, json_serializer=dumps_json, pool_pre_ping=True,
+                                pool_recycle=POOL_RECYCLE_S, connect_args=connect_args)
 
     def _geom_param(self) -> sa.ColumnElement[Any]:
         return sa.func.ST_GeomFromWKB(sa.bindparam("wkb", type_=sa.LargeBinary), SRID)
@@ -147,7 +157,7 @@ def open_store(url: str) -> Store:
     store = cls(cls.create_engine(parsed))
     try:
         store.migrate()
-    except OperationalError as exc:
+    except StoreUnavailable as exc:  # say which database (the password masked)
         store.close()
         where = parsed.render_as_string(hide_password=True)
         raise StoreUnavailable(f"无法连接或打开数据库 {where}，请检查地址和服务是否运行。",

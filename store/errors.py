@@ -1,21 +1,43 @@
 """The one place where storage exceptions become domain errors (``geo.errors``).
 
 Integrity errors are classified by kind (unique, check, not-null, foreign key) and, where the
-constraint is known, given a specific bilingual message. The driver's own text goes to the log.
+constraint is known, given a specific bilingual message. A database that cannot be reached, has
+dropped the connection or is locked gives :class:`geo.errors.StoreUnavailable` (503 with
+``Retry-After`` in the API). The driver's own text goes to the log.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import DataError, IntegrityError, NoResultFound
+import psycopg
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    NoResultFound,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from geo.errors import Conflict, InputError, NotFound, WanggeError
+from geo.errors import Conflict, InputError, NotFound, StoreUnavailable, WanggeError
 
 log = logging.getLogger(__name__)
+
+# Errors meaning "the database is not there right now": refused or lost connections, a server
+# shutting down, a locked SQLite file, no pooled connection free in time. SQLAlchemy wraps the
+# driver's own errors; the drivers' classes are listed for code that reaches them unwrapped.
+_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout,
+                psycopg.OperationalError, psycopg.InterfaceError, sqlite3.OperationalError)
+UNAVAILABLE_LOG_EVERY_S = 30.0  # an outage is logged once, then at most this often
 
 # Known constraints: name -> (error class, message_zh, message_en).
 _KNOWN: dict[str, tuple[type[WanggeError], str, str]] = {
@@ -52,9 +74,11 @@ _SQLITE_MESSAGE = re.compile(r"^\w+(?: \w+)? constraint failed: (?P<what>.+)$")
 
 @contextmanager
 def translate_errors(not_found: NotFound | None = None) -> Iterator[None]:
-    """Turn SQLAlchemy integrity and no-result errors raised inside the block into domain errors.
+    """Turn storage errors raised inside the block into domain errors.
 
-    ``not_found`` is the error to raise for ``NoResultFound`` (a generic one if omitted).
+    Integrity and no-result errors become Conflict, InputError or NotFound (``not_found`` is the
+    error to raise for ``NoResultFound``, a generic one if omitted); an unreachable, disconnected
+    or locked database becomes StoreUnavailable. Every read and write of the store runs in it.
     """
     try:
         yield
@@ -66,6 +90,54 @@ def translate_errors(not_found: NotFound | None = None) -> Iterator[None]:
     except (OverflowError, DataError) as exc:  # e.g. an id beyond the integer column's range
         log.info("value out of the database's range: %s", exc)
         raise InputError("数值超出范围。", "A number is out of range.") from exc
+    except (*_UNAVAILABLE, DBAPIError) as exc:
+        if not is_unavailable(exc):
+            raise
+        _outage_log.report(exc)
+        raise store_unavailable() from exc
+
+
+def store_unavailable() -> StoreUnavailable:
+    """The error for a database that cannot be used right now (the caller may retry)."""
+    return StoreUnavailable("数据库暂时不可用，请稍后重试。",
+                            "The database is unavailable for the moment; please try again shortly.")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is unreachable, gone or locked (not a mistake in SQL)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, _UNAVAILABLE):
+        return False
+    # SQLite reports mistakes in SQL ("no such table", syntax) as OperationalError too, with the
+    # generic SQLITE_ERROR code: those are bugs and stay 500s.
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlite_errorname", None) != "SQLITE_ERROR"
+
+
+class _OutageLog:
+    """Log the first unavailable error, then at most one line per interval with a count."""
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self._lock = threading.Lock()
+        self._last = -float("inf")
+        self._quiet = 0
+
+    def report(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last < self.every_s:
+                self._quiet += 1
+                return
+            self._last, quiet, self._quiet = now, self._quiet, 0
+        orig = getattr(exc, "orig", None) or exc
+        first_line = (str(orig).strip().splitlines() or [""])[0]
+        more = f" ({quiet} more since the last report)" if quiet else ""
+        log.warning("database unavailable%s: %s: %s", more, type(orig).__name__, first_line)
+
+
+_outage_log = _OutageLog(UNAVAILABLE_LOG_EVERY_S)
 
 
 def integrity_error(exc: IntegrityError) -> WanggeError:

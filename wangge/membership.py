@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geo.assign import STATUSES, HierarchyIndex
-from geo.errors import NotFound
+from geo.errors import NotFound, StoreUnavailable
 from geo.levels import ORDER
 from geocode.match import MatchConfig, Matcher
 from store import ReleaseInfo, Store
@@ -184,12 +184,27 @@ class MembershipService:
             self._thread.join(timeout=10)
 
     def _poll(self) -> None:
+        """Poll until stopped. Nothing ends the loop: while the store is unavailable the last
+        index keeps serving, the outage is logged once, and polling resumes where it was."""
+        failing: str | None = None           # what the last failed poll said, logged once
         while not self._stop.wait(self._poll_s):
             try:
                 self._poll_once()
-            except Exception:  # a store hiccup must not kill the poller; the old index serves
-                log.exception("membership refresh failed; still serving release %s",
-                              self._watched[0])
+            except StoreUnavailable as exc:
+                if failing is None:
+                    log.warning("store unavailable (%s); still serving release %s, retrying "
+                                "every %s s", exc.message_en, self._watched[0], self._poll_s)
+                failing = "unavailable"
+            except Exception as exc:  # a bug or bad data: loud, but once while it repeats
+                if failing != repr(exc):
+                    log.exception("membership refresh failed; still serving release %s",
+                                  self._watched[0])
+                failing = repr(exc)
+            else:
+                if failing is not None:
+                    log.warning("membership refresh works again; serving release %s",
+                                self._watched[0])
+                failing = None
 
     def _poll_once(self) -> None:
         self.refresh()
