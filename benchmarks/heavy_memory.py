@@ -45,10 +45,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 import orjson
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import serving  # noqa: E402
 from benchmarks.serving import ROOT, serve  # noqa: E402
 
 LON0, LAT0 = 120.16, 33.35
@@ -132,26 +132,9 @@ def many_features(path: Path, cols: int, rows: int) -> Path:
 
 # --- the server and its memory ---------------------------------------------------------------
 
-def _rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            return next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
-    except (FileNotFoundError, ProcessLookupError):
-        return 0
-
-
 def rss_mib(pid: int) -> tuple[float, float]:
-    """(the server's RSS, the server's plus its descendants'), MiB.
-
-    Descendants by their parent pid (psutil), not ``/proc/<pid>/task/<pid>/children``
-    (``benchmarks.serving.rss_mib``): that file lists only the children of the main thread, and
-    the work's child is started from a worker thread."""
-    try:
-        kids = [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    except psutil.Error:
-        kids = []
-    own = _rss_kib(pid)
-    return own / 1024, (own + sum(_rss_kib(k) for k in kids)) / 1024
+    """(the server's RSS, the server's plus its descendants'), MiB."""
+    return serving.rss_mib(pid, children=False), serving.rss_mib(pid)
 
 
 class Peak(threading.Thread):

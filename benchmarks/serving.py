@@ -78,11 +78,12 @@ def serve(app: str, env: dict[str, str], *, workers: int = 1, ready_path: str = 
         proc.wait(timeout=30)
 
 
-def rss_mib(pid: int, field: str = "VmRSS") -> float:
+def rss_mib(pid: int, field: str = "VmRSS", children: bool = True) -> float:
     """A process's resident memory (``VmRSS``) or its peak so far (``VmHWM``), in MiB,
-    with its children's added (a child that does heavy work for it counts)."""
+    with its descendants' added unless ``children`` is false (a child that does heavy work
+    for it counts)."""
     total = 0.0
-    for p in [pid, *_children(pid)]:
+    for p in [pid, *(_children(pid) if children else [])]:
         try:
             text = Path(f"/proc/{p}/status").read_text()
         except OSError:
@@ -94,9 +95,11 @@ def rss_mib(pid: int, field: str = "VmRSS") -> float:
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    kids = [int(k) for k in found]
+    """Every descendant, whichever of the process's threads started it."""
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
     return kids + [g for k in kids for g in _children(k)]
