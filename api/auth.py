@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from geo.errors import Forbidden, RateLimited, Unauthenticated
 from store import Store
@@ -61,13 +62,16 @@ class KeyRing:
         self._known: dict[str, ApiKey] = {}
         self._version = store.keys_version()
 
+    def known(self, key: str) -> ApiKey | None:
+        """The key if it was verified since the cache was last dropped (no database query)."""
+        return self._known.get(hash_key(key))
+
     def find(self, key: str) -> ApiKey | None:
-        digest = hash_key(key)
-        found = self._known.get(digest)
+        found = self.known(key)
         if found is None:
             found = self._store.key_for(key)
             if found is not None:
-                self._known[digest] = found
+                self._known[hash_key(key)] = found
         return found
 
     def refresh(self) -> None:
@@ -119,8 +123,9 @@ def _presented_key(request: Request) -> str | None:
 async def authenticate(request: Request) -> Principal:
     """The caller, from their key (or the anonymous role), after the rate limit.
 
-    ``async`` on purpose: it runs on the event loop without a threadpool hop; the only
-    database query (a key not seen since the cache was last dropped) is one indexed read.
+    ``async`` on purpose: a key seen before is found in memory on the event loop, with no
+    threadpool hop; a key not seen since the cache was last dropped is looked up in the
+    threadpool (a database that does not answer must not stall the loop).
     Writes are authenticated by the guard middleware before their body is read; the route's
     dependency then finds the caller already known and takes no second token."""
     known = getattr(request.state, "principal", None)
@@ -136,7 +141,7 @@ async def authenticate(request: Request) -> Principal:
         who = f"ip:{request.client.host if request.client else '-'}"
         principal = Principal(key_id=None, role=settings.anonymous_role, name="anonymous")
     else:
-        record = state.keyring.find(key)
+        record = state.keyring.known(key) or await run_in_threadpool(state.keyring.find, key)
         if record is None:
             raise Unauthenticated("API 密钥无效或已吊销。", "The API key is unknown or revoked.")
         who = f"key:{record.id}"

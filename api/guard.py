@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import authenticate
 from api.errors import error_body, error_headers, status_for
-from geo.errors import TooLarge, WanggeError
+from geo.errors import StoreUnavailable, TooLarge, WanggeError
 
 log = logging.getLogger("wangge.audit")
 
@@ -96,6 +96,9 @@ class Guard:
                 scope["app"].state.store.audit, action,
                 key_id=getattr(principal, "key_id", None), role=getattr(principal, "role", None),
                 status=status)
+        except StoreUnavailable:  # the store has logged the outage; the answer says 503 anyway
+            log.warning("audit log not written for %s (status %s): database unreachable",
+                        action, status)
         except Exception:  # the answer is already given; a failed audit is logged loudly
             log.exception("could not write the audit log for %s (status %s)", action, status)
 

@@ -304,7 +304,7 @@ def corpus(openapi: dict[str, Any], max_upload_mb: int) -> Iterator[Case]:
                expect=_refused("payload_too_large"))
     yield Case("body over the limit (chunked)", "POST", "/v1/validate", role="viewer",
                kwargs={"content": _chunks((max_upload_mb + 1) << 20),
-                       "headers": {"Content-Type": "application/octet-stream"}},
+                       "headers": {"Content-Type": "multipart/form-data; boundary=x"}},
                expect=_refused("payload_too_large"))
     yield Case("1,000,000-vertex polygon", "POST", "/v1/validate", role="viewer",
                kwargs=_upload("big.geojson", _million_vertex_polygon()))
@@ -355,6 +355,19 @@ def corpus(openapi: dict[str, Any], max_upload_mb: int) -> Iterator[Case]:
         yield Case(f"no key {path}", "GET", path, role=None, expect=_status(401))
 
 
+def normal_day(openapi: dict[str, Any]) -> Iterator[Case]:
+    """Every GET operation once with plausible values: the caches a served day builds
+    (coverage, maps, past releases) are in place before memory is first measured."""
+    for path, operations in openapi["paths"].items():
+        if "get" not in operations:
+            continue
+        params = [p for p in operations["get"].get("parameters", []) if p["in"] in ("query", "path")]
+        url, query = path, {p["name"]: _plausible(p["name"]) for p in params if p.get("required")}
+        for q in [q for q in params if q["in"] == "path"]:
+            url = url.replace("{" + q["name"] + "}", _quote(query.pop(q["name"])))
+        yield Case(f"normal {path}", "GET", url, role="admin", kwargs={"params": query})
+
+
 def _plausible(name: str) -> str:
     return {"lon": str(CENTRE[0]), "lat": str(CENTRE[1]), "q": "亭湖区新都小区3幢",
             "code": "320902001", "release_id": "1", "site_id": "S1", "collection_id": "grid",
@@ -366,6 +379,9 @@ def _quote(value: str) -> str:
 
 
 def _chunks(total: int) -> Iterator[bytes]:
+    """A multipart upload of ``total`` bytes sent chunked (no Content-Length)."""
+    yield (b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.geojson"\r\n'
+           b"Content-Type: application/geo+json\r\n\r\n")
     chunk = b" " * (1 << 20)
     for _ in range(total >> 20):
         yield chunk
@@ -539,9 +555,10 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> None:
     with serve("api.app:create_app", {**env, "WANGGE_RATE_LIMIT_PER_S": "0"},
                settle_s=1.0) as served, httpx.Client(base_url=served.base, timeout=300) as client:
         openapi = client.get("/openapi.json").json()
-        for _ in range(20):   # warm: the lookups and pages a normal day sees
-            client.get("/v1/membership", params={"lon": CENTRE[0], "lat": CENTRE[1]},
-                       headers={"X-API-Key": keys["viewer"]})
+        warm = Tally()
+        for case in normal_day(openapi):
+            send(client, keys, case, warm)
+        time.sleep(2)
         rss_before = rss_mib(served.pid)
         t1 = time.perf_counter()
         for case in corpus(openapi, args.max_upload_mb):
@@ -552,7 +569,9 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> None:
         down = outage(served.base, url, keys, tally) if args.postgis else None
     after = fingerprint(url)
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-    print(f"\nrequests sent     {tally.sent:,} in {elapsed:.0f} s")
+    print(f"\nwarm-up           {warm.sent} GET operations with plausible values "
+          f"({dict(warm.classes)})")
+    print(f"requests sent     {tally.sent:,} in {elapsed:.0f} s")
     for cls in ("2xx", "4xx", "5xx", "503 (outage)", "no answer"):
         print(f"  {cls:<15} {tally.classes.get(cls, 0):,}")
     print(f"server RSS        {rss_before:,.0f} MiB before, {rss_peak:,.0f} MiB peak, "
