@@ -8,16 +8,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from geo.boundary_io import write_units
 from geo.demo import build_demo
 from store import open_store
+from tests.hierarchy import M1, X0, Y0, D, cell, hierarchy, set_geom
 from wangge.settings import Settings
 
 
@@ -34,6 +38,24 @@ def api_client(store_url: str, role: str | None = "admin", **settings: Any) -> I
     app = create_app(Settings(database_url=store_url, _env_file=None, **settings))
     with TestClient(app, headers=headers) as client:
         yield client
+
+
+def upload(path: Path) -> dict:
+    """A multipart ``file`` field carrying the file at ``path``."""
+    return {"file": (path.name, path.read_bytes(), "application/octet-stream")}
+
+
+@pytest.fixture
+def good_file(tmp_path: Path) -> Path:
+    """A valid little hierarchy (tests.hierarchy) as GeoJSON."""
+    return write_units(hierarchy(), tmp_path / "good.geojson")
+
+
+@pytest.fixture
+def broken_file(tmp_path: Path) -> Path:
+    """The same with micro-grid M1 grown over its neighbour (an overlap error), as GeoPackage."""
+    grown = shapely.union(cell(0), shapely.box(X0 + D, Y0, X0 + 1.5 * D, Y0 + D))
+    return write_units(set_geom(hierarchy(), M1, grown), tmp_path / "broken.gpkg")
 
 
 @contextmanager

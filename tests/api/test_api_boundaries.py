@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import shapely
@@ -12,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from geo.boundary_io import write_units
 from store import open_store
-from tests.api.conftest import api_client
-from tests.hierarchy import M1, M2, X0, Y0, D, cell, hierarchy, set_geom
+from tests.api.conftest import api_client, upload
+from tests.hierarchy import M1, M2, X0, Y0, D, cell, hierarchy
 
 
 @pytest.fixture
@@ -23,21 +22,6 @@ def client(store_url: str) -> Iterator[TestClient]:
 
 
 CURRENT = {"make_current": "true"}
-
-
-def upload(path: Path) -> dict:
-    return {"file": (path.name, path.read_bytes(), "application/octet-stream")}
-
-
-@pytest.fixture
-def good_file(tmp_path: Path) -> Path:
-    return write_units(hierarchy(), tmp_path / "good.geojson")
-
-
-@pytest.fixture
-def broken_file(tmp_path: Path) -> Path:
-    grown = shapely.union(cell(0), shapely.box(X0 + D, Y0, X0 + 1.5 * D, Y0 + D))
-    return write_units(set_geom(hierarchy(), M1, grown), tmp_path / "broken.gpkg")
 
 
 def test_health(client):

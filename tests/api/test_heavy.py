@@ -12,32 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import shapely
 
 import api.heavy
 from api.heavy import HeavySlot, slots_of
 from api.routers import releases
-from geo.boundary_io import write_units
-from tests.api.conftest import api_client, make_key
-from tests.hierarchy import M1, M2, X0, Y0, D, cell, hierarchy, set_geom
+from tests.api.conftest import api_client, make_key, upload
+from tests.hierarchy import M1, M2
 
 IN_PROCESS = {"isolate_above_mb": 1000.0}
 ISOLATED = {"isolate_above_mb": 0.0}
-
-
-def upload(path: Path) -> dict:
-    return {"file": (path.name, path.read_bytes(), "application/octet-stream")}
-
-
-@pytest.fixture
-def good_file(tmp_path: Path) -> Path:
-    return write_units(hierarchy(), tmp_path / "good.geojson")
-
-
-@pytest.fixture
-def broken_file(tmp_path: Path) -> Path:
-    grown = shapely.union(cell(0), shapely.box(X0 + D, Y0, X0 + 1.5 * D, Y0 + D))
-    return write_units(set_geom(hierarchy(), M1, grown), tmp_path / "broken.gpkg")
 
 
 @pytest.fixture
