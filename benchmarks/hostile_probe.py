@@ -4,7 +4,7 @@ Usage:
     .venv/bin/python benchmarks/hostile_probe.py [--postgis [URL]] [--households N]
 
 1. Loads the demo district (``wangge demo``, N households) into a fresh store — SQLite in a
-   temporary folder by default, a scratch schema of PostGIS with ``--postgis`` — and makes one
+   temporary folder by default, a database of its own on PostGIS with ``--postgis`` — and makes one
    key per role.
 2. Serves it as a user would (``uvicorn api.app:create_app --factory``, one process) and
    fingerprints the store: every table's rows but the audit log's.
@@ -49,7 +49,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.serving import DEFAULT_POSTGIS_URL, rss_mib, scratch_schema, serve  # noqa: E402
+from benchmarks.serving import DEFAULT_POSTGIS_URL, rss_mib, scratch_database, serve  # noqa: E402
 
 INJECTIONS = ["' OR '1'='1' --", "1; DROP TABLE units; --", "<script>alert(1)</script>",
               "=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "\t=1", "../../../../etc/passwd",
@@ -425,6 +425,8 @@ def _csv_is_safe(r: httpx.Response) -> str | None:
 # ---- running ---------------------------------------------------------------------------------
 def fingerprint(url: str) -> dict[str, str]:
     """Every table but the audit log: row count and a hash of its rows in key order."""
+    import geoalchemy2  # noqa: F401 - PostGIS column types known to reflection
+
     engine = sa.create_engine(url)
     meta = sa.MetaData()
     meta.reflect(engine)
@@ -462,7 +464,7 @@ def send(client: httpx.Client, keys: dict[str, str], case: Case, tally: Tally) -
 
 def outage(base: str, url: str, keys: dict[str, str], tally: Tally) -> dict[str, Any]:
     """4 clients in a loop; the database refuses connections for 3 s in the middle."""
-    admin = sa.create_engine(sa.make_url(url).set(query={}), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     db = sa.make_url(url).database
     stop = threading.Event()
     seen: Counter[str] = Counter()
@@ -528,7 +530,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wangge-probe-") as tmp:
         if args.postgis:
-            with scratch_schema(args.postgis) as url:
+            with scratch_database(args.postgis) as url:
                 run(url, Path(tmp), args)
         else:
             run(f"sqlite:///{Path(tmp) / 'wangge.db'}", Path(tmp), args)
@@ -571,7 +573,8 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> None:
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     print(f"\nwarm-up           {warm.sent} GET operations with plausible values "
           f"({dict(warm.classes)})")
-    print(f"requests sent     {tally.sent:,} in {elapsed:.0f} s")
+    print(f"requests sent     {tally.sent:,} (the corpus in {elapsed:.0f} s"
+          + (", then 4 clients through the outage)" if down is not None else ")"))
     for cls in ("2xx", "4xx", "5xx", "503 (outage)", "no answer"):
         print(f"  {cls:<15} {tally.classes.get(cls, 0):,}")
     print(f"server RSS        {rss_before:,.0f} MiB before, {rss_peak:,.0f} MiB peak, "

@@ -43,6 +43,29 @@ def scratch_schema(url: str) -> Iterator[str]:
         engine.dispose()
 
 
+@contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """A URL of a new database (with PostGIS) on ``url``'s server, dropped afterwards: for a
+    run that must own its database, e.g. to take it away in an outage."""
+    base = sa.make_url(url)
+    name = f"wangge_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    own = base.set(database=name)
+    try:
+        engine = sa.create_engine(own)
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        engine.dispose()
+        yield own.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @dataclass(frozen=True)
 class Served:
     base: str   # http://127.0.0.1:PORT

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,8 +10,6 @@ from typing import Any
 
 import pytest
 import shapely
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -56,26 +51,6 @@ def broken_file(tmp_path: Path) -> Path:
     """The same with micro-grid M1 grown over its neighbour (an overlap error), as GeoPackage."""
     grown = shapely.union(cell(0), shapely.box(X0 + D, Y0, X0 + 1.5 * D, Y0 + D))
     return write_units(set_geom(hierarchy(), M1, grown), tmp_path / "broken.gpkg")
-
-
-@contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """``app`` served by real uvicorn on a free loopback port; yields its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 SMALL_DEMO = {"n_streets": 3, "n_communities": 10, "n_grids": 40, "n_microgrids": 250}

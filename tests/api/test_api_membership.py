@@ -18,7 +18,8 @@ from geo.chinacoords import wgs84_to_gcj02
 from geo.demo import build_demo
 from geo.demo_register import build_register
 from store import open_store
-from tests.api.conftest import api_client, make_key, served
+from tests.api.conftest import api_client, make_key
+from tests.serving import served
 from wangge.settings import Settings
 
 

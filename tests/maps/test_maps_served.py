@@ -6,15 +6,11 @@ Leaflet comes from the service's own ``/maps/assets/``; every request leaving th
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from geo.demo import build_demo
@@ -25,6 +21,7 @@ from geo.sites_demo import build_demo_sites
 from store import open_store
 from tests.maps.conftest import READY_JS, SCREENSHOTS, TILE_HOSTS, TILE_PNG, VIEWPORT
 from tests.maps.test_maps_browser import FIND_UNIT, LAYER_NAMES, MAP
+from tests.serving import served as serve
 from wangge.coverage import store_network
 from wangge.households import import_register
 from wangge.settings import Settings
@@ -54,19 +51,9 @@ def served(tmp_path_factory, assets_dir) -> Iterator[dict[str, Any]]:
         store_network(store, build_demo_network(units), release_id=1, source="demo")
         _, viewer = store.create_key("maps viewer", "viewer")
         _, planner = store.create_key("maps planner", "planner")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     app = create_app(Settings(database_url=url, _env_file=None))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", "units": units, "viewer": viewer,
-           "planner": planner, "url": url}
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield {"base": base, "units": units, "viewer": viewer, "planner": planner, "url": url}
 
 
 def _open(browser, served, path: str, key: str, shot: str) -> tuple[Any, list[str], list[str]]:
