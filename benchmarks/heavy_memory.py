@@ -1,4 +1,4 @@
-"""Benchmark: a served worker's memory before, during and after big uploads (issue 11, item 8).
+"""Benchmark: a served worker's memory before, during and after big uploads.
 
 Usage:
     .venv/bin/python benchmarks/heavy_memory.py [--modes none,trim,child,child_notrim] [--vertices N]

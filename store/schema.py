@@ -147,7 +147,7 @@ unit_rtree = sa.table(
 # ORDER BY expression putting streets first and micro-grids last.
 LEVEL_DEPTH = sa.case({level.value: level.depth for level in ORDER}, value=units.c.level)
 
-# ---- households (issue 3) -----------------------------------------------------------------
+# ---- households -----------------------------------------------------------------
 ASSIGNMENT_STATUSES = ("found", "outside", "unlocated")
 STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in ASSIGNMENT_STATUSES) + ")"
 
@@ -315,7 +315,7 @@ worker_personal = sa.Table(
     sa.Column("phone", sa.Text),
 )
 
-# ---- coverage: service sites and walking networks (issue 5) ------------------------------
+# ---- coverage: service sites and walking networks ------------------------------
 SITE_KINDS = ("centre", "station")
 
 # One row per version of a site: moving or editing a site closes its row (valid_to) and opens a

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
 
     max_upload_mb: int = 200
 
-    # Heavy requests (issue 11): reading and validating uploads, imports
+    # Heavy requests: reading and validating uploads, imports
     isolate_above_mb: float = Field(
         default=4.0, ge=0.0, description="boundary uploads larger than this are read and validated "
                                          "in a child process (0: always)")
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         default=1, ge=0, description="concurrent heavy requests (uploads, imports, assignment) "
                                      "per key in each process (0: no limit)")
 
-    # Households (issue 3)
+    # Households
     geocode_trusted_score: float = Field(
         default=0.9, ge=0.0, le=1.0,
         description="address matches scoring below this are used but flagged for review")
@@ -75,7 +75,7 @@ class Settings(BaseSettings):
                                   description="how often each process checks for a new "
                                               "current release, roster, gazetteer or key change")
 
-    # Coverage (issue 5)
+    # Coverage
     walking_speed_kmh: float = Field(default=4.8, gt=0.5, le=10.0,
                                      description="walking speed for the service circles")
     coverage_minutes: str = Field(default="5,10,15",
@@ -99,12 +99,12 @@ class Settings(BaseSettings):
     def thresholds(self) -> tuple[float, ...]:
         return tuple(float(x) for x in self.coverage_minutes.split(","))
 
-    # Maps (issue 6)
+    # Maps
     map_tiles: str = Field(default="osm", description="default base map: osm, amap, tencent, "
                                                         "tianditu or none (offline)")
     tianditu_key: SecretStr = Field(default=SecretStr(""), description="Tianditu developer key (tk)")
 
-    # Tables read from files: registers, rosters, site lists, gazetteer CSVs (issue 11)
+    # Tables read from files: registers, rosters, site lists, gazetteer CSVs
     table_max_rows: int = Field(default=2_000_000, ge=1, description="data rows of a table")
     table_max_columns: int = Field(default=200, ge=1, description="columns of a table")
     table_max_cells: int = Field(default=50_000_000, ge=1, description="data rows × columns")

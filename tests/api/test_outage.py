@@ -1,4 +1,4 @@
-"""A PostgreSQL outage while the service serves (issue 11, item 4).
+"""A PostgreSQL outage while the service serves.
 
 Real uvicorn on loopback, its own PostGIS database, four client threads in a loop. The database
 is made unreachable for about three seconds (connections refused and every backend of that
