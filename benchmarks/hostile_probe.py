@@ -441,7 +441,8 @@ def fingerprint(url: str) -> dict[str, str]:
             digest = hashlib.sha256()
             count = 0
             for row in conn.execute(sa.select(table).order_by(*order)):
-                digest.update(repr(tuple(row)).encode())
+                # geometries by their WKB (a WKBElement's repr carries its memory address)
+                digest.update(repr(tuple(getattr(v, "desc", v) for v in row)).encode())
                 count += 1
             out[name] = f"{count}:{digest.hexdigest()[:16]}"
     engine.dispose()
