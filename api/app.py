@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from api.auth import KeyRing, RateLimiter
 from api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
 from api.guard import Guard
+from api.heavy import HeavySlots
 from api.routers import ROUTERS
 from geo.gcpause import freeze_heap
 from store import open_store
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store, poll_s=settings.refresh_poll_s, match_config=settings.match_config())
         service.on_refresh.append(keyring.refresh)
         app.state.coverage = CoverageCache()
+        app.state.heavy_slots = HeavySlots(settings.heavy_per_key)
         service.start()
         freeze_heap()
         try:

@@ -33,9 +33,6 @@ from wangge.settings import Settings
 
 RETRY_AFTER_S = 5   # heavy work takes seconds to minutes; ask again after a few seconds
 
-_SLOTS_LOCK = threading.Lock()
-
-
 class HeavySlots:
     """How many heavy requests each caller is running, at most ``per_key`` (0: no limit)."""
 
@@ -69,12 +66,8 @@ class HeavySlots:
 
 
 def slots_of(app: FastAPI) -> HeavySlots:
-    """The app's slots, made on first use from its settings."""
-    with _SLOTS_LOCK:
-        slots = getattr(app.state, "heavy_slots", None)
-        if slots is None:
-            slots = app.state.heavy_slots = HeavySlots(app.state.settings.heavy_per_key)
-        return slots
+    """The app's slots (made in its lifespan)."""
+    return app.state.heavy_slots
 
 
 class Heavy:
