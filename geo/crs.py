@@ -18,7 +18,7 @@ import shapely
 from numpy.typing import NDArray
 
 from geo import chinacoords
-from geo.errors import CoordinateRangeError, CRSError
+from geo.errors import CoordinateRangeError, CRSError, echo
 
 STORAGE_EPSG = 4490
 STORAGE_CRS = pyproj.CRS.from_epsg(STORAGE_EPSG)
@@ -86,12 +86,12 @@ def _parse_text(value: str) -> SourceCRS:
     try:
         crs = pyproj.CRS.from_user_input(text)
     except pyproj.exceptions.CRSError as exc:
-        echo = _short_text(str(value))
+        shown = echo(value)
         raise CRSError(
-            f"无法识别的坐标系“{echo}”。可接受的写法：{'、'.join(ACCEPTED_FORMS)}",
-            f"Unknown coordinate reference system {echo!r}. Accepted forms: "
+            f"无法识别的坐标系“{shown}”。可接受的写法：{'、'.join(ACCEPTED_FORMS)}",
+            f"Unknown coordinate reference system {shown!r}. Accepted forms: "
             f"{', '.join(ACCEPTED_FORMS)}",
-            crs=echo,
+            crs=shown,
         ) from exc
     return SourceCRS(_horizontal_earth(crs, value))
 
@@ -103,11 +103,11 @@ def _horizontal_earth(crs: pyproj.CRS, value: object) -> pyproj.CRS:
     ellipsoid = crs.ellipsoid
     on_earth = ellipsoid is not None and abs(ellipsoid.semi_major_metre - 6_378_137.0) < 20_000
     if not (crs.is_geographic or crs.is_projected) or crs.is_geocentric or not on_earth:
-        echo = _short_text(str(value))
+        shown = echo(value)
         raise CRSError(
-            f"坐标系“{echo}”不是地球上的平面或经纬度坐标系（{crs.type_name}），无法用于边界数据。",
-            f"CRS {echo!r} is not a horizontal geographic or projected system on the Earth "
-            f"({crs.type_name}); boundaries cannot be in it.", crs=echo)
+            f"坐标系“{shown}”不是地球上的平面或经纬度坐标系（{crs.type_name}），无法用于边界数据。",
+            f"CRS {shown!r} is not a horizontal geographic or projected system on the Earth "
+            f"({crs.type_name}); boundaries cannot be in it.", crs=shown)
     return crs
 
 
@@ -276,15 +276,11 @@ def short_number(value: float) -> str:
     return f"{value:.10g}" if np.isfinite(value) else str(value)
 
 
-def _short_text(value: str, limit: int = 80) -> str:
-    return value if len(value) <= limit else value[:limit] + "…"
-
-
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     """Parse ``minlon,minlat,maxlon,maxlat`` (EPSG:4490); shared by the API and the CLI."""
     if value is None or value == "":
         return None
-    echo = _short_text(str(value))
+    shown = echo(value)
     try:
         parts = tuple(float(v) for v in str(value).split(","))
     except ValueError:
@@ -292,14 +288,14 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if len(parts) != 4 or not all(np.isfinite(parts)) \
             or not (parts[0] <= parts[2] and parts[1] <= parts[3]):
         raise CoordinateRangeError(
-            f"bbox 应为四个有限的数：最小经度,最小纬度,最大经度,最大纬度，收到“{echo}”。",
-            f"bbox must be four finite numbers minlon,minlat,maxlon,maxlat; got {echo!r}.",
-            bbox=echo)
+            f"bbox 应为四个有限的数：最小经度,最小纬度,最大经度,最大纬度，收到“{shown}”。",
+            f"bbox must be four finite numbers minlon,minlat,maxlon,maxlat; got {shown!r}.",
+            bbox=shown)
     if not (-180 <= parts[0] <= 180 and -180 <= parts[2] <= 180
             and -90 <= parts[1] <= 90 and -90 <= parts[3] <= 90):
-        raise CoordinateRangeError(f"bbox 超出经纬度范围：“{echo}”。",
-                                   f"bbox outside longitude/latitude range: {echo!r}.",
-                                   bbox=echo)
+        raise CoordinateRangeError(f"bbox 超出经纬度范围：“{shown}”。",
+                                   f"bbox outside longitude/latitude range: {shown!r}.",
+                                   bbox=shown)
     return parts  # type: ignore[return-value]
 
 
@@ -426,10 +422,10 @@ def parse_ogc_crs(value: str | None) -> OgcCRS:
     for uri, epsg in ((STORAGE_URI, STORAGE_EPSG), (WGS84_URI, 4326)):
         if text in (uri, f"[EPSG:{epsg}]"):
             return OgcCRS(uri, SourceCRS(pyproj.CRS.from_epsg(epsg)), lat_first=True)
-    echo = _short_text(value)
-    raise CRSError(f"不支持的坐标系“{echo}”；可用：{'、'.join(OGC_CRS_URIS)}",
-                   f"Unsupported CRS {echo!r}; supported: {', '.join(OGC_CRS_URIS)}",
-                   crs=echo, supported=list(OGC_CRS_URIS))
+    shown = echo(value)
+    raise CRSError(f"不支持的坐标系“{shown}”；可用：{'、'.join(OGC_CRS_URIS)}",
+                   f"Unsupported CRS {shown!r}; supported: {', '.join(OGC_CRS_URIS)}",
+                   crs=shown, supported=list(OGC_CRS_URIS))
 
 
 def swap_axes(geoms: NDArray[np.object_]) -> NDArray[np.object_]:

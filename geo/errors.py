@@ -8,6 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 
+def echo(value: object, limit: int = 80) -> str:
+    """A user's value as a message repeats it: cut to ``limit`` characters, so that a hostile
+    input (a 100 KB cell, a 400-digit number) cannot swell the answer or the log."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class WanggeError(Exception):
     """Base of every error wangge reports to a user.
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import CHINA_BOUNDS, lonlat_to_storage, parse_crs
-from geo.errors import CRSError, FieldMappingError, FileFormatError, InputError
+from geo.errors import CRSError, FieldMappingError, FileFormatError, InputError, echo
 from geo.sites import check_hours, parse_kind, sites_frame
 from geo.table_io import DEFAULT_LIMITS, TableLimits, check_records, number, read_table, text
 from geocode.register_io import RowProblem, canonical_crs
@@ -191,16 +191,16 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
                 bad("kind", "missing", "缺少站点类型（党群服务中心 或 驿站）。",
                     "no kind (centre or station).")
             else:
-                bad("kind", "unknown", f"类型“{raw_kind}”无法识别（应为 党群服务中心 或 驿站）。",
-                    f"kind {raw_kind!r} unknown (use centre/党群服务中心 or station/驿站).")
+                bad("kind", "unknown", f"类型“{echo(raw_kind)}”无法识别（应为 党群服务中心 或 驿站）。",
+                    f"kind {echo(raw_kind)!r} unknown (use centre/党群服务中心 or station/驿站).")
         unit = text(cols["unit_code"][k])
         if unit is None:
             bad("unit_code", "missing", "缺少所属单元编码。", "no owning unit code.")
         hours = text(cols["hours"][k])
         why = check_hours(hours)
         if why:
-            bad("hours", why, f"开放时间“{hours}”无法识别（如 周一至周五 9:00-17:00）。",
-                f"opening hours {hours!r} not understood (e.g. 周一至周五 9:00-17:00).")
+            bad("hours", why, f"开放时间“{echo(hours)}”无法识别（如 周一至周五 9:00-17:00）。",
+                f"opening hours {echo(hours)!r} not understood (e.g. 周一至周五 9:00-17:00).")
         lon = lat = None
         row_crs = None
         if geojson and cols["lon"][k] is None:
@@ -211,8 +211,9 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
             try:
                 lon, lat = number(cols["lon"][k]), number(cols["lat"][k])
             except (TypeError, ValueError):
-                bad("lon/lat", "not_number", f"坐标“{cols['lon'][k]}, {cols['lat'][k]}”不是数字。",
-                    f"coordinates {cols['lon'][k]!r}, {cols['lat'][k]!r} are not numbers.")
+                given = f"{echo(cols['lon'][k])}, {echo(cols['lat'][k])}"
+                bad("lon/lat", "not_number", f"坐标“{given}”不是数字。",
+                    f"coordinates {given!r} are not numbers.")
             else:
                 if lon is None or lat is None:
                     bad("lon/lat", "missing", "缺少经度或纬度。", "longitude or latitude missing.")
@@ -225,8 +226,8 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
                     row_crs = canonical_crs(raw_crs)
                 except CRSError:
                     bad("crs", "unknown",
-                        f"坐标系“{raw_crs}”无法识别（应为 WGS-84、CGCS2000、GCJ-02、BD-09）。",
-                        f"coordinate system {raw_crs!r} unknown (use WGS-84, CGCS2000, GCJ-02, BD-09).")
+                        f"坐标系“{echo(raw_crs)}”无法识别（应为 WGS-84、CGCS2000、GCJ-02、BD-09）。",
+                        f"coordinate system {echo(raw_crs)!r} unknown (use WGS-84, CGCS2000, GCJ-02, BD-09).")
             if lon is not None and lat is not None and (row_crs is not None or geographic) \
                     and not (minx <= lon <= maxx and miny <= lat <= maxy):
                 swapped = minx <= lat <= maxx and miny <= lon <= maxy

@@ -71,7 +71,7 @@ _DIGITS = "0123456789"
 # What a damaged or hostile .xlsx makes zipfile, zlib, expat, ElementTree or openpyxl raise.
 _BROKEN_XLSX = (zipfile.BadZipFile, zlib.error, expat.ExpatError, ElementTree.ParseError, EOFError,
                 OSError, KeyError, IndexError, TypeError, ValueError, AttributeError,
-                InvalidFileException)
+                OverflowError, InvalidFileException)
 
 
 def text(value: Any) -> str | None:
@@ -168,13 +168,17 @@ _CSV_SPECIAL = re.compile(rb'[",\r\n]')
 
 def _csv_width(path: Path, limit: int) -> int:
     """Fields in the header record, counted on the bytes (``,``, ``"`` and line ends are single
-    bytes in UTF-8 and GB18030 alike); stops one past ``limit``, however long the line."""
+    bytes in UTF-8 and GB18030 alike); stops one past ``limit``, however long the line. Empty
+    lines before the header are skipped, as pandas skips them."""
     fields, quoted, seen = 1, False, False
+    offset = line_start = 0
     with path.open("rb") as f:
         while chunk := f.read(1 << 16):
+            if not seen and chunk.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte order mark
+                line_start = 3
             seen = True
             for match in _CSV_SPECIAL.finditer(chunk):
-                char = match.group()
+                char, at = match.group(), offset + match.start()
                 if char == b'"':
                     quoted = not quoted  # an escaped "" toggles twice
                 elif quoted:
@@ -183,8 +187,11 @@ def _csv_width(path: Path, limit: int) -> int:
                     fields += 1
                     if fields > limit:
                         return fields
+                elif fields == 1 and at == line_start:  # an empty line: not the header yet
+                    line_start = at + 1
                 else:
                     return fields
+            offset += len(chunk)
     return fields if seen else 0
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import CHINA_BOUNDS, lonlat_to_storage, parse_crs
-from geo.errors import CRSError, FieldMappingError
+from geo.errors import CRSError, FieldMappingError, echo
 from geo.table_io import DEFAULT_LIMITS, TableLimits, number, read_table, text
 
 # Target field -> header names seen in registers (case-insensitive), tried in order.
@@ -104,8 +104,8 @@ def canonical_crs(value: str) -> str:
     epsg = parsed.crs.to_epsg()
     if parsed.offset is None and epsg in (4326, 4490):
         return "WGS-84" if epsg == 4326 else "CGCS2000"
-    raise CRSError(f"住户坐标只接受 WGS-84、CGCS2000、GCJ-02、BD-09，收到“{value}”。",
-                   f"Household coordinates must be WGS-84, CGCS2000, GCJ-02 or BD-09; got {value!r}.")
+    raise CRSError(f"住户坐标只接受 WGS-84、CGCS2000、GCJ-02、BD-09，收到“{echo(value)}”。",
+                   f"Household coordinates must be WGS-84, CGCS2000, GCJ-02 or BD-09; got {echo(value)!r}.")
 
 
 def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
@@ -149,8 +149,8 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
         try:
             lon, lat = number(cols["lon"][k]), number(cols["lat"][k])
         except ValueError:
-            bad("bad_coordinates", f"坐标“{cols['lon'][k]}, {cols['lat'][k]}”不是数字。",
-                f"coordinates {cols['lon'][k]!r}, {cols['lat'][k]!r} are not numbers.")
+            given = f"{echo(cols['lon'][k])}, {echo(cols['lat'][k])}"
+            bad("bad_coordinates", f"坐标“{given}”不是数字。", f"coordinates {given!r} are not numbers.")
             continue
         if (lon is None) != (lat is None):
             bad("bad_coordinates", "经度和纬度只填了一个。", "only one of longitude and latitude given.")
@@ -169,8 +169,9 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
             try:
                 crs = canonical_crs(raw_crs) if raw_crs else default
             except CRSError:
-                bad("unknown_crs", f"坐标系“{raw_crs}”无法识别（应为 WGS-84、CGCS2000、GCJ-02、BD-09）。",
-                    f"coordinate system {raw_crs!r} unknown (use WGS-84, CGCS2000, GCJ-02, BD-09).")
+                shown = echo(raw_crs)
+                bad("unknown_crs", f"坐标系“{shown}”无法识别（应为 WGS-84、CGCS2000、GCJ-02、BD-09）。",
+                    f"coordinate system {shown!r} unknown (use WGS-84, CGCS2000, GCJ-02, BD-09).")
                 continue
         if address is None and lon is None:
             bad("no_location", "既没有地址也没有坐标。", "neither an address nor coordinates.")
@@ -180,8 +181,8 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
         except ValueError:
             size = None
         if size is not None and not (math.isfinite(size) and 0 <= size <= 100):
-            bad("bad_size", f"户人数“{cols['size'][k]}”不合理。", f"household size {cols['size'][k]!r} "
-                "is not plausible.")
+            shown = echo(cols["size"][k])
+            bad("bad_size", f"户人数“{shown}”不合理。", f"household size {shown!r} is not plausible.")
             continue
         records.append({"row": row, "external_id": ext, "address": address, "lon": lon, "lat": lat,
                         "crs": crs, "building_id": text(cols["building_id"][k]),

@@ -100,7 +100,8 @@ def test_zip_bomb_member_refused_before_inflating(tmp_path):
         == "unzipped_bytes"
 
 
-@pytest.mark.parametrize("damage", ["truncated", "not_a_zip", "not_a_workbook", "bad_xml"])
+@pytest.mark.parametrize("damage", ["truncated", "not_a_zip", "not_a_workbook", "bad_xml",
+                                    "huge_row_number"])
 def test_damaged_xlsx_is_a_file_format_error(tmp_path, damage):
     good = tmp_path / "good.xlsx"
     pd.DataFrame({"id": range(500), "v": ["值"] * 500}).to_excel(good, index=False)
@@ -113,6 +114,8 @@ def test_damaged_xlsx_is_a_file_format_error(tmp_path, damage):
     elif damage == "not_a_workbook":
         with zipfile.ZipFile(path, "w") as z:
             z.writestr("readme.txt", "hello")
+    elif damage == "huge_row_number":  # r="1e400" is infinity as a float
+        rewrite_sheet(good, path, lambda x: x.replace(b'<row r="2"', b'<row r="1e400"', 1))
     else:
         rewrite_sheet(good, path, lambda x: x[: len(x) // 2])
     with pytest.raises(FileFormatError) as info:
@@ -175,6 +178,12 @@ def test_csv_limits(tmp_path):
                                                       "at_least": True}
     assert refused(tall, TableLimits(max_cells=30))["limit"] == "cells"
     assert len(read_table(tall, "tall.csv", limits=TableLimits(max_rows=50))) == 50
+    # empty lines before the header do not hide its width from the cell limit (pandas skips them)
+    blank = tmp_path / "blank.csv"
+    blank.write_text("\r\n\n" + ",".join(f"c{i}" for i in range(20)) + "\n"
+                     + ("1," * 19 + "1\n") * 10, encoding="utf-8")
+    assert refused(blank, TableLimits(max_cells=100)) == {"limit": "cells", "max": 100,
+                                                          "found": 120, "at_least": True}
 
 
 def test_json_list_or_keyed_list(tmp_path):

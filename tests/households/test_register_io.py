@@ -96,3 +96,14 @@ def test_unreadable_files(tmp_path):
         read_register(bad)
     with pytest.raises(FileFormatError):
         read_register(tmp_path / "r.txt")
+
+
+def test_problems_echo_hostile_cells_briefly(tmp_path):
+    path = tmp_path / "long.csv"
+    huge = "9" * 100_000
+    path.write_text("户号,地址,经度,纬度,坐标系,户人数\n"
+                    f"A1,某地,{huge},33.4,,\nA2,某地,120.1,33.4,{huge},\nA3,某地,,,,{huge}\n",
+                    encoding="utf-8")
+    problems = read_register(path).problems
+    assert [p.reason for p in problems] == ["bad_coordinates", "unknown_crs", "bad_size"]
+    assert all(len(p.message_zh) < 200 and len(p.message_en) < 250 for p in problems)
