@@ -67,11 +67,12 @@ class KeyRing:
         return self._known.get(hash_key(key))
 
     def find(self, key: str) -> ApiKey | None:
-        found = self.known(key)
+        known = self._known   # the cache as it is now: a refresh during the query replaces it,
+        found = known.get(hash_key(key))   # and a key revoked meanwhile is not put back
         if found is None:
             found = self._store.key_for(key)
             if found is not None:
-                self._known[hash_key(key)] = found
+                known[hash_key(key)] = found
         return found
 
     def refresh(self) -> None:

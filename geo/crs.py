@@ -299,6 +299,12 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return parts  # type: ignore[return-value]
 
 
+def in_china(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Which storage lon/lat points lie within :data:`CHINA_BOUNDS` (NaN: no)."""
+    minx, miny, maxx, maxy = CHINA_BOUNDS
+    return (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+
+
 def point_to_storage(x: float, y: float, crs: object = "WGS-84") -> tuple[float, float]:
     """One location given by a user (API parameter, CLI argument) in storage lon/lat, checked.
 
@@ -326,9 +332,8 @@ def point_to_storage(x: float, y: float, crs: object = "WGS-84") -> tuple[float,
         raise CoordinateRangeError(f"坐标 {given} 无效：{zh}。", f"Coordinates {given} are invalid: "
                                    f"{en}.", **detail)
     lon, lat = xy_to_storage(np.array([x], dtype=float), np.array([y], dtype=float), source)
-    px, py = float(lon[0]), float(lat[0])
-    if np.isfinite(px) and np.isfinite(py) and minx <= px <= maxx and miny <= py <= maxy:
-        return px, py
+    if in_china(lon, lat)[0]:
+        return float(lon[0]), float(lat[0])
     swapped = source.is_geographic and minx <= y <= maxx and miny <= x <= maxy
     zh = f"坐标 {given}（{source.label}）在中国境外" + ("，像是经纬度写反了。" if swapped else "。")
     en = (f"Coordinates {given} ({source.label}) are outside China"

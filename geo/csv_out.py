@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -33,12 +33,19 @@ def safe_column(values: Sequence[Any]) -> Sequence[Any]:
     return [safe_cell(v) for v in values]
 
 
-def csv_bytes(header: Sequence[str], columns: Sequence[Sequence[Any]]) -> bytes:
+def csv_bytes(header: Sequence[str], columns: Sequence[Sequence[Any]], *,
+              made_here: Collection[str] = ()) -> bytes:
     """UTF-8 CSV of ``columns`` (one sequence per column, equally long) under ``header``,
-    lines ended by CRLF as RFC 4180 has it (so a CR inside a cell is quoted too)."""
+    lines ended by CRLF as RFC 4180 has it (so a CR inside a cell is quoted too).
+
+    Every column is neutralised except those named in ``made_here``: values the service made
+    itself (statuses, unit codes, numbers), which skip the scan — a million-row answer would
+    otherwise pay for it on every column."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(safe_column(list(header)))
-    rows: Iterable[tuple[Any, ...]] = zip(*(safe_column(c) for c in columns), strict=True)
+    rows: Iterable[tuple[Any, ...]] = zip(
+        *(c if h in made_here else safe_column(c) for h, c in zip(header, columns, strict=True)),
+        strict=True)
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")

@@ -1,10 +1,11 @@
 """Membership lookups: which street, community, grid and micro-grid a location or address is in.
 
 The hot path of the service, answered from the in-memory index (:mod:`wangge.membership`).
-Handlers are plain ``def`` (FastAPI runs them in its threadpool): building a past release's
-index for ``as_of``, matching an address and reading worker contacts from the store all take
-time, and none of it may stall the event loop. Batch bodies are read on the loop, then parsed
-and answered in the threadpool, and serialised with orjson.
+A point in the current release is answered on the event loop in microseconds, without a
+threadpool hop. Whatever can take time — building a past release's index for ``as_of``,
+matching an address, reading worker contacts from the store — runs in the threadpool and never
+stalls the loop. Batch bodies are read on the loop, then parsed and answered in the threadpool,
+and serialised with orjson.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal, Reader
 from api.points import Points, parse_points
 from geo.assign import STATUSES
-from geo.crs import lonlat_to_storage, parse_crs, point_to_storage
+from geo.crs import in_china, lonlat_to_storage, parse_crs, point_to_storage
 from geo.csv_out import csv_bytes
 from geo.errors import StoreUnavailable
 from geo.gcpause import gc_paused
@@ -99,7 +100,7 @@ def _release(index: MembershipIndex) -> dict[str, Any]:
 
 @router.get("/membership", summary="某位置属于哪个网格 / which units is this location in",
             responses={200: {"content": {JSON: {"example": ONE_EXAMPLE}}}})
-def membership_one(
+async def membership_one(
     request: Request, principal: Reader,
     lon: Annotated[float, Query(description="经度（或投影坐标 x）/ longitude or x",
                                 examples=[120.1613])],
@@ -109,11 +110,17 @@ def membership_one(
     as_of: Annotated[date | None, Query(description=_AS_OF_HELP)] = None,
 ) -> Response:
     x, y = point_to_storage(lon, lat, crs)
-    index = _index(request, as_of)
+    # The common case answers from memory on the loop, taking no threadpool slot (a slot can be
+    # held for minutes by heavy uploads); what may wait goes to the threadpool.
+    index = _service(request).current() if as_of is None else \
+        await run_in_threadpool(_index, request, as_of)
     answer = index.one(x, y)
     body = {**_release(index), "status": answer["status"], "lon": x, "lat": y,
             "chain": answer["chain"], "nearest": answer["nearest"]}
-    _workers(request, principal, index, answer["chain"], body)
+    if principal.sees_contacts:   # contacts are read from the store and audited
+        await run_in_threadpool(_workers, request, principal, index, answer["chain"], body)
+    else:
+        _workers(request, principal, index, answer["chain"], body)
     return _json(body)
 
 
@@ -197,6 +204,10 @@ def _answer(index: MembershipIndex, service: MembershipService, points: Points,
     else:
         source = parse_crs(points.crs or crs or "WGS-84")
         lon, lat = lonlat_to_storage(points.lon, points.lat, source)
+        # as for one point: a point outside China is invalid input, not "outside" some unit
+        # thousands of kilometres away
+        foreign = ~in_china(lon, lat)
+        lon[foreign] = lat[foreign] = np.nan
     found = index.many(lon, lat)
     names = np.asarray([*STATUSES, "unlocated"], dtype=object)
     code = found["status"].astype(np.intp)
@@ -236,5 +247,7 @@ def _answer(index: MembershipIndex, service: MembershipService, points: Points,
 
 
 def _csv(ids: list[Any] | None, columns: dict[str, list[Any]]) -> bytes:
+    """The answer as CSV; only the caller's ids are text from outside."""
     header = (["id"] if ids is not None else []) + list(columns)
-    return csv_bytes(header, ([ids] if ids is not None else []) + list(columns.values()))
+    return csv_bytes(header, ([ids] if ids is not None else []) + list(columns.values()),
+                     made_here=columns.keys())

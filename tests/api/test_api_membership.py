@@ -444,3 +444,13 @@ def test_csv_answers_neutralise_formulas(loaded, demo):
     assert r.status_code == 200
     rows = list(csv.reader(io.StringIO(r.text, newline="")))
     assert [row[0] for row in rows[1:]] == ["'" + i for i in ids[:-1]] + ["ok"]
+
+
+def test_batch_points_outside_china_are_invalid_as_for_one_point(loaded, demo):
+    units, _, _ = demo
+    lon, lat = _inside_point(units, _micro(units))
+    points = [[lon, lat], [2.35, 48.85], [lat, lon], [-74.0, 40.7]]
+    with api_client(loaded, role="integrator") as c:
+        body = c.post("/v1/membership", json={"points": points}).json()
+    assert [r["status"] for r in body["results"]] == ["found", "invalid", "invalid", "invalid"]
+    assert body["results"][1]["nearest_code"] is None
