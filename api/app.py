@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store, poll_s=settings.refresh_poll_s, match_config=settings.match_config())
         service.on_refresh.append(keyring.refresh)
         app.state.coverage = CoverageCache()
-        app.state.heavy_slots = HeavySlots(settings.heavy_per_key)
+        app.state.heavy_slots = HeavySlots(settings.heavy_per_key, settings.heavy_total)
         service.start()
         freeze_heap()
         try:

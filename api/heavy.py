@@ -2,9 +2,10 @@
 
 One of them keeps a worker thread busy for seconds to minutes and can grow the process by a
 gigabyte. The ``HeavySlot`` dependency lets each caller (key, or client address when anonymous)
-run at most ``heavy_per_key`` of them at a time in a process; one more is refused with 429 and
-``Retry-After``. The slot is held until the response is sent, and given back whatever the
-outcome; then the heap is trimmed, so that the worker returns near its base size.
+run at most ``heavy_per_key`` of them at a time in a process, and all callers together at most
+``heavy_total``; one more is refused with 429 and ``Retry-After``. The slot is held until the
+response is sent, and given back whatever the outcome; then the heap is trimmed, so that the
+worker returns near its base size.
 
 The dependency's value runs the work: in the serving process, or, for uploads larger than
 ``isolate_above_mb``, in a child process that is stopped when the client goes away or after
@@ -34,10 +35,13 @@ from wangge.settings import Settings
 RETRY_AFTER_S = 5   # heavy work takes seconds to minutes; ask again after a few seconds
 
 class HeavySlots:
-    """How many heavy requests each caller is running, at most ``per_key`` (0: no limit)."""
+    """How many heavy requests each caller is running, at most ``per_key``, and all callers
+    together at most ``total`` (0: no limit). The total keeps many keys from filling the
+    threadpool and the machine with heavy work at once."""
 
-    def __init__(self, per_key: int) -> None:
+    def __init__(self, per_key: int, total: int = 0) -> None:
         self.per_key = per_key
+        self.total = total
         self._running: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -50,6 +54,13 @@ class HeavySlots:
                     f"You already have {running} heavy request(s) (upload validation, imports) in "
                     "progress; try again when they finish.",
                     retry_after_s=RETRY_AFTER_S, running=running, limit=self.per_key)
+            everyone = sum(self._running.values())
+            if self.total and everyone >= self.total:
+                raise RateLimited(
+                    "服务正忙于其他耗时请求（上传校验、导入），请稍后再试。",
+                    "The service is busy with other heavy requests (upload validation, imports); "
+                    "try again shortly.", retry_after_s=RETRY_AFTER_S, running=everyone,
+                    limit=self.total)
             self._running[who] = running + 1
 
     def give_back(self, who: str) -> None:

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     heavy_per_key: int = Field(
         default=1, ge=0, description="concurrent heavy requests (uploads, imports, assignment) "
                                      "per key in each process (0: no limit)")
+    heavy_total: int = Field(
+        default=2, ge=0, description="concurrent heavy requests of all callers together in each "
+                                     "process (0: no limit)")
 
     # Households
     geocode_trusted_score: float = Field(

@@ -84,9 +84,26 @@ def test_anonymous_callers_are_counted_by_address(store_url, good_file, first_ca
         assert first.result(60).status_code == 200
 
 
+def test_all_callers_together_are_capped_too(store_url, good_file, first_call_waits):
+    entered, go = first_call_waits
+    others = [{"X-API-Key": make_key(store_url, "planner")} for _ in range(2)]
+    with api_client(store_url, role="planner", heavy_per_key=1, heavy_total=1,
+                    **IN_PROCESS) as client, ThreadPoolExecutor(1) as pool:
+        first = pool.submit(client.post, "/v1/validate", files=upload(good_file))
+        assert entered.wait(60)
+        r = client.post("/v1/validate", files=upload(good_file), headers=others[0])
+        assert r.status_code == 429 and r.headers["Retry-After"]
+        assert r.json()["detail"] == {"running": 1, "limit": 1, "retry_after_s": 5}
+        go.set()
+        assert first.result(60).status_code == 200
+        r = client.post("/v1/validate", files=upload(good_file), headers=others[1])
+        assert r.status_code == 200
+
+
 def test_no_limit_when_zero(store_url, good_file, first_call_waits):
     entered, go = first_call_waits
-    with api_client(store_url, heavy_per_key=0, **IN_PROCESS) as client, ThreadPoolExecutor(1) as pool:
+    with api_client(store_url, heavy_per_key=0, heavy_total=0, **IN_PROCESS) as client, \
+            ThreadPoolExecutor(1) as pool:
         first = pool.submit(client.post, "/v1/validate", files=upload(good_file))
         assert entered.wait(60)
         assert client.post("/v1/validate", files=upload(good_file)).status_code == 200
