@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -33,6 +34,17 @@ def api_client(store_url: str, role: str | None = "admin", **settings: Any) -> I
     app = create_app(Settings(database_url=store_url, _env_file=None, **settings))
     with TestClient(app, headers=headers) as client:
         yield client
+
+
+# Uploads that must be refused: (file name, content, error code). Metres given as degrees.
+BAD_BOUNDARY_FILES = [
+    ("x.geojson", b"{not json", "file_format"),
+    ("x.geojson", json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"code": "320902001", "level": "street"},
+        "geometry": {"type": "Polygon", "coordinates": [[[518000, 3697000], [519000, 3697000],
+                                                          [519000, 3698000], [518000, 3697000]]]}}]
+    }).encode(), "coordinates_out_of_range"),
+]
 
 
 def upload(path: Path) -> dict:

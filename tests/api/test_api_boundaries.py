@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from geo.boundary_io import write_units
 from store import open_store
-from tests.api.conftest import api_client, upload
+from tests.api.conftest import BAD_BOUNDARY_FILES, api_client, upload
 from tests.hierarchy import M1, M2, X0, Y0, D, cell, hierarchy
 
 
@@ -84,15 +84,8 @@ def test_duplicate_codes_are_refused_even_as_draft(client, tmp_path):
     assert client.get("/v1/releases").json() == []
 
 
-@pytest.mark.parametrize("name,content,code", [
-    ("x.csv", b"a,b\n1,2\n", "file_format"),
-    ("x.geojson", b"{not json", "file_format"),
-    ("x.geojson", json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"code": "320902001", "level": "street"},
-        "geometry": {"type": "Polygon", "coordinates": [[[518000, 3697000], [519000, 3697000],
-                                                          [519000, 3698000], [518000, 3697000]]]}}]
-    }).encode(), "coordinates_out_of_range"),
-])
+@pytest.mark.parametrize("name,content,code", [("x.csv", b"a,b\n1,2\n", "file_format"),
+                                               *BAD_BOUNDARY_FILES])
 def test_bad_uploads_get_4xx_with_a_message(client, name, content, code):
     for url in ("/v1/validate", "/v1/releases"):
         r = client.post(url, files={"file": (name, content, "application/octet-stream")})

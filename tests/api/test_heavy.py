@@ -3,7 +3,6 @@ child process answer exactly as in-process, errors included."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import pytest
 import api.heavy
 from api.heavy import HeavySlot, slots_of
 from api.routers import releases
-from tests.api.conftest import api_client, make_key, upload
+from tests.api.conftest import BAD_BOUNDARY_FILES, api_client, make_key, upload
 from tests.hierarchy import M1, M2
 
 IN_PROCESS = {"isolate_above_mb": 1000.0}
@@ -147,14 +146,7 @@ def test_isolated_validation_returns_the_same_report(both, broken_file):
     assert set(b.json()["report"]["findings"][0]["codes"]) == {M1, M2}
 
 
-@pytest.mark.parametrize("name,content,code", [
-    ("x.geojson", b"{not json", "file_format"),
-    ("x.geojson", json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"code": "320902001", "level": "street"},
-        "geometry": {"type": "Polygon", "coordinates": [[[518000, 3697000], [519000, 3697000],
-                                                          [519000, 3698000], [518000, 3697000]]]}}]
-    }).encode(), "coordinates_out_of_range"),
-])
+@pytest.mark.parametrize("name,content,code", BAD_BOUNDARY_FILES)
 def test_domain_errors_in_the_child_give_the_same_4xx(both, name, content, code):
     here, child, children = both
     for path in ("/v1/validate", "/v1/releases"):
