@@ -1,4 +1,4 @@
-"""The FastAPI application factory. Serve with ``uvicorn api.app:create_app --factory``."""
+"""The FastAPI application factory. Serve with ``uvicorn wangge.api.app:create_app --factory``."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.auth import KeyRing, RateLimiter
-from api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
-from api.guard import Guard
-from api.heavy import HeavySlots
-from api.routers import ROUTERS
-from geo.gcpause import freeze_heap
-from store import open_store
+from wangge.api.auth import KeyRing, RateLimiter
+from wangge.api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
+from wangge.api.guard import Guard
+from wangge.api.heavy import HeavySlots
+from wangge.api.routers import ROUTERS
 from wangge.coverage import CoverageCache
+from wangge.gcpause import freeze_heap
 from wangge.membership import MembershipService
 from wangge.settings import Settings
+from wangge.store import open_store
 
 
 def _register_error_schema(app: FastAPI) -> None:
@@ -37,8 +37,8 @@ def _register_error_schema(app: FastAPI) -> None:
 
 
 def map_assets_dir() -> Path | None:
-    """The local Leaflet files (``python -m maps.assets``), or None: the maps use the CDN."""
-    from maps.assets import default_dir, missing
+    """The local Leaflet files (``python -m wangge.maps.assets``), or None: the maps use the CDN."""
+    from wangge.maps.assets import default_dir, missing
 
     folder = default_dir()
     return folder if folder.is_dir() and not missing(folder) else None

@@ -27,10 +27,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from geo.errors import Forbidden, RateLimited, Unauthenticated
-from store import Store
-from store.access import ApiKey, hash_key
+from wangge.api.access_errors import Forbidden, RateLimited, Unauthenticated
 from wangge.settings import Settings
+from wangge.store import Store
+from wangge.store.access import ApiKey, hash_key
 
 READ = frozenset({"viewer", "integrator", "planner", "admin"})
 STAFF = frozenset({"viewer", "planner", "admin"})

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from geo.crs import parse_bbox
-from store import Store
+from wangge.geo.crs import parse_bbox
 from wangge.settings import Settings
+from wangge.store import Store
 
 
 def get_store(request: Request) -> Store:

@@ -16,20 +16,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.assign_bulk import ClusterUnavailable
-from geo.errors import (
-    Conflict,
-    Forbidden,
-    InputError,
-    NotFound,
-    RateLimited,
-    StoreUnavailable,
-    TooLarge,
-    Unauthenticated,
-    ValidationFailed,
-    WanggeError,
-)
-from geocode.online_base import GeocoderError, GeocoderQuotaError, GeocoderUnavailable
+from wangge.api.access_errors import Forbidden, RateLimited, Unauthenticated
+from wangge.bulk import ClusterUnavailable
+from wangge.geo.errors import Conflict, InputError, NotFound, TooLarge, ValidationFailed, WanggeError
+from wangge.geocode.online.base import GeocoderError, GeocoderQuotaError, GeocoderUnavailable
+from wangge.store.errors import StoreUnavailable
 
 log = logging.getLogger("wangge.api")
 

@@ -18,9 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import authenticate
-from api.errors import error_body, error_headers, status_for
-from geo.errors import StoreUnavailable, TooLarge, WanggeError
+from wangge.api.auth import authenticate
+from wangge.api.errors import error_body, error_headers, status_for
+from wangge.geo.errors import TooLarge, WanggeError
+from wangge.store.errors import StoreUnavailable
 
 log = logging.getLogger("wangge.audit")
 

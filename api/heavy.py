@@ -27,8 +27,8 @@ import anyio.from_thread
 from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, authenticate
-from geo.errors import RateLimited
+from wangge.api.access_errors import RateLimited
+from wangge.api.auth import Principal, authenticate
 from wangge.isolated import run_isolated, trim_heap
 from wangge.settings import Settings
 

@@ -16,7 +16,7 @@ import orjson
 import pandas as pd
 from numpy.typing import NDArray
 
-from geo.errors import FileFormatError, InputError, TooLarge
+from wangge.geo.errors import FileFormatError, InputError, TooLarge
 
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")

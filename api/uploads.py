@@ -10,8 +10,8 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
-from geo.boundary_io import DRIVERS
-from geo.errors import FileFormatError, InputError, TooLarge
+from wangge.geo.errors import FileFormatError, InputError, TooLarge
+from wangge.geo.io.boundaries import DRIVERS
 
 _CHUNK = 1 << 20
 

@@ -120,11 +120,11 @@ def _digest(frame) -> str:
 def probe(mode: str, folder: Path) -> dict:
     """Run one path on the saved input; return its figures."""
     if mode == "inprocess":
-        from geo.assign import HierarchyIndex
+        from wangge.geo.index.hierarchy import HierarchyIndex
     else:
         from distributed import Client, LocalCluster
 
-        from geo.assign_bulk import assign_bulk
+        from wangge.bulk import assign_bulk
     lon = np.load(folder / "lon.npy")
     lat = np.load(folder / "lat.npy")
     with open(folder / "units.pickle", "rb") as fh:  # written by this benchmark's parent
@@ -199,7 +199,7 @@ def main() -> None:
     import shapely
     from assign_vs_sjoin_postgis import households
 
-    from geo.demo import build_demo
+    from wangge.demo.district import build_demo
 
     started = time.perf_counter()
     units = build_demo()

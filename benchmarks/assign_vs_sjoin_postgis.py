@@ -57,8 +57,8 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo.assign import HierarchyIndex, UnitIndex  # noqa: E402
-from geo.demo import build_demo  # noqa: E402
+from wangge.demo.district import build_demo  # noqa: E402
+from wangge.geo.index.hierarchy import HierarchyIndex, UnitIndex  # noqa: E402
 
 DEFAULT_URL = os.environ.get("WANGGE_TEST_POSTGIS_URL",
                              "postgresql+psycopg://wangge:wangge@127.0.0.1:5432/wangge_test")

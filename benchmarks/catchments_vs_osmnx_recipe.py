@@ -4,12 +4,12 @@ Usage:
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/catchments_vs_osmnx_recipe.py [--seed 2026]
         [--sites 300] [--sample 20] [--buffer 50] [--speed 4.8] [--register]
 
-Builds the demo district, its walking network (:func:`geo.network_demo.build_demo_network`) and
-its sites (:func:`geo.sites_demo.build_demo_sites` when that module exists, else ``--sites``
+Builds the demo district, its walking network (:func:`wangge.demo.network.build_demo_network`) and
+its sites (:func:`wangge.demo.sites.build_demo_sites` when that module exists, else ``--sites``
 random network nodes), and households: with ``--register`` the demo register's 130,000 true
 points, else 130,000 random points near the network. Then times:
 
-(a) wangge :func:`geo.catchment.compute_catchments` for all sites at 5/10/15 minutes, polygons
+(a) wangge :func:`wangge.geo.coverage.catchment.compute_catchments` for all sites at 5/10/15 minutes, polygons
     and households included (one multi-source search, polygons traced on the nearest-street
     raster). Run twice: the first call also builds the network's indexes (nearest-street grids,
     the raster's tiles under the sites), kept for every later call on the same network;
@@ -38,23 +38,23 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point
 
-from geo.catchment import compute_catchments, m_per_min
-from geo.demo import build_demo
-from geo.network import WalkNetwork
-from geo.network_demo import build_demo_network
+from wangge.demo.district import build_demo
+from wangge.demo.network import build_demo_network
+from wangge.geo.coverage.catchment import compute_catchments, m_per_min
+from wangge.geo.coverage.network import WalkNetwork
 
 THRESHOLDS = (5.0, 10.0, 15.0)
 
 
 def _sites(units, network: WalkNetwork, n: int, seed: int, register=None):
     try:
-        from geo.sites_demo import build_demo_sites
+        from wangge.demo.sites import build_demo_sites
     except ImportError:
         build_demo_sites = None
     if build_demo_sites is not None:
         sites = build_demo_sites(units, register, seed=seed)
         return (sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy(),
-                sites["site_id"].to_numpy(), "geo.sites_demo.build_demo_sites")
+                sites["site_id"].to_numpy(), "wangge.demo.sites.build_demo_sites")
     lon, lat = network.node_lonlat()
     pick = np.random.default_rng(seed).choice(network.n_nodes, n, replace=False)
     return lon[pick], lat[pick], np.array([f"N{i}" for i in pick]), f"{n} random network nodes"
@@ -90,7 +90,7 @@ def _osmnx_recipe(g: nx.Graph, network: WalkNetwork, node: int, cutoff: float, b
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--sites", type=int, default=300, help="random sites without geo.sites_demo")
+    parser.add_argument("--sites", type=int, default=300, help="random sites without wangge.demo.sites")
     parser.add_argument("--sample", type=int, default=20, help="sites timed with the OSMnx recipe")
     parser.add_argument("--buffer", type=float, default=50.0, help="metres around reached streets")
     parser.add_argument("--speed", type=float, default=4.8, help="walking speed, km/h")
@@ -105,7 +105,7 @@ def main() -> None:
     register = None
     rng = np.random.default_rng(args.seed)
     if args.register:
-        from geo.demo_register import build_register
+        from wangge.demo.register import build_register
 
         register = build_register(units, seed=args.seed)
         ok = np.isfinite(register.truth["lon"].to_numpy())
@@ -141,7 +141,7 @@ def main() -> None:
         g.add_edge(a, b, length=w, edge=e)
         mg.add_edge(a, b, length=w, geometry=network.geometry[e])
     sample = rng.choice(len(sid), min(args.sample, len(sid)), replace=False)
-    from geo.catchment import _xy, snap_points
+    from wangge.geo.coverage.catchment import _xy, snap_points
 
     sx, sy = _xy(slon[sample], slat[sample], network.metric)
     snapped = snap_points(network, sx, sy)

@@ -6,13 +6,13 @@ Usage:
 
 Builds the demo district (2,367 units), its register (130,000 households at their true points),
 its demo sites and one full-time worker per grid but a few; assigns the households to every
-level (:class:`geo.assign.HierarchyIndex`) and gives each its minutes to the nearest site
-(straight line × ``--detour`` at ``--speed``; with ``--network`` and :mod:`geo.catchment`
+level (:class:`wangge.geo.index.hierarchy.HierarchyIndex`) and gives each its minutes to the nearest site
+(straight line × ``--detour`` at ``--speed``; with ``--network`` and :mod:`wangge.geo.coverage.catchment`
 present, walking time on the demo network instead). Then times, median of ``--repeat`` runs:
 
-- :func:`geo.coverage.coverage_stats` for all units (target: under 1 s);
-- :func:`geo.coverage.uncovered_areas` (unit minus the 15-minute catchments) per level;
-- :func:`geo.coverage.gap_polygons` of a validation report of the broken demo.
+- :func:`wangge.geo.coverage.stats.coverage_stats` for all units (target: under 1 s);
+- :func:`wangge.geo.coverage.stats.uncovered_areas` (unit minus the 15-minute catchments) per level;
+- :func:`wangge.geo.coverage.stats.gap_polygons` of a validation report of the broken demo.
 
 and prints the district's coverage at 5/10/15 minutes and the least covered communities.
 """
@@ -31,14 +31,14 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo.assign import HierarchyIndex
-from geo.coverage import coverage_stats, gap_polygons, uncovered_areas
-from geo.crs import from_metric, metric_crs_for, to_metric
-from geo.demo import build_broken, build_demo
-from geo.demo_register import build_register
-from geo.mclp import metric_xy
-from geo.sites_demo import build_demo_sites
-from geo.validate import validate
+from wangge.demo.district import build_broken, build_demo
+from wangge.demo.register import build_register
+from wangge.demo.sites import build_demo_sites
+from wangge.geo.boundaries.validate import validate
+from wangge.geo.coverage.mclp import metric_xy
+from wangge.geo.coverage.stats import coverage_stats, gap_polygons, uncovered_areas
+from wangge.geo.crs import from_metric, metric_crs_for, to_metric
+from wangge.geo.index.hierarchy import HierarchyIndex
 
 THRESHOLDS = (5, 10, 15)
 
@@ -91,8 +91,8 @@ def main() -> None:
     t = time.perf_counter()
     method = "straight_line"
     if args.network:
-        from geo.catchment import compute_catchments
-        from geo.network_demo import build_demo_network
+        from wangge.demo.network import build_demo_network
+        from wangge.geo.coverage.catchment import compute_catchments
 
         catchments = compute_catchments(build_demo_network(units), sites.geometry.x.to_numpy(),
                                         sites.geometry.y.to_numpy(), sites["site_id"].to_numpy(),

@@ -16,7 +16,7 @@ by real uvicorn (one process, as ``wangge serve`` runs it) and gets, in this ord
    to the same two endpoints.
 
 Modes: ``none`` — the work in the serving process and nothing given back afterwards (the
-behaviour before this issue: the heap trim of ``api.heavy`` replaced by a no-op); ``trim`` —
+behaviour before this issue: the heap trim of ``wangge.api.heavy`` replaced by a no-op); ``trim`` —
 the work in the serving process, then ``gc.collect()`` + ``malloc_trim(0)`` after the response
 (``WANGGE_ISOLATE_ABOVE_MB`` huge); ``child`` — reading and validation in a child process,
 storing in the serving process, then the trim (``WANGGE_ISOLATE_ABOVE_MB=0``); ``child_notrim``
@@ -60,10 +60,10 @@ MODES = {"none": ("1000000", False), "trim": ("1000000", True), "child": ("0", T
 
 
 def untrimmed_app():  # noqa: ANN201 - nothing given back after heavy work (modes without trim)
-    import api.heavy
-    from api.app import create_app
+    import wangge.api.heavy as heavy_module
+    from wangge.api.app import create_app
 
-    api.heavy.trim_heap = lambda: False
+    heavy_module.trim_heap = lambda: False
     return create_app()
 
 
@@ -158,7 +158,7 @@ class Peak(threading.Thread):
 def serve_mode(db: Path, mode: str) -> Iterator[tuple[str, int]]:
     """The demo copy ``db`` served by one uvicorn process in ``mode``; (base URL, pid)."""
     isolate_above_mb, trim = MODES[mode]
-    app = "api.app:create_app" if trim else "benchmarks.heavy_memory:untrimmed_app"
+    app = "wangge.api.app:create_app" if trim else "benchmarks.heavy_memory:untrimmed_app"
     env = {"WANGGE_DATABASE_URL": f"sqlite:///{db}", "WANGGE_ISOLATE_ABOVE_MB": isolate_above_mb,
            "WANGGE_HEAVY_PER_KEY": "1", "WANGGE_MAX_UPLOAD_MB": "500"}
     with serve(app, env, settle_s=0) as served:
@@ -198,7 +198,7 @@ def load_demo(folder: Path) -> tuple[Path, str]:
     subprocess.run([str(Path(sys.executable).with_name("wangge")), "demo", "--out", str(folder / "demo"),
                     "--no-serve"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     print(f"demo loaded into {db} in {time.perf_counter() - started:.0f} s")
-    from store import open_store
+    from wangge.store import open_store
 
     with open_store(f"sqlite:///{db}") as store:
         _, key = store.create_key("heavy memory benchmark", "planner")

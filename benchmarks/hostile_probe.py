@@ -6,7 +6,7 @@ Usage:
 1. Loads the demo district (``wangge demo``, N households) into a fresh store — SQLite in a
    temporary folder by default, a database of its own on PostGIS with ``--postgis`` — and makes one
    key per role.
-2. Serves it as a user would (``uvicorn api.app:create_app --factory``, one process) and
+2. Serves it as a user would (``uvicorn wangge.api.app:create_app --factory``, one process) and
    fingerprints the store: every table's rows but the audit log's.
 3. Replays the corpus (see ``corpus()``): memory bombs in spreadsheets, corrupt, truncated,
    empty and non-UTF-8 files, zip bombs and path traversal, oversized bodies (declared and
@@ -540,7 +540,7 @@ def main() -> None:
 def run(url: str, tmp: Path, args: argparse.Namespace) -> None:
     env = {"WANGGE_DATABASE_URL": url, "WANGGE_MAX_UPLOAD_MB": str(args.max_upload_mb),
            "WANGGE_LANGUAGE": "en"}
-    wangge = [sys.executable, "-m", "wangge.cli"]
+    wangge = [sys.executable, "-m", "wangge.cli.app"]
     t0 = time.perf_counter()
     subprocess.run([*wangge, "demo", "--no-serve", "--out", str(tmp / "demo"),
                     "--households", str(args.households)], cwd=ROOT, env={**os.environ, **env},
@@ -555,7 +555,7 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> None:
           f"{time.perf_counter() - t0:.0f} s ({args.households:,} households)")
     before = fingerprint(url)
     tally = Tally()
-    with serve("api.app:create_app", {**env, "WANGGE_RATE_LIMIT_PER_S": "0"},
+    with serve("wangge.api.app:create_app", {**env, "WANGGE_RATE_LIMIT_PER_S": "0"},
                settle_s=1.0) as served, httpx.Client(base_url=served.base, timeout=300) as client:
         openapi = client.get("/openapi.json").json()
         warm = Tally()

@@ -4,11 +4,11 @@ Usage:
     .venv/bin/python benchmarks/maps_render.py [--runs N]
 
 Needs Debian's Chromium (scripts/setup-browser) and the local Leaflet files
-(``python -m maps.assets``, which fetches them with npm once). Offline: no tiles (``none``),
+(``python -m wangge.maps.assets``, which fetches them with npm once). Offline: no tiles (``none``),
 Leaflet served from a loopback ``http.server``, every other request aborted.
 
 Compared:
-- wangge: ``maps.overview.overview(demo, counts, link=...)`` — four levels, coverage-simplified
+- wangge: ``wangge.maps.overview.overview(demo, counts, link=...)`` — four levels, coverage-simplified
   and rounded, canvas renderer, the grid level shaded, streets outlined (the other two levels
   listed in the layer control, off);
 - wangge, all levels on: the same page, then every level switched on (time to draw them all);
@@ -34,9 +34,9 @@ from typing import Any
 import folium
 import numpy as np
 
-from geo.demo import build_demo
-from maps.assets import fetch, use_assets
-from maps.overview import UnitCounts, overview
+from wangge.demo.district import build_demo
+from wangge.maps.assets import fetch, use_assets
+from wangge.maps.overview import UnitCounts, overview
 
 READY_JS = """
 () => new Promise(resolve => {

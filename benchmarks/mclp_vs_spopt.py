@@ -8,9 +8,9 @@ Builds the demo district, its register (households at their true points) and its
 takes the households outside the ``--minutes`` circle (straight line times ``--detour`` at
 ``--speed``, the catchment module's fallback), and candidates on a ``--spacing`` lattice over the
 district thinned away from existing sites (300 m). For k = 1..kmax it prints the households
-newly covered by :func:`geo.mclp.suggest_sites` (greedy, lazy evaluation) and by
-:func:`geo.mclp.optimal_sites` (spopt MCLP + CBC), the gap to the optimum, both times and their
-ratio. With ``--network`` (needs :mod:`geo.catchment`), minutes are walking times on the demo
+newly covered by :func:`wangge.geo.coverage.mclp.suggest_sites` (greedy, lazy evaluation) and by
+:func:`wangge.geo.coverage.mclp.optimal_sites` (spopt MCLP + CBC), the gap to the optimum, both times and their
+ratio. With ``--network`` (needs :mod:`wangge.geo.coverage.catchment`), minutes are walking times on the demo
 network and the candidates its nodes thinned to one per ``--spacing`` square.
 spopt builds its model densely (clients × facilities pulp terms), so its time grows with
 the candidate count: a finer ``--spacing`` (500) takes minutes per k.
@@ -25,10 +25,16 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from geo.demo import build_demo
-from geo.demo_register import build_register
-from geo.mclp import metric_xy, network_candidates, optimal_sites, suggest_sites, thin_candidates
-from geo.sites_demo import build_demo_sites
+from wangge.demo.district import build_demo
+from wangge.demo.register import build_register
+from wangge.demo.sites import build_demo_sites
+from wangge.geo.coverage.mclp import (
+    metric_xy,
+    network_candidates,
+    optimal_sites,
+    suggest_sites,
+    thin_candidates,
+)
 
 
 def main() -> None:
@@ -52,8 +58,8 @@ def main() -> None:
     radius = args.minutes * args.speed * 1000 / 60 / args.detour
     t = time.perf_counter()
     if args.network:  # walking times on the demo network, candidates at its thinned nodes
-        from geo.catchment import compute_catchments, reach_matrix
-        from geo.network_demo import build_demo_network
+        from wangge.demo.network import build_demo_network
+        from wangge.geo.coverage.catchment import compute_catchments, reach_matrix
 
         lon, lat = register.truth["lon"].to_numpy()[ok], register.truth["lat"].to_numpy()[ok]
         net = build_demo_network(units, seed=args.seed)

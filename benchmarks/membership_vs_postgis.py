@@ -10,7 +10,7 @@ server (default: the test database of ``scripts/test``). In one run:
 1. A fresh schema gets the demo district (2,367 units) as release 1, current, and the same
    units with every name marked "·二版" as release 2 (a draft), plus an integrator key.
 2. Both services are started as a user would, each with ``uvicorn --workers W`` (W = cores):
-   wangge (``api.app:create_app``, in-memory index) and the peer
+   wangge (``wangge.api.app:create_app``, in-memory index) and the peer
    (``benchmarks/membership/postgis_app.py``: one PostGIS query per request), on loopback.
 3. ``wrk`` (a second process) drives ``GET /v1/membership`` with 20,000 points (98 % inside
    the district, 2 % anywhere in its bounding box), for ``--duration`` seconds with
@@ -48,9 +48,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.serving import DEFAULT_POSTGIS_URL as DEFAULT_URL  # noqa: E402
 from benchmarks.serving import scratch_schema as _schema  # noqa: E402
 from benchmarks.serving import serve  # noqa: E402
-from geo.assign import HierarchyIndex  # noqa: E402
-from geo.demo import build_demo  # noqa: E402
-from store import open_store  # noqa: E402
+from wangge.demo.district import build_demo  # noqa: E402
+from wangge.geo.index.hierarchy import HierarchyIndex  # noqa: E402
+from wangge.store import open_store  # noqa: E402
 
 MARK = "·二版"
 
@@ -145,7 +145,7 @@ def main() -> None:
                    workers=args.workers, ready_path=probe, headers=headers) as served:
             base = served.base
             peer = _wrk(base, points_file, args.duration, args.connections, key)
-        with serve("api.app:create_app", wangge_env, workers=args.workers, ready_path=probe,
+        with serve("wangge.api.app:create_app", wangge_env, workers=args.workers, ready_path=probe,
                    headers=headers) as served:
             base = served.base
             ours = _wrk(base, points_file, args.duration, args.connections, key)

@@ -21,8 +21,8 @@ import numpy as np
 import shapely
 from sqlalchemy import create_engine, text
 
-from geo.demo import build_broken, build_demo
-from geo.validate import validate
+from wangge.demo.district import build_broken, build_demo
+from wangge.geo.boundaries.validate import validate
 
 DEFAULT_URL = os.environ.get("WANGGE_TEST_POSTGIS_URL",
                              "postgresql+psycopg://wangge:wangge@127.0.0.1:5432/wangge_test")

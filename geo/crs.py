@@ -2,7 +2,7 @@
 
 Storage is CGCS2000 longitude/latitude (EPSG:4490). Lengths and areas are measured in a
 CGCS2000 3-degree Gauss–Krüger zone chosen from the data's longitude. GCJ-02 and BD-09, which
-pyproj does not know, are handled here too (see :mod:`geo.chinacoords`), explicitly and only
+pyproj does not know, are handled here too (see :mod:`wangge.geo.chinacoords`), explicitly and only
 at the edges: import, export and map tiles.
 """
 
@@ -17,8 +17,8 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
-from geo import chinacoords
-from geo.errors import CoordinateRangeError, CRSError, echo
+from wangge.geo import chinacoords
+from wangge.geo.errors import CoordinateRangeError, CRSError, echo
 
 STORAGE_EPSG = 4490
 STORAGE_CRS = pyproj.CRS.from_epsg(STORAGE_EPSG)

@@ -9,7 +9,7 @@ It is what addresses are matched against, held in memory as plain arrays and dic
 - a fuzzy search over compound and village names with rapidfuzz (``process.cdist``), and for each
   name the other names that are close to it (a typo of one may be the exact name of the other).
 
-Data shape (GeoDataFrames in, any CRS that :mod:`geo.crs` knows, stored in EPSG:4490):
+Data shape (GeoDataFrames in, any CRS that :mod:`wangge.geo.crs` knows, stored in EPSG:4490):
 
 ``compounds``: ``compound_id``, ``name``, ``geometry`` (Polygon or Point) required; optional
 ``road``, ``road_number``, ``street``, ``district``, ``city``, ``province``, ``category``
@@ -33,9 +33,9 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from geo.crs import STORAGE, check_plausible_lonlat, parse_crs, to_storage
-from geo.errors import InputError
-from geocode.normalize import normalize
+from wangge.geo.crs import STORAGE, check_plausible_lonlat, parse_crs, to_storage
+from wangge.geo.errors import InputError
+from wangge.geocode.normalize import normalize
 
 __all__ = ["BUILDING_COLUMNS", "COMPOUND_COLUMNS", "FuzzyHit", "Gazetteer", "admin_key"]
 

@@ -55,11 +55,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from geo.crs import lonlat_to_storage
-from geo.gcpause import gc_paused
-from geocode.gazetteer import FuzzyHit, Gazetteer, admin_key
-from geocode.normalize import normalize
-from geocode.parse import Head, ParsedAddress, Tail, parse_head, split_tail
+from wangge.geo.crs import lonlat_to_storage
+from wangge.geocode.gazetteer import FuzzyHit, Gazetteer, admin_key
+from wangge.geocode.normalize import normalize
+from wangge.geocode.parse import Head, ParsedAddress, Tail, parse_head, split_tail
 
 __all__ = ["FAR_FLAG", "MatchConfig", "MatchLevel", "MatchResult", "Matcher", "cross_check",
            "cross_check_many", "distance_m"]
@@ -235,12 +234,11 @@ class Matcher:
         converted to EPSG:4490): ``given_lon, given_lat, distance_m, flag``.
         """
         texts = [a if isinstance(a, str) else "" for a in addresses]
-        with gc_paused():
-            halves = [split_tail(normalize(t)) for t in texts]
-            keys = [(parse_head(h), tail.kind, tail.group) for h, tail in halves]
-            self._prefetch_fuzzy(keys)
-            resolve, finish = self._resolve, self._finish
-            rows = [finish(resolve(k), tail) for k, (_, tail) in zip(keys, halves, strict=True)]
+        halves = [split_tail(normalize(t)) for t in texts]
+        keys = [(parse_head(h), tail.kind, tail.group) for h, tail in halves]
+        self._prefetch_fuzzy(keys)
+        resolve, finish = self._resolve, self._finish
+        rows = [finish(resolve(k), tail) for k, (_, tail) in zip(keys, halves, strict=True)]
         level, score, entry, building, compound, x, y, zh, en, trusted = (
             zip(*rows, strict=True) if rows else ((),) * len(_Row._fields))
         frame = pd.DataFrame({

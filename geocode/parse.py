@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 
-from geocode.normalize import normalize
+from wangge.geocode.normalize import normalize
 
 __all__ = ["Head", "ParsedAddress", "Tail", "parse", "parse_head", "split_tail"]
 

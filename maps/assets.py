@@ -3,7 +3,7 @@
 folium links its JavaScript and CSS from public CDNs, which an office intranet often cannot
 reach. wangge keeps no copy of those files in its repository: :func:`fetch` takes them from the
 official npm packages (``npm pack``, which checks the registry's integrity hash) into a cache
-folder, once per machine (``python -m maps.assets [DIR]``), and :func:`use_assets` points a
+folder, once per machine (``python -m wangge.maps.assets [DIR]``), and :func:`use_assets` points a
 map at that folder's URL (the API serves it under ``/maps/assets/``) or at the CDN.
 
 Only what the maps use is linked: Leaflet itself, Leaflet.markercluster and Leaflet.heat.
@@ -159,7 +159,7 @@ def use_assets(m: folium.Map, base_url: str | None = None) -> folium.Map:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m maps.assets [DIR]``: fetch the assets (a setup step); print the folder."""
+    """``python -m wangge.maps.assets [DIR]``: fetch the assets (a setup step); print the folder."""
     args = sys.argv[1:] if argv is None else argv
     try:
         dest = fetch(Path(args[0]) if args else None)

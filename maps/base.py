@@ -17,11 +17,11 @@ from branca.element import Figure, MacroElement
 from folium.template import Template
 from numpy.typing import ArrayLike, NDArray
 
-from maps import labels
-from maps.assets import use_assets
-from maps.simplify import rounded, simplify_coverage
-from maps.style import add_css
-from maps.tiles import Basemap, add_tiles, basemap, display_geoms, display_xy
+from wangge.maps import labels
+from wangge.maps.assets import use_assets
+from wangge.maps.simplify import rounded, simplify_coverage
+from wangge.maps.style import add_css
+from wangge.maps.tiles import Basemap, add_tiles, basemap, display_geoms, display_xy
 
 # Browser helpers used by every layer's tooltip and popup: HTML escaping and a key/value
 # table. User data (names, codes, messages) only ever reaches the page through wg.esc.
@@ -114,7 +114,7 @@ def finish(m: folium.Map, bounds_geoms: ArrayLike, *, assets: str | None = None,
            layer_control: bool = True) -> folium.Map:
     """Add the layer control, open at the extent of ``bounds_geoms`` (display CRS), link assets.
 
-    ``assets`` is the base URL of the local Leaflet files (see :mod:`maps.assets`), or None
+    ``assets`` is the base URL of the local Leaflet files (see :mod:`wangge.maps.assets`), or None
     for the public CDN.
     """
     arr = np.asarray(bounds_geoms, dtype=object)

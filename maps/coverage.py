@@ -13,13 +13,21 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike
 
-from maps import labels
-from maps.base import display, finish, new_map
-from maps.points import household_layer, site_layer
-from maps.simplify import feature_collection
-from maps.style import CATCHMENT_COLOURS, SITE_COLOURS, Legend
-from maps.tiles import Basemap, display_geoms
-from maps.units import check_crs, check_units, level_name, outline_style, tolerance, unit_layer, unit_props
+from wangge.maps import labels
+from wangge.maps.base import display, finish, new_map
+from wangge.maps.points import household_layer, site_layer
+from wangge.maps.simplify import feature_collection
+from wangge.maps.style import CATCHMENT_COLOURS, SITE_COLOURS, Legend
+from wangge.maps.tiles import Basemap, display_geoms
+from wangge.maps.units import (
+    check_crs,
+    check_units,
+    level_name,
+    outline_style,
+    tolerance,
+    unit_layer,
+    unit_props,
+)
 
 _AREA_EVENTS = folium.JsCode("""
 function (feature, layer) { layer.bindTooltip(wg.esc(feature.properties.t), {sticky: true}); }

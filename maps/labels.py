@@ -6,7 +6,7 @@ user reads, so a missing translation is one place to fix (and :func:`check_compl
 
 from __future__ import annotations
 
-from geo.errors import InputError
+from wangge.geo.errors import InputError
 
 LANGS = ("zh", "en")
 

@@ -6,7 +6,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from maps import labels
+from wangge.maps import labels
 
 
 @dataclass(frozen=True)

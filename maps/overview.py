@@ -9,12 +9,12 @@ from typing import Any
 import folium
 import geopandas as gpd
 
-from geo.errors import InputError
-from maps import labels
-from maps.base import finish, new_map
-from maps.style import LEVEL_LINE, classes_legend, classify
-from maps.tiles import Basemap, display_geoms
-from maps.units import (
+from wangge.geo.errors import InputError
+from wangge.maps import labels
+from wangge.maps.base import finish, new_map
+from wangge.maps.style import LEVEL_LINE, classes_legend, classify
+from wangge.maps.tiles import Basemap, display_geoms
+from wangge.maps.units import (
     check_units,
     level_name,
     levels_present,

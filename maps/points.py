@@ -13,10 +13,10 @@ from folium.plugins import FastMarkerCluster, HeatMap
 from folium.utilities import JsCode
 from numpy.typing import ArrayLike, NDArray
 
-from maps import labels
-from maps.base import display_points, js_props
-from maps.simplify import feature_collection
-from maps.tiles import Basemap
+from wangge.maps import labels
+from wangge.maps.base import display_points, js_props
+from wangge.maps.simplify import feature_collection
+from wangge.maps.tiles import Basemap
 
 HEAT_ABOVE = 5000  # households: clustered markers up to this many, a heat map above
 

@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from geo.crs import from_metric, metric_crs_of, to_metric
+from wangge.geo.crs import from_metric, metric_crs_of, to_metric
 
 DECIMALS = 6
 

@@ -15,9 +15,9 @@ import folium
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from geo import chinacoords
-from geo.crs import from_storage, parse_crs
-from geo.errors import InputError
+from wangge.geo import chinacoords
+from wangge.geo.crs import from_storage, parse_crs
+from wangge.geo.errors import InputError
 
 
 @dataclass(frozen=True)

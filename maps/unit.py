@@ -10,12 +10,12 @@ import geopandas as gpd
 import numpy as np
 from numpy.typing import ArrayLike
 
-from maps import labels
-from maps.base import finish, new_map
-from maps.points import HEAT_ABOVE, household_layer, site_layer
-from maps.style import SITE_COLOURS
-from maps.tiles import Basemap, display_geoms
-from maps.units import check_crs, check_units, level_name, outline_style, unit_layer, unit_props
+from wangge.maps import labels
+from wangge.maps.base import finish, new_map
+from wangge.maps.points import HEAT_ABOVE, household_layer, site_layer
+from wangge.maps.style import SITE_COLOURS
+from wangge.maps.tiles import Basemap, display_geoms
+from wangge.maps.units import check_crs, check_units, level_name, outline_style, unit_layer, unit_props
 
 
 def unit(unit_row: Mapping[str, Any] | gpd.GeoDataFrame, children: gpd.GeoDataFrame | None = None,

@@ -16,14 +16,14 @@ import geopandas as gpd
 import pyproj
 from folium.utilities import JsCode
 
-from geo.crs import STORAGE_CRS
-from geo.errors import InputError
-from geo.levels import ORDER
-from maps import labels
-from maps.base import display, js_props
-from maps.simplify import TOLERANCE_M, feature_collection
-from maps.style import LEVEL_LINE
-from maps.tiles import Basemap
+from wangge.geo.crs import STORAGE_CRS
+from wangge.geo.errors import InputError
+from wangge.geo.levels import ORDER
+from wangge.maps import labels
+from wangge.maps.base import display, js_props
+from wangge.maps.simplify import TOLERANCE_M, feature_collection
+from wangge.maps.style import LEVEL_LINE
+from wangge.maps.tiles import Basemap
 
 REQUIRED = ("code", "name", "level", "geometry")
 

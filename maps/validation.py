@@ -17,13 +17,13 @@ import numpy as np
 import shapely
 from folium.template import Template
 
-from geo.findings import RULES_ZH, Finding, Report
-from maps import labels
-from maps.base import display, display_points, finish, new_map
-from maps.simplify import feature_collection
-from maps.style import RULE_COLOURS, RULE_OTHER, Legend
-from maps.tiles import Basemap, display_geoms
-from maps.units import (
+from wangge.geo.boundaries.findings import RULES_ZH, Finding, Report
+from wangge.maps import labels
+from wangge.maps.base import display, display_points, finish, new_map
+from wangge.maps.simplify import feature_collection
+from wangge.maps.style import RULE_COLOURS, RULE_OTHER, Legend
+from wangge.maps.tiles import Basemap, display_geoms
+from wangge.maps.units import (
     check_units,
     level_name,
     levels_present,
@@ -61,7 +61,7 @@ def rule_name(rule: str, lang: str) -> str:
 def validation(units: gpd.GeoDataFrame, findings: Report | Iterable[Finding], *, lang: str = "zh",
                tiles: str | Basemap = "osm", tianditu_key: str | None = None,
                assets: str | None = None) -> folium.Map:
-    """The validation map of ``units`` (EPSG:4490) and the findings of :func:`geo.validate.validate`.
+    """The validation map of ``units`` (EPSG:4490) and the findings of :func:`wangge.geo.boundaries.validate.validate`.
 
     One layer per rule (named with its Chinese name and count), coloured by rule; units drawn
     as outlines per level, the levels that have findings shown.

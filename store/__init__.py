@@ -4,8 +4,8 @@ One SQLAlchemy store over an embedded SQLite file (default) or PostGIS; schema m
 Alembic run when a store is opened. Knows ``geo`` (levels, errors); ``geo`` never knows it.
 """
 
-from store.backends import open_store
-from store.release_info import ReleaseInfo
-from store.store import Store
+from wangge.store.backends import open_store
+from wangge.store.release_info import ReleaseInfo
+from wangge.store.store import Store
 
 __all__ = ["ReleaseInfo", "Store", "open_store"]

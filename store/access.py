@@ -1,6 +1,6 @@
 """API keys and the audit log in the store.
 
-A mixin of :class:`store.store.Store`. A key is shown once, when it is made; the store keeps its
+A mixin of :class:`wangge.store.store.Store`. A key is shown once, when it is made; the store keeps its
 SHA-256 and its first characters (to tell keys apart in lists), never the key itself.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from geo.errors import InputError, NotFound
-from store.schema import ROLES
-from store.schema import api_keys as key_table
-from store.schema import audit_log as audit_table
+from wangge.geo.errors import InputError, NotFound
+from wangge.store.schema import ROLES
+from wangge.store.schema import api_keys as key_table
+from wangge.store.schema import audit_log as audit_table
 
 KEY_PREFIX = "wg_"
 _SHOWN = 10  # characters of a key kept in clear to tell keys apart ("wg_" + 7)

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
-from geo.errors import InputError, StoreUnavailable
-from store.schema import SRID, unit_rtree, units
-from store.store import BBox, Store, bbox_geometry
+from wangge.geo.errors import InputError
+from wangge.store.errors import StoreUnavailable
+from wangge.store.schema import SRID, unit_rtree, units
+from wangge.store.store import BBox, Store, bbox_geometry
 
 # Any fixed number: the PostgreSQL advisory lock that serialises the store's writers.
 _ADVISORY_LOCK = 0x77616E67  # "wang"

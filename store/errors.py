@@ -1,8 +1,8 @@
-"""The one place where storage exceptions become domain errors (``geo.errors``).
+"""The one place where storage exceptions become domain errors (``wangge.geo.errors``).
 
 Integrity errors are classified by kind (unique, check, not-null, foreign key) and, where the
 constraint is known, given a specific bilingual message. A database that cannot be reached, has
-dropped the connection or is locked gives :class:`geo.errors.StoreUnavailable` (503 with
+dropped the connection or is locked gives :class:`wangge.geo.errors.StoreUnavailable` (503 with
 ``Retry-After`` in the API). The driver's own text goes to the log.
 """
 
@@ -28,7 +28,14 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from geo.errors import Conflict, InputError, NotFound, StoreUnavailable, WanggeError
+from wangge.geo.errors import Conflict, InputError, NotFound, WanggeError
+
+
+class StoreUnavailable(WanggeError):
+    """The database cannot be reached or opened."""
+
+    code = "store_unavailable"
+
 
 log = logging.getLogger(__name__)
 

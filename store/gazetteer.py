@@ -1,6 +1,6 @@
 """The gazetteer in the store: versions of compounds and buildings, one of them current.
 
-A mixin of :class:`store.store.Store`. Compounds keep their geometry (Polygon or Point) through
+A mixin of :class:`wangge.store.store.Store`. Compounds keep their geometry (Polygon or Point) through
 the backend's geometry column; buildings are points kept as lon/lat. Columns beyond the
 required ones travel in ``attrs`` and come back as columns.
 """
@@ -18,12 +18,12 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from geo.crs import STORAGE_CRS
-from geo.errors import InputError
-from store.households import _chunks, _records
-from store.schema import buildings as building_table
-from store.schema import compounds as compound_table
-from store.schema import gazetteers as gazetteer_table
+from wangge.geo.crs import STORAGE_CRS
+from wangge.geo.errors import InputError
+from wangge.store.households import _chunks, _records
+from wangge.store.schema import buildings as building_table
+from wangge.store.schema import compounds as compound_table
+from wangge.store.schema import gazetteers as gazetteer_table
 
 _COMPOUND_KEYS = ("compound_id", "name", "geometry")
 _BUILDING_KEYS = ("building_id", "compound_id", "number", "geometry")
@@ -109,7 +109,7 @@ class GazetteerMixin:
         with self._read() as conn:
             row = conn.execute(sa.select(gazetteer_table).where(where)).first()
         if row is None:
-            from geo.errors import NotFound
+            from wangge.geo.errors import NotFound
 
             raise NotFound("还没有地名地址库（小区和楼栋），请先导入。",
                            "No gazetteer (compounds and buildings) yet: import one first.")

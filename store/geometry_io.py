@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import STORAGE_CRS
-from geo.errors import CRSError, FieldMappingError, InputError
-from store.schema import SRID
+from wangge.geo.crs import STORAGE_CRS
+from wangge.geo.errors import CRSError, FieldMappingError, InputError
+from wangge.store.schema import SRID
 
 REQUIRED_COLUMNS = ("code", "name", "level")  # and geometry; parent_code, attrs, area_m2 optional
 OUTPUT_COLUMNS = ("code", "name", "level", "parent_code", "attrs", "area_m2")

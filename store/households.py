@@ -1,7 +1,7 @@
 """Households in the store: the register (locations apart from personal data), assignments per
 release, the moves between releases, counts per unit and the review queue.
 
-A mixin of :class:`store.store.Store`: the same engine, transactions and error translation.
+A mixin of :class:`wangge.store.store.Store`: the same engine, transactions and error translation.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.levels import ORDER, Level
-from store.schema import assignment_moves as moves_table
-from store.schema import assignments as assignment_table
-from store.schema import household_personal as personal_table
-from store.schema import households as household_table
+from wangge.geo.levels import ORDER, Level
+from wangge.store.schema import assignment_moves as moves_table
+from wangge.store.schema import assignments as assignment_table
+from wangge.store.schema import household_personal as personal_table
+from wangge.store.schema import households as household_table
 
 _HOUSEHOLD_FIELDS = ["address", "given_lon", "given_lat", "given_crs", "building_ref", "size",
                      "lon", "lat", "located_by", "match_level", "match_score", "matched_id", "flags"]
@@ -44,7 +44,7 @@ def _chunks(rows: list[dict[str, Any]]) -> Any:
 
 
 class HouseholdsMixin:
-    """Household methods of the store; ``_read``/``_write`` come from :class:`store.store.Store`."""
+    """Household methods of the store; ``_read``/``_write`` come from :class:`wangge.store.store.Store`."""
 
     _read: Any
     _write: Any

@@ -1,7 +1,7 @@
 """Walking networks in the store, each stored with a release. A mixin of the Store.
 
 Edges are kept as lines (EPSG:4490); the graph is rebuilt from them when loaded (see
-geo/network.py), so what is stored is only what a user could inspect or export.
+geo/coverage/network.py), so what is stored is only what a user could inspect or export.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
-from geo.crs import STORAGE_CRS
-from geo.errors import InputError, NotFound
-from store.households import _chunks
-from store.schema import network_edges as edge_table
-from store.schema import networks as network_table
+from wangge.geo.crs import STORAGE_CRS
+from wangge.geo.errors import InputError, NotFound
+from wangge.store.households import _chunks
+from wangge.store.schema import network_edges as edge_table
+from wangge.store.schema import networks as network_table
 
 
 @dataclass(frozen=True)

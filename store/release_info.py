@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from geo.levels import ORDER
+from wangge.geo.levels import ORDER
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from geoalchemy2 import Geometry
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-from geo.crs import STORAGE_EPSG
-from geo.levels import ORDER
+from wangge.geo.crs import STORAGE_EPSG
+from wangge.geo.levels import ORDER
 
 SRID = STORAGE_EPSG  # CGCS2000 longitude/latitude, the CRS of every stored geometry
 

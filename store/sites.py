@@ -1,5 +1,5 @@
 """Service sites in the store, with history: import, add, move, retire, and the sites in
-service at any moment. A mixin of :class:`store.store.Store`.
+service at any moment. A mixin of :class:`wangge.store.store.Store`.
 
 Each change closes the site's open row (``valid_to``) and, for an add, move or edit, opens a new
 one with the same ``site_id``, in one transaction; nothing is ever deleted.
@@ -16,10 +16,10 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from geo.crs import STORAGE_CRS
-from geo.errors import Conflict, InputError, NotFound
-from store.households import _chunks
-from store.schema import sites as site_table
+from wangge.geo.crs import STORAGE_CRS
+from wangge.geo.errors import Conflict, InputError, NotFound
+from wangge.store.households import _chunks
+from wangge.store.schema import sites as site_table
 
 _FIELDS = ("site_id", "kind", "name", "unit_code", "hours")
 

@@ -21,21 +21,21 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, Row
 
-from geo.errors import Conflict, InputError, NotFound
-from geo.levels import parse_level
-from store.access import AccessMixin
-from store.errors import translate_errors
-from store.gazetteer import GazetteerMixin
-from store.geometry_io import check_units_frame, unit_rows, units_frame
-from store.households import HouseholdsMixin
-from store.migrate import upgrade
-from store.networks import NetworksMixin
-from store.release_info import ReleaseInfo
-from store.schema import LEVEL_DEPTH
-from store.schema import releases as release_table
-from store.schema import units as unit_table
-from store.sites import SitesMixin
-from store.workers import WorkersMixin
+from wangge.geo.errors import Conflict, InputError, NotFound
+from wangge.geo.levels import parse_level
+from wangge.store.access import AccessMixin
+from wangge.store.errors import translate_errors
+from wangge.store.gazetteer import GazetteerMixin
+from wangge.store.geometry_io import check_units_frame, unit_rows, units_frame
+from wangge.store.households import HouseholdsMixin
+from wangge.store.migrate import upgrade
+from wangge.store.networks import NetworksMixin
+from wangge.store.release_info import ReleaseInfo
+from wangge.store.schema import LEVEL_DEPTH
+from wangge.store.schema import releases as release_table
+from wangge.store.schema import units as unit_table
+from wangge.store.sites import SitesMixin
+from wangge.store.workers import WorkersMixin
 
 BBox = tuple[float, float, float, float]
 

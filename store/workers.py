@@ -1,7 +1,7 @@
 """Grid workers (网格员) in the store: who works in which grid, full-time or not, and their
 contacts kept apart as personal data (read only for entitled roles, and audited by the caller).
 
-A mixin of :class:`store.store.Store`.
+A mixin of :class:`wangge.store.store.Store`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from geo.errors import InputError
-from store.households import _chunks, _records
-from store.schema import worker_personal as personal_table
-from store.schema import workers as worker_table
+from wangge.geo.errors import InputError
+from wangge.store.households import _chunks, _records
+from wangge.store.schema import worker_personal as personal_table
+from wangge.store.schema import workers as worker_table
 
 _COLUMNS = ("worker_id", "grid_code", "full_time")
 

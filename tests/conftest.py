@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import URL, create_engine, make_url, text
 
-from store import Store, open_store
+from wangge.store import Store, open_store
 
 POSTGIS_ENV = "WANGGE_TEST_POSTGIS_URL"
 

@@ -23,14 +23,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.boundary_io import ReadResult, read_units
-from geo.crs import area_m2
-from geo.errors import ValidationFailed
-from geo.findings import Report
-from geo.repair import Change, refusal_findings, repair
-from geo.rules import ValidationConfig
-from geo.validate import validate
-from store import ReleaseInfo, Store
+from wangge.geo.boundaries.findings import Report
+from wangge.geo.boundaries.repair import Change, refusal_findings, repair
+from wangge.geo.boundaries.rules import ValidationConfig
+from wangge.geo.boundaries.validate import validate
+from wangge.geo.crs import area_m2
+from wangge.geo.errors import ValidationFailed
+from wangge.geo.io.boundaries import ReadResult, read_units
+from wangge.store import ReleaseInfo, Store
 
 
 @dataclass

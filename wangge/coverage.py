@@ -18,16 +18,22 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from geo.catchment import Catchments, compute_catchments
-from geo.coverage import CoverageStats, coverage_stats, gap_polygons, uncovered_areas, uncovered_households
-from geo.crs import parse_crs, to_storage
-from geo.errors import FileFormatError, InputError
-from geo.mclp import suggest_new_sites, thin_candidates
-from geo.network import WalkNetwork
-from geo.validate import validate
-from store import Store
-from store.networks import NetworkInfo
+from wangge.geo.boundaries.validate import validate
+from wangge.geo.coverage.catchment import Catchments, compute_catchments
+from wangge.geo.coverage.mclp import suggest_new_sites, thin_candidates
+from wangge.geo.coverage.network import WalkNetwork
+from wangge.geo.coverage.stats import (
+    CoverageStats,
+    coverage_stats,
+    gap_polygons,
+    uncovered_areas,
+    uncovered_households,
+)
+from wangge.geo.crs import parse_crs, to_storage
+from wangge.geo.errors import FileFormatError, InputError
 from wangge.settings import Settings
+from wangge.store import Store
+from wangge.store.networks import NetworkInfo
 
 
 @dataclass
@@ -101,7 +107,7 @@ def import_network(store: Store, path: str | Path, *, release_id: int | None,
     lines (in the file's declared CRS, or ``crs``: GCJ-02 and BD-09 must be said)."""
     path = Path(path)
     if path.name.endswith(".osm.pbf") or path.suffix == ".pbf":
-        from geo.network_osm import read_osm_walking
+        from wangge.geo.io.network import read_osm_walking
 
         network = read_osm_walking(path, bbox=bbox)
     else:
@@ -182,7 +188,7 @@ def suggest(cov: Coverage, *, k: int, minutes: float, settings: Settings,
     network = cov.walk
     if k < 1 or k > 50:
         raise InputError("k 须在 1 到 50 之间。", "k must be between 1 and 50.", k=k)
-    from geo.mclp import metric_xy
+    from wangge.geo.coverage.mclp import metric_xy
 
     if candidates is not None:
         lon, lat = candidates.geometry.x.to_numpy(), candidates.geometry.y.to_numpy()

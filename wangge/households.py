@@ -7,7 +7,7 @@ Locating a household:
   score is used but flagged, so no household lands in a grid silently on a doubtful match;
 - a household with neither goes to the review queue as "unlocated".
 Assigning: every located household gets its micro-grid, grid, community and street in a release
-by the boundary rule of :mod:`geo.assign`; the moves against the previous assigned release are
+by the boundary rule of :mod:`wangge.geo.index.hierarchy`; the moves against the previous assigned release are
 stored with it.
 """
 
@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.assign import HierarchyIndex
-from geo.errors import NotFound
-from geo.table_io import DEFAULT_LIMITS, TableLimits
-from geocode.gazetteer import Gazetteer
-from geocode.match import FAR_FLAG, MatchConfig, Matcher
-from geocode.register_io import RowProblem, as_lonlat, read_register
-from store import Store
+from wangge.gcpause import gc_paused
+from wangge.geo.errors import NotFound
+from wangge.geo.index.hierarchy import HierarchyIndex
+from wangge.geo.io.register import RowProblem, as_lonlat, read_register
+from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits
+from wangge.geocode.gazetteer import Gazetteer
+from wangge.geocode.match import FAR_FLAG, MatchConfig, Matcher
+from wangge.store import Store
 
 LOW_SCORE_FLAG = "low_match_score"
 
@@ -80,7 +81,8 @@ def locate(records: pd.DataFrame, matcher: Matcher | None) -> pd.DataFrame:
     flags: list[list[str]] = [[] for _ in range(n)]
     if matcher is not None:
         addresses = [a if isinstance(a, str) else "" for a in records["address"]]
-        m = matcher.match_many(addresses, lon=given_lon, lat=given_lat, crs="CGCS2000")
+        with gc_paused():
+            m = matcher.match_many(addresses, lon=given_lon, lat=given_lat, crs="CGCS2000")
         found = (m["level"] != "none").to_numpy()
         level[found] = m["level"].to_numpy(dtype=object)[found]
         score[found] = m["score"].to_numpy()[found]

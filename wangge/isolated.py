@@ -32,7 +32,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from geo.errors import TooLarge, WanggeError
+from wangge.geo.errors import TooLarge, WanggeError
 
 POLL_S = 0.5            # how often the caller checks the time limit and whether to give up
 EXIT_GRACE_S = 5.0      # how long a child that has answered may take to exit before it is killed

@@ -1,6 +1,6 @@
 """Membership: which street, community, grid and micro-grid a point is in, from memory.
 
-A :class:`MembershipIndex` holds one release's :class:`geo.assign.HierarchyIndex`, every unit's
+A :class:`MembershipIndex` holds one release's :class:`wangge.geo.index.hierarchy.HierarchyIndex`, every unit's
 name and level, and the grid workers (ids only; contacts stay in the store). It is immutable:
 a :class:`MembershipService` builds a new one beside the old and swaps one reference when
 another release becomes current, so a request, which takes the reference once, is answered
@@ -20,12 +20,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from geo.assign import STATUSES, HierarchyIndex
-from geo.errors import NotFound, StoreUnavailable
-from geo.levels import ORDER
-from geocode.match import MatchConfig, Matcher
-from store import ReleaseInfo, Store
+from wangge.geo.errors import NotFound
+from wangge.geo.index.hierarchy import STATUSES, HierarchyIndex
+from wangge.geo.levels import ORDER
+from wangge.geocode.match import MatchConfig, Matcher
 from wangge.households import current_matcher
+from wangge.store import ReleaseInfo, Store
+from wangge.store.errors import StoreUnavailable
 
 log = logging.getLogger("wangge.membership")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from geo.levels import Level
-from geo.rules import ValidationConfig
-from geo.table_io import TableLimits
-from geocode.match import MatchConfig
+from wangge.geo.boundaries.rules import ValidationConfig
+from wangge.geo.io.table import TableLimits
+from wangge.geo.levels import Level
+from wangge.geocode.match import MatchConfig
 
 
 class Settings(BaseSettings):
@@ -31,7 +31,7 @@ class Settings(BaseSettings):
                     "area its rings draw")
     code_rule: str = "prefix_serial"
     root_code_digits: int = 6
-    # Area ranges per level in m², "min,max"; empty keeps the defaults of geo.rules.
+    # Area ranges per level in m², "min,max"; empty keeps the defaults of wangge.geo.boundaries.rules.
     area_range_street: str = ""
     area_range_community: str = ""
     area_range_grid: str = ""

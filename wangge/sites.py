@@ -8,13 +8,13 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
-from geo.crs import point_to_storage
-from geo.errors import ValidationFailed
-from geo.findings import ERROR
-from geo.sites import check_sites, parse_kind
-from geo.sites_io import read_sites
-from geo.table_io import DEFAULT_LIMITS, TableLimits
-from store import Store
+from wangge.geo.boundaries.findings import ERROR
+from wangge.geo.coverage.sites import check_sites, parse_kind
+from wangge.geo.crs import point_to_storage
+from wangge.geo.errors import ValidationFailed
+from wangge.geo.io.sites import read_sites
+from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits
+from wangge.store import Store
 
 
 def _units(store: Store):  # noqa: ANN202

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.table_io import DEFAULT_LIMITS, TableLimits
-from geo.workers_io import read_workers
-from store import Store
+from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits
+from wangge.geo.io.workers import read_workers
+from wangge.store import Store
 
 
 def import_workers(store: Store, path: str | Path, *, columns: dict[str, str] | None = None,

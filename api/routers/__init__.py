@@ -1,9 +1,9 @@
-"""One router per resource, collected in :data:`api.routers.ROUTERS`.
+"""One router per resource, collected in :data:`wangge.api.routers.ROUTERS`.
 
 Membership comes first: it takes most of the traffic, and routes are matched in order.
 """
 
-from api.routers import (
+from wangge.api.routers import (
     access,
     coverage,
     health,

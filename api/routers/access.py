@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 
-from api.auth import ADMIN, require
-from api.deps import StoreDep
+from wangge.api.auth import ADMIN, require
+from wangge.api.deps import StoreDep
 
 router = APIRouter(tags=["access"], dependencies=[Depends(require(ADMIN))])
 

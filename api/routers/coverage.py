@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 
-from api.auth import STAFF, Writer, require
-from api.deps import SettingsDep, StoreDep
-from api.geojson import GEOJSON, GeoJSONResponse
-from api.heavy import HeavySlot
-from api.uploads import saved_upload
-from store import Store
+from wangge.api.auth import STAFF, Writer, require
+from wangge.api.deps import SettingsDep, StoreDep
+from wangge.api.geojson import GEOJSON, GeoJSONResponse
+from wangge.api.heavy import HeavySlot
+from wangge.api.uploads import saved_upload
 from wangge.coverage import Coverage, gaps, import_network, suggest, uncovered
 from wangge.settings import Settings
+from wangge.store import Store
 
 router = APIRouter(tags=["coverage"], dependencies=[Depends(require(STAFF))])
 

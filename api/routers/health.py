@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import StoreDep
+from wangge.api.deps import StoreDep
 
 router = APIRouter(tags=["health"])
 

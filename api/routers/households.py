@@ -10,11 +10,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
-from api.auth import STAFF, Writer, require
-from api.deps import SettingsDep, StoreDep
-from api.heavy import HeavySlot
-from api.uploads import parse_field_map, saved_upload
-from geo.levels import Level
+from wangge.api.auth import STAFF, Writer, require
+from wangge.api.deps import SettingsDep, StoreDep
+from wangge.api.heavy import HeavySlot
+from wangge.api.uploads import parse_field_map, saved_upload
+from wangge.geo.levels import Level
 from wangge.households import assign_release, import_register
 
 router = APIRouter(tags=["households"], dependencies=[Depends(require(STAFF))])

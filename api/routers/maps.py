@@ -2,7 +2,7 @@
 
 ``/maps/`` lists them; each page takes ``lang`` (zh, en) and ``tiles`` (osm, amap, tencent,
 tianditu, none). Leaflet is served from ``/maps/assets/`` when its files are in the local cache
-(``python -m maps.assets``), so the maps work on an intranet without internet access.
+(``python -m wangge.maps.assets``), so the maps work on an intranet without internet access.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import STAFF, Principal, Staff, require
-from api.deps import SettingsDep, StoreDep
-from maps.base import render_html
-from maps.landing import landing
-from maps.tiles import TILE_CHOICES
-from wangge.maps import MapOptions, coverage_map, overview_map, unit_map, validation_map
+from wangge.api.auth import STAFF, Principal, Staff, require
+from wangge.api.deps import SettingsDep, StoreDep
+from wangge.map_pages import MapOptions, coverage_map, overview_map, unit_map, validation_map
+from wangge.maps.base import render_html
+from wangge.maps.landing import landing
+from wangge.maps.tiles import TILE_CHOICES
 
 router = APIRouter(tags=["maps"], dependencies=[Depends(require(STAFF))])
 

@@ -19,14 +19,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, Reader
-from api.points import Points, parse_points
-from geo.assign import STATUSES
-from geo.crs import in_china, lonlat_to_storage, parse_crs, point_to_storage
-from geo.csv_out import csv_bytes
-from geo.errors import StoreUnavailable
-from geo.gcpause import gc_paused
+from wangge.api.auth import Principal, Reader
+from wangge.api.points import Points, parse_points
+from wangge.gcpause import gc_paused
+from wangge.geo.crs import in_china, lonlat_to_storage, parse_crs, point_to_storage
+from wangge.geo.index.hierarchy import STATUSES
+from wangge.geo.io.csv_out import csv_bytes
 from wangge.membership import LEVELS, MembershipIndex, MembershipService
+from wangge.store.errors import StoreUnavailable
 
 router = APIRouter(tags=["membership"])
 
@@ -198,7 +198,8 @@ def _answer(index: MembershipIndex, service: MembershipService, points: Points,
             crs: str | None, fmt: str, layout: str) -> bytes:
     match = None
     if points.addresses is not None:
-        match = service.matcher().match_many(points.addresses)
+        with gc_paused():
+            match = service.matcher().match_many(points.addresses)
         lon = match["lon"].to_numpy(dtype=float)
         lat = match["lat"].to_numpy(dtype=float)
     else:

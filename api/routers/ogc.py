@@ -17,13 +17,13 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from api.auth import READ, require
-from api.deps import StoreDep
-from api.geojson import GEOJSON, feature
-from geo.crs import OGC_CRS_URIS, STORAGE_URI, from_storage, parse_bbox, parse_ogc_crs, swap_axes
-from geo.errors import InputError, NotFound
-from geo.levels import ORDER, Level
-from store import ReleaseInfo, Store
+from wangge.api.auth import READ, require
+from wangge.api.deps import StoreDep
+from wangge.api.geojson import GEOJSON, feature
+from wangge.geo.crs import OGC_CRS_URIS, STORAGE_URI, from_storage, parse_bbox, parse_ogc_crs, swap_axes
+from wangge.geo.errors import InputError, NotFound
+from wangge.geo.levels import ORDER, Level
+from wangge.store import ReleaseInfo, Store
 
 router = APIRouter(tags=["OGC API – Features"], dependencies=[Depends(require(READ))])
 

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 
-from api.auth import READ, Staff, Writer, require
-from api.deps import SettingsDep, StoreDep
-from api.heavy import HeavySlot
-from api.uploads import parse_field_map, saved_upload
+from wangge.api.auth import READ, Staff, Writer, require
+from wangge.api.deps import SettingsDep, StoreDep
+from wangge.api.heavy import HeavySlot
+from wangge.api.uploads import parse_field_map, saved_upload
 from wangge.boundaries import Checked, check_file, publish, store_checked
 
 router = APIRouter(tags=["releases"], dependencies=[Depends(require(READ))])

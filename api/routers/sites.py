@@ -9,11 +9,11 @@ import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from pydantic import BaseModel, Field
 
-from api.auth import READ, Writer, require
-from api.deps import SettingsDep, StoreDep
-from api.geojson import GEOJSON, GeoJSONResponse
-from api.heavy import HeavySlot
-from api.uploads import parse_field_map, saved_upload
+from wangge.api.auth import READ, Writer, require
+from wangge.api.deps import SettingsDep, StoreDep
+from wangge.api.geojson import GEOJSON, GeoJSONResponse
+from wangge.api.heavy import HeavySlot
+from wangge.api.uploads import parse_field_map, saved_upload
 from wangge.sites import add_site, import_sites, move_site
 
 router = APIRouter(tags=["sites"], dependencies=[Depends(require(READ))])

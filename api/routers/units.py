@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import READ, require
-from api.deps import BBoxDep, StoreDep
-from api.geojson import GeoJSONResponse, feature, feature_collection
-from geo.errors import InputError
-from geo.levels import Level
+from wangge.api.auth import READ, require
+from wangge.api.deps import BBoxDep, StoreDep
+from wangge.api.geojson import GeoJSONResponse, feature, feature_collection
+from wangge.geo.errors import InputError
+from wangge.geo.levels import Level
 
 router = APIRouter(tags=["units"], dependencies=[Depends(require(READ))])
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 
-from api.auth import STAFF, Writer, require
-from api.deps import SettingsDep, StoreDep
-from api.heavy import HeavySlot
-from api.uploads import parse_field_map, saved_upload
+from wangge.api.auth import STAFF, Writer, require
+from wangge.api.deps import SettingsDep, StoreDep
+from wangge.api.heavy import HeavySlot
+from wangge.api.uploads import parse_field_map, saved_upload
 from wangge.workers import import_workers
 
 router = APIRouter(tags=["workers"], dependencies=[Depends(require(STAFF))])

@@ -1,6 +1,6 @@
 """Alembic environment for the boundary store.
 
-Migrations run programmatically (``store.migrate.upgrade``), which passes an open connection,
+Migrations run programmatically (``wangge.store.migrate.upgrade``), which passes an open connection,
 already inside a transaction, as ``config.attributes["connection"]``; there is no alembic.ini.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from store.schema import metadata
+from wangge.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError(
-        "store migrations run through store.migrate.upgrade(), which supplies the connection"
+        "store migrations run through wangge.store.migrate.upgrade(), which supplies the connection"
     )
 
 # target_metadata carries the naming convention that op.create_table() applies to constraints.

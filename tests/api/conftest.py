@@ -13,12 +13,12 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from geo.boundary_io import write_units
-from geo.demo import build_demo
-from store import open_store
 from tests.hierarchy import M1, X0, Y0, D, cell, hierarchy, set_geom
+from wangge.api.app import create_app
+from wangge.demo.district import build_demo
+from wangge.geo.io.boundaries import write_units
 from wangge.settings import Settings
+from wangge.store import open_store
 
 
 def make_key(store_url: str, role: str) -> str:

@@ -9,10 +9,10 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
-from geo.boundary_io import write_units
-from store import open_store
 from tests.api.conftest import BAD_BOUNDARY_FILES, api_client, upload
 from tests.hierarchy import M1, M2, X0, Y0, D, cell, hierarchy
+from wangge.geo.io.boundaries import write_units
+from wangge.store import open_store
 
 
 @pytest.fixture

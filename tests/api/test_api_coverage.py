@@ -9,13 +9,13 @@ import json
 import numpy as np
 import pytest
 
-from geo.chinacoords import wgs84_to_gcj02
-from geo.demo_register import build_register
-from geo.demo_workers import build_workers
-from geo.sites_demo import build_demo_sites
-from store import open_store
 from tests.api.conftest import api_client, load_release
+from wangge.demo.register import build_register
+from wangge.demo.sites import build_demo_sites
+from wangge.demo.workers import build_workers
+from wangge.geo.chinacoords import wgs84_to_gcj02
 from wangge.households import import_register
+from wangge.store import open_store
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from geo.demo import build_demo
-from geo.demo_register import build_register
-from store import open_store
 from tests.api.conftest import api_client
+from wangge.demo.district import build_demo
+from wangge.demo.register import build_register
+from wangge.store import open_store
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from geo.demo_workers import build_workers
 from tests.api.conftest import api_client, load_release
+from wangge.demo.workers import build_workers
 
 
 @pytest.fixture

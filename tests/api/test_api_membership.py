@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 import shapely
 
-from api.app import create_app
-from geo.assign import HierarchyIndex
-from geo.chinacoords import wgs84_to_gcj02
-from geo.demo import build_demo
-from geo.demo_register import build_register
-from store import open_store
 from tests.api.conftest import api_client, make_key
 from tests.serving import served
+from wangge.api.app import create_app
+from wangge.demo.district import build_demo
+from wangge.demo.register import build_register
+from wangge.geo.chinacoords import wgs84_to_gcj02
+from wangge.geo.index.hierarchy import HierarchyIndex
 from wangge.settings import Settings
+from wangge.store import open_store
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 import shapely
 
-from store import open_store
 from tests.api.conftest import api_client, load_release
+from wangge.store import open_store
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"

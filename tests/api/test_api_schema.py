@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from api.app import create_app
-from geo.demo import build_demo
-from store import open_store
+from wangge.api.app import create_app
+from wangge.demo.district import build_demo
 from wangge.settings import Settings
+from wangge.store import open_store
 
 # The app is made at import (schemathesis reads its OpenAPI document then); its database is
 # filled and its lifespan run by the fixture below, before the first case.

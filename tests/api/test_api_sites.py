@@ -8,8 +8,8 @@ import json
 import openpyxl
 import pytest
 
-from geo.chinacoords import wgs84_to_gcj02
 from tests.api.conftest import api_client, load_release
+from wangge.geo.chinacoords import wgs84_to_gcj02
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-import api.heavy
-from api.heavy import HeavySlot, slots_of
-from api.routers import releases
+import wangge.api.heavy as heavy_module
 from tests.api.conftest import BAD_BOUNDARY_FILES, api_client, make_key, upload
 from tests.hierarchy import M1, M2
+from wangge.api.heavy import HeavySlot, slots_of
+from wangge.api.routers import releases
 
 IN_PROCESS = {"isolate_above_mb": 1000.0}
 ISOLATED = {"isolate_above_mb": 0.0}
@@ -52,7 +52,7 @@ def test_a_second_heavy_request_of_the_same_key_gets_429(store_url, good_file, f
         for path, files in (("/v1/validate", upload(good_file)), ("/v1/workers/import", roster)):
             r = client.post(path, files=files)
             assert r.status_code == 429, r.text
-            assert r.headers["Retry-After"] == str(api.heavy.RETRY_AFTER_S)
+            assert r.headers["Retry-After"] == str(heavy_module.RETRY_AFTER_S)
             body = r.json()
             assert body["code"] == "rate_limited" and body["message"] and body["message_en"]
             assert body["detail"]["limit"] == 1
@@ -123,13 +123,13 @@ def _without_timing(value: Any) -> Any:
 def both(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any, list]]:
     """Two clients on one store: work in-process, and work in a child (counted)."""
     children: list[str] = []
-    real = api.heavy.run_isolated
+    real = heavy_module.run_isolated
 
     def counted(fn, *args, **kwargs):  # noqa: ANN001, ANN202
         children.append(fn.__name__)
         return real(fn, *args, **kwargs)
 
-    monkeypatch.setattr(api.heavy, "run_isolated", counted)
+    monkeypatch.setattr(heavy_module, "run_isolated", counted)
     with api_client(store_url, **IN_PROCESS) as here, api_client(store_url, **ISOLATED) as child:
         yield here, child, children
 

@@ -3,7 +3,7 @@ boundary vertices included, answered over HTTP and compared with PostGIS compute
 
 The reference is written independently of wangge's code: the unit that ``ST_Contains`` the
 point and, for a point on a boundary (which no unit contains), of the units that
-``ST_Covers`` it the lowest code, the product's boundary rule (see geo/assign.py).
+``ST_Covers`` it the lowest code, the product's boundary rule (see geo/index/hierarchy.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
-from geo.demo import build_demo
-from store import open_store
 from tests.api.conftest import api_client
+from wangge.demo.district import build_demo
+from wangge.store import open_store
 
 pytestmark = pytest.mark.postgis
 

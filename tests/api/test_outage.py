@@ -26,14 +26,14 @@ import pytest
 import shapely
 from sqlalchemy import URL, Engine, create_engine, text
 
-from api.app import create_app
-from geo.demo_workers import build_workers
-from store import open_store
 from tests.api.conftest import api_client, load_release
 from tests.serving import served
 from tests.store.sqlite_lock import locked_sqlite
+from wangge.api.app import create_app
+from wangge.demo.workers import build_workers
 from wangge.membership import MembershipService
 from wangge.settings import Settings
+from wangge.store import open_store
 
 CLIENTS = 4
 OUTAGE_S = 3.0

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import chinacoords
-from geo.crs import STORAGE_CRS, lonlat_to_storage
-from geo.errors import InputError
-from geocode.gazetteer import Gazetteer
-from geocode.match import (
+from wangge.geo import chinacoords
+from wangge.geo.crs import STORAGE_CRS, lonlat_to_storage
+from wangge.geo.errors import InputError
+from wangge.geocode.gazetteer import Gazetteer
+from wangge.geocode.match import (
     FAR_FLAG,
     MatchConfig,
     Matcher,
@@ -20,7 +20,7 @@ from geocode.match import (
     cross_check_many,
     distance_m,
 )
-from geocode.parse import parse
+from wangge.geocode.parse import parse
 
 DEG_PER_M = 1 / 111_320.0
 

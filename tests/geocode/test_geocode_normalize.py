@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geocode.normalize import cn_to_int, normalize
+from wangge.geocode.normalize import cn_to_int, normalize
 
 CANONICAL = "江苏省盐城市亭湖区文峰街道人民中路88号和平花园3栋2单元1201室"
 

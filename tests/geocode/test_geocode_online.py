@@ -24,12 +24,12 @@ import pytest
 import shapely
 from pydantic import SecretStr
 
-from geo import chinacoords
-from geo.crs import STORAGE_CRS
-from geo.errors import InputError
-from geocode.gazetteer import Gazetteer
-from geocode.match import FAR_FLAG, Matcher
-from geocode.online import (
+from wangge.geo import chinacoords
+from wangge.geo.crs import STORAGE_CRS
+from wangge.geo.errors import InputError
+from wangge.geocode.gazetteer import Gazetteer
+from wangge.geocode.match import FAR_FLAG, Matcher
+from wangge.geocode.online.client import (
     COLUMNS,
     ONLINE_FLAG,
     AMapGeocoder,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geocode.parse import ParsedAddress, parse
+from wangge.geocode.parse import ParsedAddress, parse
 
 
 def fields(parsed: ParsedAddress) -> dict[str, str | None]:

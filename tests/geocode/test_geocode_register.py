@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.crs import STORAGE_CRS, lonlat_to_storage
-from geo.demo import build_demo
-from geo.demo_register import VARIANTS, DemoRegister, build_register
-from geo.errors import InputError
-from geocode.gazetteer import Gazetteer
-from geocode.match import Matcher, distance_m
-from geocode.parse import parse
+from wangge.demo.district import build_demo
+from wangge.demo.register import VARIANTS, DemoRegister, build_register
+from wangge.geo.crs import STORAGE_CRS, lonlat_to_storage
+from wangge.geo.errors import InputError
+from wangge.geocode.gazetteer import Gazetteer
+from wangge.geocode.match import Matcher, distance_m
+from wangge.geocode.parse import parse
 
 N = 10_000
 

@@ -1,7 +1,7 @@
 """Map tests in a real headless Chromium (Debian's, driven by Playwright), fully offline.
 
 Pages are written to a temporary folder served by a loopback ``http.server`` thread, with the
-Leaflet files (see :mod:`maps.assets`) under ``/assets/``. Every request to another host is
+Leaflet files (see :mod:`wangge.maps.assets`) under ``/assets/``. Every request to another host is
 answered by the test: tile requests get a plain 256×256 PNG (so tiles are laid out as in real
 use and no console error is logged), anything else is aborted. One browser per session.
 """
@@ -24,8 +24,8 @@ import folium
 import geopandas as gpd
 import pytest
 
-from geo.demo import build_demo
-from maps import assets
+from wangge.demo.district import build_demo
+from wangge.maps import assets
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import chinacoords
-from geo.crs import from_metric, metric_crs_of, to_metric
-from geo.demo import build_broken
-from geo.validate import validate
-from maps.coverage import coverage
-from maps.landing import landing
-from maps.overview import UnitCounts, overview
-from maps.tiles import TILE_CHOICES, basemap
-from maps.unit import unit
-from maps.validation import validation
+from wangge.demo.district import build_broken
+from wangge.geo import chinacoords
+from wangge.geo.boundaries.validate import validate
+from wangge.geo.crs import from_metric, metric_crs_of, to_metric
+from wangge.maps.coverage import coverage
+from wangge.maps.landing import landing
+from wangge.maps.overview import UnitCounts, overview
+from wangge.maps.tiles import TILE_CHOICES, basemap
+from wangge.maps.unit import unit
+from wangge.maps.validation import validation
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 MAP = "window[document.querySelector('.folium-map').id]"

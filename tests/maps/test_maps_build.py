@@ -12,13 +12,13 @@ import pytest
 import shapely
 from folium.plugins import Fullscreen, MarkerCluster
 
-from geo import chinacoords
-from geo.errors import InputError
-from maps import assets, labels
-from maps.landing import landing
-from maps.overview import UnitCounts, overview
-from maps.simplify import rounded, simplify_coverage
-from maps.tiles import TILE_CHOICES, basemap, display_geoms, display_xy
+from wangge.geo import chinacoords
+from wangge.geo.errors import InputError
+from wangge.maps import assets, labels
+from wangge.maps.landing import landing
+from wangge.maps.overview import UnitCounts, overview
+from wangge.maps.simplify import rounded, simplify_coverage
+from wangge.maps.tiles import TILE_CHOICES, basemap, display_geoms, display_xy
 
 MAX_HTML_BYTES = 3_000_000
 

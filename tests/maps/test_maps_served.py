@@ -12,19 +12,19 @@ from typing import Any
 
 import pytest
 
-from api.app import create_app
-from geo.demo import build_demo
-from geo.demo_register import build_register
-from geo.demo_workers import build_workers
-from geo.network_demo import build_demo_network
-from geo.sites_demo import build_demo_sites
-from store import open_store
 from tests.maps.conftest import READY_JS, SCREENSHOTS, TILE_HOSTS, TILE_PNG, VIEWPORT
 from tests.maps.test_maps_browser import FIND_UNIT, LAYER_NAMES, MAP
 from tests.serving import served as serve
+from wangge.api.app import create_app
 from wangge.coverage import store_network
+from wangge.demo.district import build_demo
+from wangge.demo.network import build_demo_network
+from wangge.demo.register import build_register
+from wangge.demo.sites import build_demo_sites
+from wangge.demo.workers import build_workers
 from wangge.households import import_register
 from wangge.settings import Settings
+from wangge.store import open_store
 
 # Worker names carried by the drawn units (property "p" of a unit's feature).
 DRAWN_NAMES = f"""() => {{

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from store import Store
+from wangge.store import Store
 
 
 @contextmanager

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import text, update
 from store_samples import snapshot, squares
 
-from geo.errors import Conflict, InputError
-from store import Store, open_store
-from store.errors import translate_errors
-from store.schema import releases
+from wangge.geo.errors import Conflict, InputError
+from wangge.store import Store, open_store
+from wangge.store.errors import translate_errors
+from wangge.store.schema import releases
 
 
 def test_duplicate_code_is_a_conflict_and_nothing_is_written(store: Store) -> None:
@@ -112,7 +112,7 @@ _IMPORT_SCRIPT = """
 import sys, time
 from pathlib import Path
 from sqlalchemy import event
-from store import open_store
+from wangge.store import open_store
 from store_samples import squares
 
 url, marker, count = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])

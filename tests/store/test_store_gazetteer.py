@@ -6,8 +6,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.errors import InputError, NotFound
-from store import Store
+from wangge.geo.errors import InputError, NotFound
+from wangge.store import Store
 
 
 def sample(n: int = 3) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from store_samples import squares
 
-from geo.errors import InputError
-from geo.levels import Level
-from store import Store
+from wangge.geo.errors import InputError
+from wangge.geo.levels import Level
+from wangge.store import Store
 
 
 def located(ids: list[str], **extra) -> pd.DataFrame:

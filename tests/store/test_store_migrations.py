@@ -11,10 +11,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import URL, create_engine, inspect, text
 from store_samples import squares
 
-from geo.errors import InputError
-from store import Store, open_store
-from store.migrate import downgrade, upgrade
-from store.schema import metadata
+from wangge.geo.errors import InputError
+from wangge.store import Store, open_store
+from wangge.store.migrate import downgrade, upgrade
+from wangge.store.schema import metadata
 
 # Tables that are not in the metadata on purpose: SQLite's R-tree and its shadow tables,
 # PostGIS's own catalogue.
@@ -88,7 +88,7 @@ def test_reopening_keeps_data_and_is_a_no_op(store_url: str) -> None:
 def _head() -> str:
     from alembic.script import ScriptDirectory
 
-    from store.migrate import alembic_config
+    from wangge.store.migrate import alembic_config
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -138,8 +138,8 @@ def test_open_store_installs_postgis_in_a_new_database(postgis_url: URL) -> None
 
 
 def test_unreachable_database_is_a_clear_error(tmp_path):
-    from geo.errors import StoreUnavailable
-    from store import open_store
+    from wangge.store import open_store
+    from wangge.store.errors import StoreUnavailable
 
     with pytest.raises(StoreUnavailable) as exc:
         open_store("postgresql+psycopg://nobody:secret@127.0.0.1:1/none?connect_timeout=2")

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from store_samples import hierarchy, squares
 
-from geo.errors import Conflict, NotFound
-from store import ReleaseInfo, Store
+from wangge.geo.errors import Conflict, NotFound
+from wangge.store import ReleaseInfo, Store
 
 
 def test_create_and_read_release(store: Store) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.errors import Conflict, InputError, NotFound
+from wangge.geo.errors import Conflict, InputError, NotFound
 
 
 def _sites(n: int = 3) -> gpd.GeoDataFrame:

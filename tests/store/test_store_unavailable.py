@@ -15,11 +15,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from store_samples import squares
 
-from geo.errors import StoreUnavailable
-from store import Store, open_store
-from store.backends import CONNECT_TIMEOUT_S
-from store.errors import translate_errors
 from tests.store.sqlite_lock import locked_sqlite
+from wangge.store import Store, open_store
+from wangge.store.backends import CONNECT_TIMEOUT_S
+from wangge.store.errors import StoreUnavailable, translate_errors
 
 
 def test_locked_sqlite_file_is_unavailable_for_reads_and_writes_then_recovers(tmp_path: Path) -> None:

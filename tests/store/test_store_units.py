@@ -8,8 +8,8 @@ import pytest
 import shapely
 from store_samples import ORIGIN, frame, hierarchy, squares
 
-from geo.errors import CRSError, FieldMappingError, InputError, NotFound
-from store import Store
+from wangge.geo.errors import CRSError, FieldMappingError, InputError, NotFound
+from wangge.store import Store
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ Create Date: 2025-11-23
 PostGIS: ``units.geom`` is ``geometry(Geometry, 4490)`` with a GiST index.
 SQLite: ``units.geom`` is a WKB blob; the built-in R-tree virtual table ``unit_rtree`` holds each
 unit's bounding box under the unit's id, and a trigger drops those rows with the unit.
-Names and values are written out here (not imported from store.schema) so this revision stays
+Names and values are written out here (not imported from wangge.store.schema) so this revision stays
 what it was when later ones change the schema.
 """
 

@@ -1,0 +1,83 @@
+"""The FastAPI application factory. Serve with ``uvicorn wangge.api.app:create_app --factory``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from wangge.api.auth import KeyRing, RateLimiter
+from wangge.api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
+from wangge.api.guard import Guard
+from wangge.api.heavy import HeavySlots
+from wangge.api.routers import ROUTERS
+from wangge.coverage import CoverageCache
+from wangge.gcpause import freeze_heap
+from wangge.membership import MembershipService
+from wangge.settings import Settings
+from wangge.store import open_store
+
+
+def _register_error_schema(app: FastAPI) -> None:
+    """Put ErrorBody into the OpenAPI components (the error responses refer to it)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = \
+                ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def map_assets_dir() -> Path | None:
+    """The local Leaflet files (``python -m wangge.maps.assets``), or None: the maps use the CDN."""
+    from wangge.maps.assets import default_dir, missing
+
+    folder = default_dir()
+    return folder if folder.is_dir() and not missing(folder) else None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.store = store = open_store(settings.database_url)
+        app.state.keyring = keyring = KeyRing(store)
+        app.state.limiter = RateLimiter(settings.rate_limit_per_s / settings.workers,
+                                        settings.rate_limit_burst / settings.workers)
+        app.state.membership = service = MembershipService(
+            store, poll_s=settings.refresh_poll_s, match_config=settings.match_config())
+        service.on_refresh.append(keyring.refresh)
+        app.state.coverage = CoverageCache()
+        app.state.heavy_slots = HeavySlots(settings.heavy_per_key, settings.heavy_total)
+        service.start()
+        freeze_heap()
+        try:
+            yield
+        finally:
+            service.stop()
+            store.close()
+
+    app = FastAPI(title="wangge 网格 API",
+                  description="社区网格边界：街道、社区、网格、微网格的版本化存储与校验。\n\n"
+                              "Community grid boundaries: versioned storage and validation.",
+                  version="0.1.0", lifespan=lifespan)
+    assets = map_assets_dir()
+    if assets is not None:
+        app.mount("/maps/assets", StaticFiles(directory=assets), name="map-assets")
+    app.state.map_assets = "/maps/assets" if assets is not None else None
+    app.add_middleware(Guard)
+    add_exception_handlers(app)
+    _register_error_schema(app)
+    for router, prefix in ROUTERS:
+        app.include_router(router, prefix=prefix, responses=ERROR_RESPONSES)
+    return app

@@ -1,0 +1,110 @@
+"""Interactive maps (HTML pages built with folium) for leaders, Chinese first.
+
+``/maps/`` lists them; each page takes ``lang`` (zh, en) and ``tiles`` (osm, amap, tencent,
+tianditu, none). Leaflet is served from ``/maps/assets/`` when its files are in the local cache
+(``python -m wangge.maps.assets``), so the maps work on an intranet without internet access.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from wangge.api.auth import STAFF, Principal, Staff, require
+from wangge.api.deps import SettingsDep, StoreDep
+from wangge.map_pages import MapOptions, coverage_map, overview_map, unit_map, validation_map
+from wangge.maps.base import render_html
+from wangge.maps.landing import landing
+from wangge.maps.tiles import TILE_CHOICES
+
+router = APIRouter(tags=["maps"], dependencies=[Depends(require(STAFF))])
+
+Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh（默认）或 en")]
+Tiles = Annotated[str | None, Query(pattern="^(" + "|".join(TILE_CHOICES) + ")$",
+                                    description="底图 / base map: " + ", ".join(TILE_CHOICES))]
+Release = Annotated[int | None, Query(ge=1, le=2_147_483_647, description="版本号，默认当前版本")]
+HTML = {200: {"content": {"text/html": {}}, "description": "HTML 页面 / an HTML page"}}
+
+
+def _options(request: Request, lang: str, tiles: str | None) -> MapOptions:
+    settings = request.app.state.settings
+    chosen = tiles or settings.map_tiles
+    query = urlencode({"lang": lang, "tiles": chosen})
+    return MapOptions(lang=lang, tiles=chosen,
+                      tianditu_key=settings.tianditu_key.get_secret_value() or None,
+                      assets=request.app.state.map_assets,
+                      link=lambda code: f"/maps/units/{code}?{query}")
+
+
+@router.get("/", response_class=HTMLResponse, responses=HTML, summary="地图列表 / the maps")
+def maps_landing(lang: Lang = "zh") -> HTMLResponse:
+    return HTMLResponse(landing(lang=lang))
+
+
+@router.get("", include_in_schema=False)
+def maps_slash(request: Request) -> RedirectResponse:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/maps/{query}")
+
+
+@router.get("/overview", response_class=HTMLResponse, responses=HTML,
+            summary="网格总览地图 / overview of the four levels")
+async def overview_page(
+    request: Request, principal: Staff, store: StoreDep, lang: Lang = "zh", tiles: Tiles = None,
+    shade: Annotated[str, Query(pattern="^(households|per_worker|coverage)$",
+                                description="着色：户数、每名网格员户数、覆盖率")] = "households",
+    level: Annotated[str, Query(pattern="^(street|community|grid|microgrid)$")] = "grid",
+    release: Release = None,
+) -> HTMLResponse:
+    options = _options(request, lang, tiles)
+    show = principal.sees_contacts
+
+    def build() -> str:
+        rid = store.release_or_current(release).id
+        if show:
+            _audit_contacts(store, principal, rid)
+        return render_html(overview_map(store, rid, options, shade=shade, level=level,
+                                        show_workers=show))
+
+    return HTMLResponse(await run_in_threadpool(build))
+
+
+def _audit_contacts(store, principal: Principal, release_id: int) -> None:  # noqa: ANN001
+    store.audit("read worker names (overview map)", key_id=principal.key_id, role=principal.role,
+                target=f"release {release_id}", status=200)
+
+
+@router.get("/units/{code}", response_class=HTMLResponse, responses=HTML,
+            summary="单元地图：边界、下级、住户 / one unit with its children and households")
+def unit_page(request: Request, store: StoreDep, code: str, lang: Lang = "zh",
+              tiles: Tiles = None, release: Release = None) -> HTMLResponse:
+    options = _options(request, lang, tiles)
+    rid = store.release_or_current(release).id
+    return HTMLResponse(render_html(unit_map(store, rid, code, options)))
+
+
+@router.get("/validation", response_class=HTMLResponse, responses=HTML,
+            summary="校验问题地图 / the problems of a release, where they are")
+def validation_page(request: Request, store: StoreDep, settings: SettingsDep, lang: Lang = "zh",
+                    tiles: Tiles = None, release: Release = None) -> HTMLResponse:
+    options = _options(request, lang, tiles)
+    rid = store.release_or_current(release).id
+    return HTMLResponse(render_html(validation_map(store, rid, options,
+                                                   settings.validation_config())))
+
+
+@router.get("/coverage", response_class=HTMLResponse, responses=HTML,
+            summary="服务圈覆盖地图 / sites, 5/10/15-minute catchments, uncovered households")
+def coverage_page(request: Request, store: StoreDep, settings: SettingsDep, lang: Lang = "zh",
+                  tiles: Tiles = None, release: Release = None,
+                  suggest: Annotated[int, Query(ge=0, le=20, description="建议新增站点数")] = 0
+                  ) -> HTMLResponse:
+    options = _options(request, lang, tiles)
+    rid = store.release_or_current(release).id
+    return HTMLResponse(render_html(coverage_map(store, rid, options, settings,
+                                                 cache=request.app.state.coverage,
+                                                 suggest_k=suggest)))

@@ -1,0 +1,128 @@
+"""Boundary workflows shared by the CLI and the API: check a file, import it as a release.
+
+One place decides the import policy:
+- a file that cannot be read is refused; so is one that cannot be stored even as a draft:
+  repeated codes (codes are the key of a release), units without geometry or without a level;
+- ``make_current=True`` (the default of the CLI) stores the release only if it has no errors,
+  else refuses with the whole report and stores nothing;
+- ``make_current=False`` stores the release as a draft with its report, errors or not, so that
+  planners can look at it, export it and fix it; errors block publishing it later;
+- a repair that was asked for (``--repair``) and refused, because it would change a unit's area
+  beyond the tolerance or the unit's ground cannot be inferred, refuses the import, draft or
+  not: the planner asked for repaired data and would get the unit as drawn instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from wangge.geo.boundaries.findings import Report
+from wangge.geo.boundaries.repair import Change, refusal_findings, repair
+from wangge.geo.boundaries.rules import ValidationConfig
+from wangge.geo.boundaries.validate import validate
+from wangge.geo.crs import area_m2
+from wangge.geo.errors import ValidationFailed
+from wangge.geo.io.boundaries import ReadResult, read_units
+from wangge.store import ReleaseInfo, Store
+
+
+@dataclass
+class Checked:
+    """A file read, optionally repaired, and validated."""
+
+    read: ReadResult
+    report: Report
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def units(self) -> gpd.GeoDataFrame:
+        return self.read.units
+
+    def as_dict(self, with_geometry: bool = True) -> dict[str, Any]:
+        return {"source_crs": self.read.source_crs, "field_mapping": self.read.mapping,
+                "feature_count": self.read.feature_count, "notes": self.read.notes,
+                "repairs": [c.as_dict() for c in self.changes],
+                "report": self.report.as_dict(with_geometry)}
+
+
+UNSTORABLE = {"duplicate_code": ("编码重复", "duplicate codes"),
+              "empty_geometry": ("几何为空", "empty geometry"),
+              "unknown_level": ("层级无法识别", "unknown level")}
+
+
+def check_file(path: str | Path, config: ValidationConfig, *, crs: object | None = None,
+               fields: dict[str, str] | None = None, level: str | None = None,
+               do_repair: bool = False, extent: shapely.Geometry | None = None,
+               display_name: str | None = None) -> Checked:
+    """Read and validate a file (repairing first if asked); stores nothing."""
+    read = read_units(path, crs=crs, fields=fields, level=level, config=config,
+                      display_name=display_name)
+    changes: list[Change] = []
+    if do_repair:
+        repaired, changes = repair(read.units, config)
+        read.units = repaired
+    report = validate(read.units, config, extent=extent)
+    report.findings[:0] = refusal_findings(changes)
+    return Checked(read=read, report=report, changes=changes)
+
+
+def with_areas(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add ``area_m2`` measured in the units' Gauss–Krüger zone."""
+    out = units.copy()
+    out["area_m2"] = area_m2(np.asarray(units.geometry.values, dtype=object))
+    return out
+
+
+def store_checked(store: Store, checked: Checked, *, source: str, make_current: bool,
+                  effective_date: date | None = None, note: str | None = None) -> ReleaseInfo:
+    """Store a checked file as a release, following the import policy above."""
+    report = checked.report
+    refused = [f for f in report.errors if f.rule == "repair_refused"]
+    if refused:
+        codes = list(dict.fromkeys(c for f in refused[:20] for c in f.codes))
+        raise ValidationFailed(
+            f"导入被拒绝：{len(refused)} 处修复被拒绝（{'、'.join(codes)}），这些单元若按原样保存就不是"
+            "所要求的修复结果；未写入任何数据。请手工修正后重试，或不带 --repair 导入为草稿。",
+            f"Import refused: {len(refused)} repairs were refused ({', '.join(codes)}); "
+            "storing those units as drawn is not the repaired data asked for, so nothing was "
+            "stored. Fix them by hand and retry, or import without --repair as a draft.",
+            report=checked.as_dict())
+    blocking = [f for f in report.errors if f.rule in UNSTORABLE]
+    if blocking:
+        kinds = sorted({f.rule for f in blocking})
+        codes = "、".join(c for f in blocking[:20] for c in f.codes)
+        raise ValidationFailed(
+            f"导入被拒绝：{'、'.join(UNSTORABLE[k][0] for k in kinds)}（{codes}），"
+            "这样的数据连草稿也不能保存。",
+            f"Import refused: {', '.join(UNSTORABLE[k][1] for k in kinds)} ({codes}); such data "
+            "cannot be stored, not even as a draft.",
+            report=checked.as_dict())
+    if make_current and not report.ok:
+        raise ValidationFailed(
+            f"导入被拒绝：有 {len(report.errors)} 个错误，不能设为当前版本；未写入任何数据。"
+            "修正后重试，或以草稿导入（--draft）。",
+            f"Import refused: {len(report.errors)} errors block making it current; nothing was "
+            "stored. Fix them, or import as a draft (--draft).",
+            report=checked.as_dict())
+    return store.create_release(
+        with_areas(checked.units), source=source, effective_date=effective_date,
+        report=checked.as_dict(), error_count=len(report.errors),
+        warning_count=len(report.warnings), make_current=make_current, note=note)
+
+
+def publish(store: Store, release_id: int) -> ReleaseInfo:
+    """Make a stored release current; refused with its report if it has errors."""
+    info = store.release(release_id)
+    if info.error_count:
+        raise ValidationFailed(
+            f"版本 {release_id} 有 {info.error_count} 个错误，不能设为当前版本。",
+            f"Release {release_id} has {info.error_count} errors and cannot be made current.",
+            report=store.report(release_id), release_id=release_id)
+    return store.make_current(release_id)

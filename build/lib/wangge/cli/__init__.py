@@ -1,0 +1,1 @@
+"""The ``wangge`` command line (typer), one module per command group; ``app`` assembles them."""

@@ -1,0 +1,364 @@
+"""The ``wangge`` command line: import, validate, export boundaries; build the demo; serve the API.
+
+Messages are in Simplified Chinese; ``--lang en`` (or WANGGE_LANGUAGE=en) switches to English.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from wangge.cli.access import keys_app, workers_app
+from wangge.cli.common import (
+    STATE,
+    console,
+    load_settings,
+    open_store,
+    parse_day,
+    parse_fields,
+    print_findings,
+    print_summary,
+    say,
+    step,
+    user_errors,
+)
+from wangge.cli.coverage import coverage_app, network_app, sites_app
+from wangge.cli.households import gazetteer_app, households_app
+from wangge.cli.maps import map_app
+from wangge.settings import Settings
+
+app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、存储与服务。", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+app.add_typer(households_app, name="households")
+app.add_typer(gazetteer_app, name="gazetteer")
+app.add_typer(keys_app, name="keys")
+app.add_typer(workers_app, name="workers")
+app.add_typer(map_app, name="map")
+app.add_typer(sites_app, name="sites")
+app.add_typer(network_app, name="network")
+app.add_typer(coverage_app, name="coverage")
+
+
+@app.callback()
+def _main(lang: Annotated[str | None, typer.Option(help="zh 或 en / zh or en")] = None) -> None:
+    STATE["lang"] = lang or Settings().language
+
+
+CrsOpt = Annotated[str | None, typer.Option("--crs", help="源坐标系，如 EPSG:4490、4549、GCJ-02、BD-09")]
+FieldOpt = Annotated[list[str] | None, typer.Option("--field", help="字段映射 code=编码字段，可重复")]
+LevelOpt = Annotated[str | None, typer.Option("--level", help="整个文件的层级（文件无层级字段时）")]
+RepairOpt = Annotated[bool, typer.Option("--repair", help="修复无效几何并消除低于容差的空隙/重叠")]
+
+
+def print_changes(changes: list) -> None:
+    """One line per repair made (with the unit's area before -> after) or refused."""
+    for c in changes:
+        if c.refused:  # the message names the unit, the rule, where and the areas
+            console.print(f"[red]{escape(say(c.action_zh, c.action_en))}[/red]")
+            continue
+        areas = ""
+        if c.area_before_m2 is not None and c.area_after_m2 is not None:
+            pct = f"{c.change_pct:+.2f}%"
+            areas = say(f"（面积 {c.area_before_m2:.2f} → {c.area_after_m2:.2f} 平方米，{pct}）",
+                        f" (area {c.area_before_m2:.2f} -> {c.area_after_m2:.2f} m², {pct})")
+        console.print(f"[cyan]{say('修复', 'repair')}[/cyan] {', '.join(c.codes)}: "
+                      f"{escape(say(c.action_zh, c.action_en))}{areas}")
+
+
+@app.command("validate")
+def validate_cmd(
+    file: Annotated[Path | None, typer.Argument(help="GeoJSON / GeoPackage / zip Shapefile")] = None,
+    release: Annotated[int | None, typer.Option(help="校验已存储的版本")] = None,
+    crs: CrsOpt = None, field: FieldOpt = None, level: LevelOpt = None, repair: RepairOpt = False,
+    extent: Annotated[Path | None, typer.Option(help="区县边界文件：检查街道是否覆盖全区")] = None,
+    extent_crs: Annotated[str | None, typer.Option(help="区县边界文件的坐标系（如 GCJ-02）")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="把报告写成 JSON 文件")] = None,
+) -> None:
+    """校验边界文件或已存储的版本，一次列出全部问题 / Validate a file or a stored release."""
+    from wangge.boundaries import check_file
+    from wangge.geo.boundaries.validate import validate
+    from wangge.geo.io.boundaries import read_extent
+
+    settings = load_settings()
+    config = settings.validation_config()
+    with user_errors():
+        extent_geom = read_extent(extent, crs=extent_crs) if extent is not None else None
+        if release is not None:
+            with step(say("读取并校验版本…", "Reading and validating release…")):
+                store = open_store(settings)
+                report = validate(store.units(release), config, extent=extent_geom)
+            payload = report.as_dict()
+            changes: list = []
+        elif file is not None:
+            with step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
+                checked = check_file(file, config, crs=crs, fields=parse_fields(field),
+                                     level=level, do_repair=repair, extent=extent_geom)
+            report, changes = checked.report, checked.changes
+            payload = checked.as_dict()
+        else:
+            raise typer.BadParameter(say("请给出文件或 --release", "give a FILE or --release"))
+    print_changes(changes)
+    if report.findings:
+        print_findings([f.as_dict(with_geometry=False) for f in report.findings])
+    print_summary(report)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="GeoJSON / GeoPackage / zip Shapefile")],
+    crs: CrsOpt = None, field: FieldOpt = None, level: LevelOpt = None, repair: RepairOpt = False,
+    draft: Annotated[bool, typer.Option("--draft", help="存为草稿（有错误也保存），不设为当前版本")] = False,
+    effective_date: Annotated[str | None, typer.Option(help="生效日期 YYYY-MM-DD，默认今天")] = None,
+    note: Annotated[str | None, typer.Option(help="版本说明")] = None,
+) -> None:
+    """导入边界文件为新版本 / Import a boundary file as a new release."""
+    from wangge.boundaries import check_file, store_checked
+
+    settings = load_settings()
+    with user_errors():
+        day = parse_day(effective_date)
+        with step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
+            checked = check_file(file, settings.validation_config(), crs=crs,
+                                 fields=parse_fields(field), level=level, do_repair=repair)
+        print_changes(checked.changes)
+        with step(say("写入数据库…", "Writing to the store…")):
+            store = open_store(settings)
+            info = store_checked(store, checked, source=str(file), make_current=not draft,
+                                 effective_date=day, note=note)
+    if checked.report.findings:
+        print_findings([f.as_dict(with_geometry=False) for f in checked.report.findings])
+    print_summary(checked.report)
+    state = say("当前版本", "current") if info.is_current else say("草稿", "draft")
+    console.print(say(f"已导入版本 {info.id}（{state}），{info.unit_count} 个单元。",
+                      f"Imported release {info.id} ({state}), {info.unit_count} units."))
+
+
+@app.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Argument(help="输出文件 .geojson 或 .gpkg")],
+    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None,
+    level: LevelOpt = None,
+    crs: Annotated[str, typer.Option("--crs", help="输出坐标系，如 EPSG:4490、GCJ-02")] = "EPSG:4490",
+) -> None:
+    """导出某版本（某层级）的边界 / Export a release (or one level) to a file."""
+    from wangge.geo.errors import NotFound
+    from wangge.geo.io.boundaries import write_units
+    from wangge.geo.levels import parse_level
+
+    settings = load_settings()
+    with user_errors():
+        store = open_store(settings)
+        rid = store.release_or_current(release).id
+        lv = parse_level(level) if level else None
+        if level and lv is None:
+            raise typer.BadParameter(say(f"无法识别的层级 {level}", f"unknown level {level}"))
+        units = store.units(rid, level=lv.value if lv else None)
+        if len(units) == 0:
+            raise NotFound(f"版本 {rid} 没有符合条件的单元。", f"Release {rid} has no such units.")
+        with step(say("写出文件…", "Writing…")):
+            write_units(units, out, crs=crs)
+    console.print(say(f"已导出 {len(units)} 个单元到 {out}（{crs}）。",
+                      f"Exported {len(units)} units to {out} ({crs})."))
+
+
+@app.command("releases")
+def releases_cmd() -> None:
+    """列出全部版本（历史）/ List all releases."""
+    settings = load_settings()
+    with user_errors():
+        store = open_store(settings)
+        rows = store.releases()
+    table = Table(title=say("边界版本", "Boundary releases"))
+    for col in ("id", say("状态", "state"), say("生效日期", "effective"), say("单元", "units"),
+                say("错误", "errors"), say("警告", "warnings"), say("来源", "source")):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r.id), say("当前", "current") if r.is_current else
+                      (say("已发布", "published") if r.published_at else say("草稿", "draft")),
+                      str(r.effective_date), str(r.unit_count), str(r.error_count),
+                      str(r.warning_count), r.source)
+    console.print(table)
+
+
+@app.command("publish")
+def publish_cmd(release: Annotated[int, typer.Argument(help="版本号")]) -> None:
+    """把某版本设为当前版本（有错误则拒绝）/ Make a release current."""
+    from wangge.boundaries import publish
+
+    settings = load_settings()
+    with user_errors():
+        info = publish(open_store(settings), release)
+    console.print(say(f"版本 {info.id} 已设为当前版本。", f"Release {info.id} is now current."))
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path, typer.Option(help="演示数据输出目录")] = Path("var/demo"),
+    serve: Annotated[bool, typer.Option(help="完成后启动 API 服务")] = False,
+    port: int = 8000,
+    households: Annotated[int, typer.Option(help="演示住户数（0 表示不生成）")] = 130_000,
+) -> None:
+    """生成亭湖区演示数据（含有错误的版本），校验并导入为当前版本 / Build and load the demo district."""
+    from wangge.boundaries import check_file, store_checked
+    from wangge.demo.district import build_broken, build_demo, district_boundary
+    from wangge.geo.boundaries.validate import validate
+    from wangge.geo.io.boundaries import write_units
+
+    settings = load_settings()
+    config = settings.validation_config()
+    with user_errors():
+        with step(say("在亭湖区真实边界内生成街道、社区、网格、微网格…",
+                       "Generating streets, communities, grids, micro-grids in Tinghu…")):
+            district = district_boundary()
+            units = build_demo(district)
+            broken, planted = build_broken(units)
+            good_path = write_units(units, out / "tinghu_demo.gpkg")
+            broken_path = write_units(broken, out / "tinghu_demo_broken.gpkg")
+        counts = units["level"].value_counts()
+        console.print(say(
+            f"演示区：{counts.get('street', 0)} 个街道、{counts.get('community', 0)} 个社区、"
+            f"{counts.get('grid', 0)} 个网格、{counts.get('microgrid', 0)} 个微网格 → {good_path}",
+            f"Demo: {counts.get('street', 0)} streets, {counts.get('community', 0)} communities, "
+            f"{counts.get('grid', 0)} grids, {counts.get('microgrid', 0)} micro-grids -> {good_path}"))
+        checked = check_file(good_path, config, extent=district)
+        print_summary(checked.report)
+        store = open_store(settings)
+        info = store_checked(store, checked, source="wangge demo (亭湖区 320902)", make_current=True,
+                             note=say("演示数据", "demo data"))
+        console.print(say(f"已导入为版本 {info.id}（当前版本），数据库：{settings.database_url}",
+                          f"Imported as release {info.id} (current), store: {settings.database_url}"))
+        console.print(say(f"\n含有错误的版本（{len(planted)} 处预埋问题）→ {broken_path}：",
+                          f"\nBroken variant ({len(planted)} planted problems) -> {broken_path}:"))
+        broken_report = validate(broken, config)
+        print_findings([f.as_dict(with_geometry=False) for f in broken_report.findings])
+        print_summary(broken_report)
+        reg = _demo_households(store, units, out, households) if households else None
+        _demo_access(store, units)
+        _demo_coverage(store, units, reg, info.id, out)
+    if serve:
+        import os
+
+        # The local demo answers callers without a key as viewers, so its pages open in a
+        # browser as they are; a real deployment leaves WANGGE_ANONYMOUS_ROLE empty.
+        os.environ.setdefault("WANGGE_ANONYMOUS_ROLE", "viewer")
+        console.print(say("演示服务：无密钥的访问按“查看者”角色处理（仅限本机演示）。",
+                          "Demo server: callers without a key are viewers (local demo only)."))
+        _serve(settings, "127.0.0.1", port, 1)
+
+
+def _demo_coverage(store, units, reg, release_id: int, out: Path) -> None:  # noqa: ANN001
+    """A street network that looks like a Chinese city, about 70 centres and 240 stations (with
+    real gaps), then the coverage they give."""
+    import pyogrio
+
+    from wangge.coverage import compute, store_network
+    from wangge.demo.network import build_demo_network
+    from wangge.demo.sites import build_demo_sites
+
+    with step(say("生成步行路网和服务站点…", "Generating the walking network and service sites…")):
+        net = store_network(store, build_demo_network(units), release_id=release_id,
+                            source="wangge demo network")
+        sites = build_demo_sites(units, reg)
+        pyogrio.write_dataframe(sites, out / "sites.geojson")
+        store.import_sites(sites, source="wangge demo")
+    kinds = sites["kind"].value_counts()
+    console.print(say(f"路网 {net.edge_count} 段、{net.length_m / 1000:.0f} km；站点：党群服务中心 "
+                      f"{kinds.get('centre', 0)} 个、驿站 {kinds.get('station', 0)} 个",
+                      f"Network: {net.edge_count} edges, {net.length_m / 1000:.0f} km; sites: "
+                      f"{kinds.get('centre', 0)} centres, {kinds.get('station', 0)} stations"))
+    if reg is None:
+        return
+    with step(say("计算 5/10/15 分钟服务圈…", "Computing the 5/10/15-minute circles…")):
+        summary = compute(store, release_id, load_settings()).summary()
+    shares = "，".join(f"{m} 分钟 {v:.1%}" for m, v in summary["share"].items() if v is not None)
+    console.print(say(f"服务圈覆盖（路网步行）：{shares}；无专职网格员的网格 "
+                      f"{summary['grids_without_full_time_worker']} 个。",
+                      "Coverage (walking on the network): " + ", ".join(
+                          f"{m} min {v:.1%}" for m, v in summary["share"].items() if v is not None)
+                      + f"; grids without a full-time worker: "
+                        f"{summary['grids_without_full_time_worker']}."))
+
+
+def _demo_access(store, units) -> None:  # noqa: ANN001
+    """The demo's grid workers and an admin key, printed once."""
+    from wangge.demo.workers import build_workers
+
+    workers, personal = build_workers(units)
+    store.replace_workers(workers, personal)
+    _, key = store.create_key("demo admin", "admin")
+    console.print(say(f"网格员 {len(workers)} 人（专职 {int(workers['full_time'].sum())}）。管理员密钥"
+                      "（请求头 X-API-Key，只显示这一次）：",
+                      f"{len(workers)} grid workers ({int(workers['full_time'].sum())} full-time). "
+                      "Admin key (header X-API-Key, shown only this once):"))
+    console.print(key, markup=False, highlight=False)
+
+
+def _demo_households(store, units, out: Path, count: int):  # noqa: ANN001, ANN202
+    """Compounds, buildings and a messy register for the demo; imported like a user would."""
+    import pyogrio
+
+    from wangge.cli.households import _print_assignment
+    from wangge.demo.register import build_register
+    from wangge.households import import_register
+
+    with step(say(f"生成小区、楼栋和 {count} 户住户名册…",
+                  f"Generating compounds, buildings and a register of {count} households…")):
+        reg = build_register(units, n_households=count)
+        pyogrio.write_dataframe(reg.compounds, out / "compounds.geojson")
+        pyogrio.write_dataframe(reg.buildings, out / "buildings.geojson")
+        register = out / "households.csv"
+        reg.households.to_csv(register, index=False, encoding="utf-8-sig")
+        reg.truth.to_csv(out / "households_truth.csv", index=False, encoding="utf-8-sig")
+        gaz = store.create_gazetteer(reg.compounds, reg.buildings, source="wangge demo")
+    console.print(say(f"地名地址库 {gaz.id}：{gaz.compound_count} 个小区/村组，"
+                      f"{gaz.building_count} 栋楼/户。",
+                      f"Gazetteer {gaz.id}: {gaz.compound_count} compounds and village groups, "
+                      f"{gaz.building_count} buildings and houses."))
+    with step(say(f"导入住户名册 {register}（匹配地址、分配网格）…",
+                  f"Importing the register {register} (matching addresses, assigning)…")):
+        settings = load_settings()
+        result = import_register(store, register, match_config=settings.match_config(),
+                                 limits=settings.table_limits())
+    loc = result.located
+    console.print(say(
+        f"住户名册 → {register}：{result.imported} 户；按坐标定位 {loc['coordinates']}，按地址 "
+        f"{loc['address']}，无法定位 {loc['unlocated']}，需核查 {loc['flagged']}。",
+        f"Register -> {register}: {result.imported} households; by coordinates "
+        f"{loc['coordinates']}, by address {loc['address']}, unlocated {loc['unlocated']}, "
+        f"flagged {loc['flagged']}."))
+    if result.assignment:
+        _print_assignment(result.assignment)
+    return reg
+
+
+@app.command("serve")
+def serve_cmd(host: str = "127.0.0.1", port: int = 8000,
+              workers: Annotated[int, typer.Option(help="进程数")] = 1) -> None:
+    """启动 API 服务 / Start the HTTP API."""
+    _serve(load_settings(), host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import os
+
+    import uvicorn
+
+    os.environ["WANGGE_WORKERS"] = str(workers)  # each process takes its share of the rate limit
+    console.print(say(f"API 服务：http://{host}:{port}/docs", f"API at http://{host}:{port}/docs"))
+    # No access log: request lines carry query strings, and an address lookup's query is a
+    # resident's address (personal data is never logged); writes are in the audit log.
+    uvicorn.run("wangge.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,114 @@
+"""What every ``wangge`` command shares: language, console, progress, store, error handling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from wangge.geo.boundaries.findings import RULES_ZH, Report
+from wangge.geo.errors import InputError, ValidationFailed, WanggeError
+from wangge.settings import Settings
+
+if TYPE_CHECKING:
+    from wangge.store import Store
+
+console = Console()
+err = Console(stderr=True)
+STATE: dict[str, str] = {"lang": "zh"}
+
+
+def say(zh: str, en: str) -> str:
+    return en if STATE["lang"] == "en" else zh
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+def open_store(settings: Settings) -> Store:
+    from wangge.store import open_store as open_
+
+    return open_(settings.database_url)
+
+
+@contextmanager
+def step(text: str) -> Iterator[None]:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        progress.add_task(text, total=None)
+        yield
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn domain errors into a clear message and exit code 2 (1 for validation errors)."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        err.print(f"[red]{say(exc.message_zh, exc.message_en)}[/red]")
+        report = exc.report or {}
+        findings = (report.get("report") or report).get("findings", [])
+        if findings:
+            print_findings(findings)
+        raise typer.Exit(1) from exc
+    except WanggeError as exc:
+        err.print(f"[red]{say(exc.message_zh, exc.message_en)}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError(f"日期“{text}”不正确，应写成 YYYY-MM-DD。",
+                         f"Date {text!r} is not valid; write YYYY-MM-DD.") from exc
+
+
+def parse_fields(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values or []:
+        if "=" not in item:
+            raise typer.BadParameter(say(f"字段映射应写成 目标=源字段，收到 {item!r}",
+                                         f"field mapping must be TARGET=SOURCE, got {item!r}"))
+        target, source = item.split("=", 1)
+        out[target.strip()] = source.strip()
+    return out
+
+
+def print_findings(findings: list[dict]) -> None:
+    table = Table(title=say("校验发现的问题", "Validation findings"), show_lines=False)
+    for col in (say("级别", "severity"), say("规则", "rule"), say("编码", "codes"),
+                say("位置 (经度, 纬度)", "location (lon, lat)"), say("大小", "size"),
+                say("说明", "message")):
+        table.add_column(col, overflow="fold")
+    for f in findings:
+        sev = f["severity"]
+        colour = "red" if sev == "error" else "yellow"
+        loc = f.get("location")
+        size = f.get("size")
+        table.add_row(
+            f"[{colour}]{say('错误' if sev == 'error' else '警告', sev)}[/{colour}]",
+            say(RULES_ZH.get(f["rule"], f["rule"]), f["rule"]), "\n".join(f["codes"]),
+            f"{loc[0]:.6f}, {loc[1]:.6f}" if loc else "",
+            f"{size:,.2f} m²" if size is not None else "",
+            say(f["message"], f["message_en"]))
+    console.print(table)
+
+
+def print_summary(report: Report) -> None:
+    console.print(say(
+        f"共 {report.unit_count} 个单元：{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
+        f"（用时 {report.seconds:.2f} 秒）。",
+        f"{report.unit_count} units: {len(report.errors)} errors, {len(report.warnings)} warnings "
+        f"({report.seconds:.2f} s)."))
+
+

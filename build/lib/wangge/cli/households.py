@@ -1,0 +1,160 @@
+"""``wangge households …`` and ``wangge gazetteer …``: registers, assignment, counts, review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from wangge.cli.common import console, load_settings, open_store, parse_fields, say, step, user_errors
+from wangge.geo.errors import InputError
+from wangge.geo.levels import Level, parse_level
+
+households_app = typer.Typer(help="住户名册：导入、定位、分配到网格、统计、待核查 / households",
+                             no_args_is_help=True)
+gazetteer_app = typer.Typer(help="地名地址库：小区与楼栋 / gazetteer of compounds and buildings",
+                            no_args_is_help=True)
+
+
+def _table(frame: pd.DataFrame, title: str) -> None:
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None or (isinstance(v, float) and pd.isna(v)) else
+                        (f"{v:.6f}" if isinstance(v, float) else str(v)) for v in row))
+    console.print(table)
+
+
+@gazetteer_app.command("import")
+def gazetteer_import(
+    compounds: Annotated[Path, typer.Argument(help="小区文件（GeoJSON/GeoPackage/CSV）")],
+    buildings: Annotated[Path, typer.Argument(help="楼栋文件（GeoJSON/GeoPackage/CSV）")],
+    crs: Annotated[str | None, typer.Option("--crs", help="坐标系，如 GCJ-02；默认读文件声明或 WGS-84")]
+    = None,
+) -> None:
+    """导入小区和楼栋，作为新的当前地名地址库 / Import compounds and buildings."""
+    from wangge.geo.io.gazetteer import read_gazetteer
+    from wangge.geocode.gazetteer import Gazetteer
+
+    with user_errors():
+        with step(say("读取小区和楼栋…", "Reading compounds and buildings…")):
+            c, b = read_gazetteer(compounds, buildings, crs=crs,
+                                  limits=load_settings().table_limits())
+            Gazetteer(c, b)  # the matcher's own checks, before anything is stored
+            info = open_store(load_settings()).create_gazetteer(
+                c, b, source=f"{compounds.name} + {buildings.name}")
+    console.print(say(f"地名地址库 {info.id}：{info.compound_count} 个小区，{info.building_count} 栋楼。",
+                      f"Gazetteer {info.id}: {info.compound_count} compounds, "
+                      f"{info.building_count} buildings."))
+
+
+@households_app.command("import")
+def households_import(
+    file: Annotated[Path, typer.Argument(help="住户名册 CSV / Excel (.xlsx) / JSON")],
+    column: Annotated[list[str] | None, typer.Option("--column", help="列映射 external_id=户号，可重复")]
+    = None,
+    crs: Annotated[str, typer.Option("--crs", help="名册坐标的默认坐标系")] = "WGS-84",
+) -> None:
+    """导入住户名册：定位、分配到当前版本的网格；逐行报告问题 / Import a household register."""
+    from wangge.households import import_register
+
+    with user_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        with step(say(f"导入 {file.name}：读取、匹配地址、写入、分配…",
+                      f"Importing {file.name}: reading, matching, storing, assigning…")):
+            result = import_register(store, file, columns=parse_fields(column), default_crs=crs,
+                                     match_config=settings.match_config(),
+                                     limits=settings.table_limits())
+    for p in result.problems[:50]:
+        console.print(f"[yellow]{say(p.message_zh, p.message_en)}[/yellow]")
+    if len(result.problems) > 50:
+        console.print(say(f"……另有 {len(result.problems) - 50} 行问题", f"… {len(result.problems) - 50} "
+                          "more rows with problems"))
+    loc = result.located
+    console.print(say(
+        f"{result.rows} 行：导入 {result.imported}（新增 {result.inserted}，更新 {result.updated}），"
+        f"有问题未导入 {len(result.problems)}。按坐标定位 {loc['coordinates']}，按地址 {loc['address']}，"
+        f"无法定位 {loc['unlocated']}，需核查标记 {loc['flagged']}。",
+        f"{result.rows} rows: imported {result.imported} ({result.inserted} new, {result.updated} "
+        f"updated), {len(result.problems)} rows with problems left out. Located by coordinates "
+        f"{loc['coordinates']}, by address {loc['address']}, unlocated {loc['unlocated']}, "
+        f"flagged {loc['flagged']}."))
+    if result.assignment:
+        _print_assignment(result.assignment)
+
+
+def _print_assignment(a: dict) -> None:
+    console.print(say(
+        f"已分配到版本 {a['release_id']}：落在微网格内 {a['found']}，网格外 {a['outside']}，"
+        f"未定位 {a['unlocated']}" + (f"；与版本 {a['compared_to']} 相比变动 {a['moved']} 户。"
+                                     if a["compared_to"] else "。"),
+        f"Assigned to release {a['release_id']}: {a['found']} in a micro-grid, {a['outside']} "
+        f"outside, {a['unlocated']} unlocated" + (f"; {a['moved']} moved since release "
+                                                  f"{a['compared_to']}." if a["compared_to"] else ".")))
+
+
+@households_app.command("assign")
+def households_assign(release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None
+                      ) -> None:
+    """重新把全部住户分配到某版本的网格，并记录变动 / Re-run assignment for a release."""
+    from wangge.households import assign_release
+
+    with user_errors():
+        store = open_store(load_settings())
+        with step(say("分配住户…", "Assigning households…")):
+            result = assign_release(store, store.release_or_current(release).id)
+    _print_assignment(result)
+
+
+@households_app.command("counts")
+def households_counts(
+    level: Annotated[str, typer.Option(help="层级")] = "grid",
+    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None,
+) -> None:
+    """各单元的户数和人数 / Households and residents per unit."""
+    lv = parse_level(level)
+    with user_errors():
+        if lv is None:
+            raise InputError(f"无法识别的层级 {level}", f"Unknown level {level}")
+        store = open_store(load_settings())
+        rid = store.release_or_current(release).id
+        counts = store.unit_counts(rid)
+        units = store.units(rid, level=lv.value)[["code", "name"]]
+    frame = units.merge(counts[counts["level"] == lv.value], on="code", how="left")
+    frame = frame[["code", "name", "households", "residents"]].fillna(0)
+    _table(frame.astype({"households": int, "residents": int}),
+           say(f"各{lv.zh}户数（版本 {rid}）", f"Households per {lv.value} (release {rid})"))
+
+
+@households_app.command("list")
+def households_list(
+    code: Annotated[str, typer.Argument(help="单元编码（任一层级）")],
+    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None,
+    show_personal: Annotated[bool, typer.Option(help="显示户主姓名、电话（仅限有权限的本机管理员）")]
+    = False,
+    limit: int = 50,
+) -> None:
+    """列出某单元的住户（个人信息默认隐藏）/ Households of a unit (personal data hidden)."""
+    with user_errors():
+        store = open_store(load_settings())
+        rid = store.release_or_current(release).id
+        unit = store.unit(rid, code)
+        level = Level(unit["level"].iloc[0])
+        frame = store.households_of(rid, code, level, personal=show_personal, limit=limit)
+    _table(frame, say(f"{unit['name'].iloc[0]} 的住户（前 {limit} 户）",
+                      f"Households of {code} (first {limit})"))
+
+
+@households_app.command("review")
+def households_review(release: Annotated[int | None, typer.Option(help="版本号")] = None,
+                      limit: int = 50) -> None:
+    """待核查：无法定位、在所有网格外、坐标与地址不符、地址匹配可信度低 / Review queue."""
+    with user_errors():
+        store = open_store(load_settings())
+        frame = store.review_queue(store.release_or_current(release).id, limit=limit)
+    _table(frame, say("待核查住户", "Households to review"))

@@ -1,0 +1,96 @@
+"""Normalise a Chinese address to one canonical spelling before parsing.
+
+Registers write the same flat many ways: ``３栋``, ``3幢``, ``3号楼``, ``3#``, ``三栋``, ``3-2-1201``,
+spaces between the parts, remarks in brackets. :func:`normalize` maps them all to the spelling the
+parser expects, and changes nothing else (no component is added or guessed):
+
+- Unicode NFKC: full-width digits, letters and punctuation become half-width (``３`` → ``3``,
+  ``（`` → ``(``, ``－`` → ``-``); ASCII letters are upper-cased (``a座`` → ``A栋``).
+- Bracketed remarks are removed: ``(东门)``, ``【老小区】``, ``[物业]`` (an unclosed bracket runs to
+  the end of the address).
+- All whitespace is removed; between two digits it becomes ``-`` (``109 2栋`` is door 109, building 2).
+- Chinese numerals written before a building, unit, group or room word become digits:
+  ``三栋`` → ``3栋``, ``十二单元`` → ``12单元``, ``三组`` → ``3组``.
+- Building words after a number become ``栋``: ``幢``, ``座``, ``号楼``, ``#``, ``#楼``, ``栋楼``;
+  ``号`` too when a unit follows (``3号2单元`` → ``3栋2单元``). A plain ``楼`` is left alone: ``3楼``
+  is as often a floor as a building.
+- Group words after a number become ``组``: ``村民小组``, ``小组``, ``队``.
+- Dashes of every kind (``—``, ``–``, ``_``, ``~``) become ``-``; ``第`` before a number is dropped;
+  ``房`` after a room number becomes ``室``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["cn_to_int", "normalize"]
+
+_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMERAL = "零〇○一二两三四五六七八九十百"
+_CN_NUMERAL_SET = frozenset(_CN_NUMERAL)
+
+_SPACE = re.compile(r"[\s\u200b\ufeff]+")
+_DIGIT_SPACE = re.compile(r"(?<=[0-9])[\s\u200b\ufeff]+(?=[0-9])")
+_DASH = re.compile(r"[—–‐‑‒―_~～]")
+# Anything that may need work; an address without any of these (and already NFKC) is canonical.
+_TRIGGER = re.compile(r"[\sa-z\u200b\ufeff—–‐‑‒―_~～(\[【{〔《<#幢座楼队第房" + _CN_NUMERAL + r"]"
+                      r"|小组|号(?=[0-9]+单元)")
+
+_BRACKETS = re.compile(r"[(\[【{〔《<][^)\]】}〕》>]*(?:[)\]】}〕》>]|$)")
+_CN_NUMBER = re.compile(
+    rf"[{_CN_NUMERAL}]+(?=栋|幢|座|号楼|号[0-9{_CN_NUMERAL}]+单元|#|单元|组|村民小组|小组|队|室|层)")
+_BUILDING_WORD = re.compile(r"(?<=[0-9A-Z])(?:号楼|栋楼|幢|座|#楼|#|号(?=[0-9]+单元))")
+_GROUP_WORD = re.compile(r"(?<=[0-9])(?:村民小组|小组|队)")
+_ORDINAL = re.compile(r"第(?=[0-9])")
+_ROOM_WORD = re.compile(r"(?<=[0-9])房$")
+
+
+def cn_to_int(text: str) -> int | None:
+    """The value of a Chinese numeral below 1000 (``十二`` → 12, ``一二〇一`` → 1201), else None."""
+    if not text:
+        return None
+    if "十" not in text and "百" not in text:
+        digits = [_CN_DIGITS.get(c) for c in text]
+        if any(d is None for d in digits):
+            return None
+        return int("".join(str(d) for d in digits))
+    total, current = 0, 0
+    for c in text:
+        if c in _CN_DIGITS:
+            current = _CN_DIGITS[c]
+        elif c == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif c == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def _numeral(match: re.Match[str]) -> str:
+    value = cn_to_int(match.group(0))
+    return match.group(0) if value is None else str(value)
+
+
+def normalize(address: str) -> str:
+    """The canonical spelling of ``address`` (see the module docstring); never adds a component."""
+    if unicodedata.is_normalized("NFKC", address) and _TRIGGER.search(address) is None:
+        return address
+    s = unicodedata.normalize("NFKC", address).upper()
+    # Digits that spaces keep apart stay apart ("109 2栋" is door 109, building 2).
+    s = _SPACE.sub("", _DIGIT_SPACE.sub("-", s))
+    s = _BRACKETS.sub("", _DASH.sub("-", s))
+    if not _CN_NUMERAL_SET.isdisjoint(s):
+        s = _CN_NUMBER.sub(_numeral, s)
+    s = _BUILDING_WORD.sub("栋", s)
+    if "组" in s or "队" in s:
+        s = _GROUP_WORD.sub("组", s)
+    if "第" in s:
+        s = _ORDINAL.sub("", s)
+    if s.endswith("房"):
+        s = _ROOM_WORD.sub("室", s)
+    return s

@@ -1,0 +1,174 @@
+"""Leaflet and its plugins for the maps, from a public CDN or from a local copy (offline).
+
+folium links its JavaScript and CSS from public CDNs, which an office intranet often cannot
+reach. wangge keeps no copy of those files in its repository: :func:`fetch` takes them from the
+official npm packages (``npm pack``, which checks the registry's integrity hash) into a cache
+folder, once per machine (``python -m wangge.maps.assets [DIR]``), and :func:`use_assets` points a
+map at that folder's URL (the API serves it under ``/maps/assets/``) or at the CDN.
+
+Only what the maps use is linked: Leaflet itself, Leaflet.markercluster and Leaflet.heat.
+folium's other defaults (jQuery, Bootstrap, Font Awesome, awesome-markers) are dropped: no
+wangge map needs them, and each is a request that fails offline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+from branca.element import Element
+
+LEAFLET = "1.9.4"            # BSD-2-Clause
+MARKERCLUSTER = "1.5.3"      # MIT
+
+# Local layout: <dir>/<package>/<file>; the npm package and the files taken from its dist/.
+NPM_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "leaflet": (f"leaflet@{LEAFLET}",
+                ("leaflet.js", "leaflet.css", "images/layers.png", "images/layers-2x.png",
+                 "images/marker-icon.png", "images/marker-icon-2x.png",
+                 "images/marker-shadow.png")),
+    "markercluster": (f"leaflet.markercluster@{MARKERCLUSTER}",
+                      ("leaflet.markercluster.js", "MarkerCluster.css",
+                       "MarkerCluster.Default.css")),
+}
+# Leaflet.heat (BSD-2-Clause) ships inside the folium wheel itself.
+HEAT_FILE = "heat/leaflet-heat.min.js"
+_FOLIUM_HEAT = Path(folium.__file__).parent / "templates" / "leaflet_heat.min.js"
+
+
+@dataclass(frozen=True)
+class _Asset:
+    local: str  # path under the assets folder
+    cdn: str
+
+
+# folium's names for its links (the first item of its default_js/default_css pairs).
+ASSETS: dict[str, _Asset] = {
+    "leaflet": _Asset("leaflet/leaflet.js",
+                      f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET}/dist/leaflet.js"),
+    "leaflet_css": _Asset("leaflet/leaflet.css",
+                          f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET}/dist/leaflet.css"),
+    "markerclusterjs": _Asset(
+        "markercluster/leaflet.markercluster.js",
+        f"https://cdn.jsdelivr.net/npm/leaflet.markercluster@{MARKERCLUSTER}/dist/"
+        "leaflet.markercluster.js"),
+    "markerclustercss": _Asset(
+        "markercluster/MarkerCluster.css",
+        f"https://cdn.jsdelivr.net/npm/leaflet.markercluster@{MARKERCLUSTER}/dist/MarkerCluster.css"),
+    "markerclusterdefaultcss": _Asset(
+        "markercluster/MarkerCluster.Default.css",
+        f"https://cdn.jsdelivr.net/npm/leaflet.markercluster@{MARKERCLUSTER}/dist/"
+        "MarkerCluster.Default.css"),
+    "leaflet-heat.js": _Asset(
+        HEAT_FILE,
+        "https://cdn.jsdelivr.net/gh/python-visualization/folium@v0.20.0/folium/templates/"
+        "leaflet_heat.min.js"),
+}
+_MAP_JS = ("leaflet",)
+_MAP_CSS = ("leaflet_css",)
+
+
+def default_dir() -> Path:
+    """Where :func:`fetch` puts the files unless told otherwise.
+
+    ``$WANGGE_MAP_ASSETS`` if set, else ``$XDG_CACHE_HOME/wangge/map-assets`` (``~/.cache``).
+    """
+    if os.environ.get("WANGGE_MAP_ASSETS"):
+        return Path(os.environ["WANGGE_MAP_ASSETS"])
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "wangge" / "map-assets"
+
+
+def missing(dest: Path) -> list[str]:
+    """Files the maps link that are not (yet) in ``dest``."""
+    return [a.local for a in ASSETS.values() if not (dest / a.local).is_file()]
+
+
+def fetch(dest: Path | None = None, npm: str = "npm") -> Path:
+    """Put Leaflet, Leaflet.markercluster and Leaflet.heat in ``dest``; return ``dest``.
+
+    Uses ``npm pack`` (the npm registry, no Node project needed). Does nothing when every file
+    is already there. Raises ``RuntimeError`` with npm's message when npm fails.
+    """
+    dest = Path(dest) if dest is not None else default_dir()
+    if not missing(dest):
+        return dest
+    if shutil.which(npm) is None:
+        raise RuntimeError(f"{npm} not found: install Node.js/npm (Debian: apt-get install npm)")
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = [spec for spec, _ in NPM_FILES.values()]
+        done = subprocess.run([npm, "pack", *specs, "--pack-destination", tmp, "--silent"],
+                              capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"npm pack failed: {done.stderr.strip()[-2000:]}")
+        for folder, (spec, files) in NPM_FILES.items():
+            name, version = spec.rsplit("@", 1)
+            with tarfile.open(Path(tmp) / f"{name}-{version}.tgz") as tar:
+                tar.extractall(Path(tmp) / folder, filter="data")
+            package = Path(tmp) / folder / "package"
+            for file in files:
+                target = dest / folder / file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(package / "dist" / file, target)
+            for licence in ("LICENSE", "MIT-LICENCE.txt", "LICENSE.md"):
+                if (package / licence).is_file():
+                    shutil.copyfile(package / licence, dest / folder / "LICENSE")
+    heat = dest / HEAT_FILE
+    heat.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_FOLIUM_HEAT, heat)
+    if missing(dest):
+        raise RuntimeError(f"files missing after fetch: {missing(dest)}")
+    return dest
+
+
+def asset_url(name: str, base_url: str | None) -> str:
+    """The URL of asset ``name``: under ``base_url`` when given, else the public CDN."""
+    asset = ASSETS[name]
+    return asset.cdn if base_url is None else f"{base_url.rstrip('/')}/{asset.local}"
+
+
+def use_assets(m: folium.Map, base_url: str | None = None) -> folium.Map:
+    """Point every JS/CSS link of ``m`` and its layers at ``base_url`` (None: the CDN).
+
+    Call once the map is complete, before rendering. The map itself links only Leaflet.
+    Raises ``ValueError`` for a link with no known local copy, so a map never silently
+    depends on the internet.
+    """
+    m.default_js = [(n, asset_url(n, base_url)) for n in _MAP_JS]
+    m.default_css = [(n, asset_url(n, base_url)) for n in _MAP_CSS]
+    stack: list[Element] = list(m._children.values())
+    while stack:
+        element = stack.pop()
+        stack.extend(element._children.values())
+        for attr in ("default_js", "default_css"):
+            links = getattr(element, attr, None)
+            if not links:
+                continue
+            unknown = [n for n, _ in links if n not in ASSETS]
+            if unknown:
+                raise ValueError(f"no local copy of map assets {unknown}")
+            setattr(element, attr, [(n, asset_url(n, base_url)) for n, _ in links])
+    return m
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m wangge.maps.assets [DIR]``: fetch the assets (a setup step); print the folder."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        dest = fetch(Path(args[0]) if args else None)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(dest)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

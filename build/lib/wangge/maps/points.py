@@ -1,0 +1,120 @@
+"""Point layers: households (clustered, or a heat map when many) and service sites."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from folium.plugins import FastMarkerCluster, HeatMap
+from folium.utilities import JsCode
+from numpy.typing import ArrayLike, NDArray
+
+from wangge.maps import labels
+from wangge.maps.base import display_points, js_props
+from wangge.maps.simplify import feature_collection
+from wangge.maps.tiles import Basemap
+
+HEAT_ABOVE = 5000  # households: clustered markers up to this many, a heat map above
+
+_CLUSTER = """function (cluster) {
+  var n = cluster.getChildCount();
+  var size = n < 10 ? 26 : n < 100 ? 32 : 40;
+  return L.divIcon({html: "<div style='background:%s'>" + n + "</div>", className: "wg-cluster",
+                    iconSize: L.point(size, size)});
+}"""
+_DOT = """function (row) {
+  return L.circleMarker(new L.LatLng(row[0], row[1]),
+    {radius: 4, color: "%s", weight: 1, fillColor: "%s", fillOpacity: 0.8});
+}"""
+
+
+def lonlat_array(points: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None) -> NDArray[np.float64]:
+    """An (n, 2) lon/lat array from an array, or from point geometries (EPSG:4490)."""
+    if points is None:
+        return np.empty((0, 2))
+    if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+        geoms = np.asarray(points.geometry.values if isinstance(points, gpd.GeoDataFrame)
+                           else points.values, dtype=object)
+        return shapely.get_coordinates(geoms).reshape(-1, 2) if len(geoms) else np.empty((0, 2))
+    arr = np.asarray(points, dtype=float)
+    if arr.size == 0:
+        return np.empty((0, 2))
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise ValueError("points must be an (n, 2) array of lon, lat")
+    return arr[:, :2]
+
+
+def household_layer(points: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None, bm: Basemap, *,
+                    name: str, colour: str = "#3182bd", heat_above: int = HEAT_ABOVE,
+                    show: bool = True) -> folium.FeatureGroup:
+    """Households as clustered dots, or as a heat map when there are more than ``heat_above``.
+
+    Only positions reach the page: no names, addresses or care levels.
+    """
+    xy = lonlat_array(points)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    lon, lat = display_points(xy[:, 0], xy[:, 1], bm)
+    group = folium.FeatureGroup(name=f"{name} ({len(xy):,})", show=show)
+    if len(xy) == 0:
+        return group
+    latlon = np.column_stack([lat, lon]).tolist()
+    if len(xy) > heat_above:
+        # One hue (the layer's colour, from light to full), so the heat agrees with the legend.
+        HeatMap(latlon, radius=12, blur=15, min_opacity=0.3,
+                gradient={0.2: "#ffffff", 0.5: colour + "88", 1.0: colour}).add_to(group)
+    else:
+        FastMarkerCluster(latlon, callback=_DOT % (colour, colour), disableClusteringAtZoom=18,
+                          chunkedLoading=True, icon_create_function=_CLUSTER % colour).add_to(group)
+    return group
+
+
+_SITE_EVENTS = JsCode("""
+function (feature, layer) {
+  var p = feature.properties;
+  layer.bindTooltip(wg.esc(p.n), {direction: "top"});
+  layer.bindPopup(function () { return wg.head(p.n) + wg.rows(p.x); }, {maxWidth: 300});
+}
+""")
+
+
+def site_layer(sites: gpd.GeoDataFrame | None, bm: Basemap, *, name: str, lang: str,
+               colours: dict[str, str], default_kind: str = "station",
+               extra: Sequence[tuple[str, str]] = (), show: bool = True) -> folium.FeatureGroup:
+    """Service sites as circle markers: centres larger than stations, each kind its colour.
+
+    ``sites`` has point geometries and optional ``name``, ``kind`` (centre/station) and the
+    columns named in ``extra`` as (column, label key) for the popup.
+    """
+    group = folium.FeatureGroup(name=name, show=show)
+    if sites is None or len(sites) == 0:
+        return group
+    xy = lonlat_array(sites.geometry)
+    lon, lat = display_points(xy[:, 0], xy[:, 1], bm)
+    kinds = sites["kind"].astype(str).tolist() if "kind" in sites else [default_kind] * len(sites)
+    names = sites["name"].astype(str).tolist() if "name" in sites else [""] * len(sites)
+    props = []
+    for i in range(len(sites)):
+        kind = kinds[i] if kinds[i] in colours else default_kind
+        kind_label = labels.text(kind, lang) if kind in labels.TEXTS else kind
+        rows: list[list[Any]] = [[labels.text("kind", lang), kind_label]]
+        for column, key in extra:
+            if column in sites:
+                value = js_props(sites[column].iloc[i])
+                if value is not None:
+                    rows.append([labels.text(key, lang), value])
+        props.append({"n": names[i] or kind_label, "k": kind, "x": rows})
+    data = feature_collection(shapely.points(lon, lat), props,
+                              ids=[str(i) for i in range(len(props))])
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        kind = feature["properties"]["k"]
+        return {"radius": 9 if kind == "centre" else 6, "color": "#ffffff", "weight": 2, "fill": True,
+                "fillColor": colours[kind], "fillOpacity": 0.95}
+
+    folium.GeoJson(data, marker=folium.CircleMarker(), style_function=style,
+                   on_each_feature=_SITE_EVENTS, control=False).add_to(group)
+    return group

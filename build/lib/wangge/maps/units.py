@@ -1,0 +1,121 @@
+"""Units as map layers: checks on the input table, per-unit properties, one layer per level.
+
+Shared by the overview, unit, coverage and validation maps. Properties carried to the page are
+kept minimal and short-keyed: ``c`` code, ``n`` name, ``h`` households, ``r`` residents,
+``v`` coverage share, ``w`` grid workers (count), ``p`` their names (only when asked),
+``u`` drill-down link. Tooltips and popups are built in the browser from these with escaping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pyproj
+from folium.utilities import JsCode
+
+from wangge.geo.crs import STORAGE_CRS
+from wangge.geo.errors import InputError
+from wangge.geo.levels import ORDER
+from wangge.maps import labels
+from wangge.maps.base import display, js_props
+from wangge.maps.simplify import TOLERANCE_M, feature_collection
+from wangge.maps.style import LEVEL_LINE
+from wangge.maps.tiles import Basemap
+
+REQUIRED = ("code", "name", "level", "geometry")
+
+UNIT_EVENTS = JsCode("""
+function (feature, layer) {
+  var p = feature.properties;
+  layer.bindTooltip(wg.esc(p.c) + " " + wg.esc(p.n), {sticky: true});
+  layer.bindPopup(function () { return wg.unit(p); }, {maxWidth: 320});
+}
+""")
+
+
+
+def check_units(units: gpd.GeoDataFrame, name: str = "units") -> None:
+    """Refuse a units table without the needed columns or not in EPSG:4490."""
+    problems = [f"column {c!r} missing" for c in REQUIRED if c not in units.columns]
+    if units.crs is None or not pyproj.CRS(units.crs).equals(STORAGE_CRS):
+        problems.append(f"CRS must be EPSG:4490, got {units.crs}")
+    if problems:
+        raise InputError(f"{name} 不能用于制图：" + "；".join(problems),
+                         f"{name} cannot be mapped: " + "; ".join(problems), table=name)
+
+
+def check_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
+    if frame.crs is None or not pyproj.CRS(frame.crs).equals(STORAGE_CRS):
+        raise InputError(f"{name} 的坐标系必须是 EPSG:4490，收到 {frame.crs}。",
+                         f"{name} must be in EPSG:4490, got {frame.crs}.", table=name)
+
+
+def safe_url(url: str | None) -> str | None:
+    """A drill-down link if it is relative or http(s); anything else (javascript:...) refused."""
+    if url is None:
+        return None
+    text = str(url).strip()
+    head = text.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if ":" in head and not text.lower().startswith(("http://", "https://")):
+        raise ValueError(f"link must be relative or http(s): {text!r}")
+    return text
+
+
+def unit_layer(units: gpd.GeoDataFrame, bm: Basemap, *, name: str, props: Sequence[dict[str, Any]],
+               style: Callable[[dict[str, Any]], dict[str, Any]], tolerance_m: float,
+               show: bool = True, ids: Sequence[str] | None = None) -> folium.FeatureGroup:
+    """A FeatureGroup holding one GeoJson layer of ``units`` with tooltips and popups."""
+    geoms = display(units.geometry.values, bm, tolerance_m)
+    data = feature_collection(geoms, props, ids=list(ids) if ids is not None else
+                              [str(i) for i in range(len(units))])
+    group = folium.FeatureGroup(name=name, show=show)
+    if data["features"]:
+        folium.GeoJson(data, style_function=style, on_each_feature=UNIT_EVENTS, control=False,
+                       smooth_factor=0.5).add_to(group)
+    return group
+
+
+def unit_props(units: gpd.GeoDataFrame, extra: Mapping[str, Mapping[str, Any]] | None = None,
+               link: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
+    """Minimal properties per unit: code, name, level, then ``extra[code]`` and the link."""
+    out = []
+    for code, name, level in zip(units["code"].astype(str), units["name"].astype(str),
+                                 units["level"].astype(str), strict=True):
+        p: dict[str, Any] = {"c": code, "n": name, "l": level}
+        for key, value in (extra or {}).get(code, {}).items():
+            value = js_props(value)
+            if value is not None:
+                p[key] = value
+        if link is not None:
+            url = safe_url(link(code))
+            if url:
+                p["u"] = url
+        out.append(p)
+    return out
+
+
+def outline_style(level: str, fill: bool = False) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    colour, weight = LEVEL_LINE.get(level, ("#555555", 1.0))
+
+    def style(_feature: dict[str, Any]) -> dict[str, Any]:
+        return {"color": colour, "weight": weight, "fill": fill, "fillOpacity": 0.0,
+                "opacity": 0.9}
+
+    return style
+
+
+def level_name(level: str, lang: str) -> str:
+    return labels.text(level, lang) if level in labels.TEXTS else level
+
+
+def tolerance(level: str) -> float:
+    return TOLERANCE_M.get(level, min(TOLERANCE_M.values()))
+
+
+def levels_present(units: gpd.GeoDataFrame) -> list[str]:
+    present = set(units["level"].astype(str))
+    ordered = [lv.value for lv in ORDER if lv.value in present]
+    return ordered + sorted(present - set(ordered))

@@ -1,0 +1,1 @@
+"""Boundary rules: validate a release of units, the findings it reports, repair on request."""

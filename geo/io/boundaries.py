@@ -1,0 +1,339 @@
+"""Read boundary files into wangge's unit table and write them back out.
+
+Formats: GeoJSON, GeoPackage and zipped Shapefile (through pyogrio/GDAL). The unit table is a
+GeoDataFrame in EPSG:4490 with columns ``code, name, level, parent_code, attrs, geometry``.
+Field names are matched against common English and Chinese names unless the user maps them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from wangge.geo.boundaries.rules import ValidationConfig
+from wangge.geo.crs import STORAGE_CRS, SourceCRS, check_plausible_lonlat, from_storage, parse_crs, to_storage
+from wangge.geo.errors import FieldMappingError, FileFormatError, InputError
+from wangge.geo.levels import ORDER, Level, parse_level
+
+log = logging.getLogger("wangge.io")
+
+COLUMNS = ["code", "name", "level", "parent_code", "attrs", "geometry"]
+
+# Personal data does not belong in boundary files: attributes whose names or values look like a
+# person's name, phone or ID number are not stored (workers are imported on their own, with
+# access control). The notes of the read say which fields were left out.
+_PERSONAL_NAME = re.compile(
+    r"姓名|名字|联系人|负责人|网格员|楼栋长|电话|手机|联系方式|身份证|证件|"
+    r"phone|mobile|tel|contact|person|worker|id_?(card|number|no)", re.IGNORECASE)
+_PERSONAL_VALUE = re.compile(r"(?<![0-9])(1[3-9][0-9]{9}|[1-9][0-9]{16}[0-9Xx])(?![0-9])")
+_MAX_EXACT_FLOAT = 2**53
+
+# Candidate source field names per target field, tried case-insensitively in this order.
+FIELD_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "code": ("code", "编码", "代码", "单元编码", "网格编码", "区划代码", "行政区划代码", "bm", "id"),
+    "name": ("name", "名称", "单元名称", "网格名称", "区划名称", "mc"),
+    "parent_code": ("parent_code", "parent_cod", "parent", "上级编码", "父级编码", "所属编码",
+                    "上级代码", "上级区划代码", "sjbm"),
+    "level": ("level", "层级", "级别", "单元层级", "类型", "jb"),
+}
+
+DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "ESRI Shapefile",
+           ".shp": "ESRI Shapefile"}
+
+
+@dataclass
+class ReadResult:
+    """A file read into the unit table, and how it was read."""
+
+    units: gpd.GeoDataFrame
+    source_crs: str
+    mapping: dict[str, str | None]
+    feature_count: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_frame(path: Path, layer: str | None, name: str) -> gpd.GeoDataFrame:
+    """Read a file with GDAL; refuse missing, unsupported, unreadable and empty files."""
+    if not path.exists():
+        raise FileFormatError(f"文件不存在：{name}", f"File not found: {name}")
+    if path.suffix.lower() not in DRIVERS:
+        raise FileFormatError(
+            f"不支持的文件格式“{path.suffix}”，支持 GeoJSON、GeoPackage、zip 压缩的 Shapefile。",
+            f"Unsupported file type {path.suffix!r}: use GeoJSON, GeoPackage or zipped Shapefile.")
+    try:
+        # NaN coordinates make shapely warn while it builds them; the CRS gate refuses them,
+        # naming the feature, after reading.
+        with np.errstate(invalid="ignore"):
+            df = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+    except Exception as exc:  # GDAL raises several types for unreadable files
+        log.info("cannot read %s: %s", name, exc)
+        raise FileFormatError(f"无法读取文件 {name}：文件损坏或不是所支持的格式。",
+                              f"Cannot read {name}: the file is damaged or not a supported format."
+                              ) from exc
+    if len(df) == 0:
+        raise FileFormatError(f"文件 {name} 没有任何要素。", f"{name} has no features.")
+    return df
+
+
+def _gdal_path(path: Path) -> str:
+    if path.suffix.lower() == ".zip":
+        return f"/vsizip/{path}"
+    return str(path)
+
+
+def read_units(path: str | Path, *, crs: object | None = None,
+               fields: dict[str, str] | None = None, level: str | None = None,
+               layer: str | None = None, config: ValidationConfig | None = None,
+               display_name: str | None = None) -> ReadResult:
+    """Read a boundary file; refuse it with a clear message if it cannot be what it claims.
+
+    ``crs`` overrides the file's CRS (needed for GCJ-02/BD-09, which files cannot declare).
+    ``fields`` maps target fields (code, name, parent_code, level) to the file's field names.
+    ``level`` applies one level to every feature when the file has no level field.
+    ``display_name`` is the name shown in messages (an upload's own name, not a temp path).
+    """
+    path = Path(path)
+    name = display_name or path.name
+    df = _read_frame(path, layer, name)
+    notes: list[str] = []
+    source = _source_crs(df, crs, path.suffix, name, notes)
+    mapping = _map_fields(df.columns, fields or {})
+    units = _normalise(df, mapping, level, config or ValidationConfig(), name, notes)
+    geoms = _gated_to_storage(np.asarray(units.geometry.values, dtype=object), source, name)
+    units = gpd.GeoDataFrame(units.drop(columns="geometry"), geometry=list(geoms), crs=STORAGE_CRS)
+    return ReadResult(units=units[COLUMNS], source_crs=source.label, mapping=mapping,
+                      feature_count=len(units), notes=notes)
+
+
+def _gated_to_storage(geoms: np.ndarray, source: SourceCRS, name: str) -> np.ndarray:
+    """Geometries converted to storage, through the CRS gate before and after.
+
+    Lon/lat as read is checked first, so NaN, infinite or absurd values (1e300, longitude 5000)
+    are refused with the feature named before pyproj or GEOS see them.
+    """
+    if source.is_geographic:
+        check_plausible_lonlat(geoms, source, where=name)
+    out = to_storage(geoms, source)
+    check_plausible_lonlat(out, source, where=name)
+    return out
+
+
+def _source_crs(df: gpd.GeoDataFrame, crs: object | None, suffix: str, name: str,
+                notes: list[str]) -> SourceCRS:
+    if crs is not None:
+        source = parse_crs(crs)
+        if df.crs is not None and source.offset is None and not source.crs.equals(df.crs):
+            notes.append(f"file declares {df.crs.to_string()}, read as {source.label} as requested")
+        return source
+    if df.crs is not None:
+        return parse_crs(df.crs)
+    if suffix.lower() in (".geojson", ".json"):
+        return parse_crs(4326)  # RFC 7946: GeoJSON without a crs member is WGS-84
+    raise InputError(
+        f"文件 {name} 没有声明坐标系，请用 --crs 指定（如 EPSG:4490、GCJ-02）。",
+        f"{name} declares no CRS; give one with --crs (e.g. EPSG:4490, GCJ-02).")
+
+
+def _map_fields(columns: pd.Index, override: dict[str, str]) -> dict[str, str | None]:
+    available = {str(c).lower(): str(c) for c in columns if c != "geometry"}
+    unknown_targets = set(override) - set(FIELD_CANDIDATES)
+    if unknown_targets:
+        raise FieldMappingError(
+            f"未知的目标字段：{'、'.join(sorted(unknown_targets))}；可映射 code、name、parent_code、level。",
+            f"Unknown target fields {sorted(unknown_targets)}; map code, name, parent_code, level.")
+    mapping: dict[str, str | None] = {}
+    for target, candidates in FIELD_CANDIDATES.items():
+        if target in override:
+            src = override[target]
+            if src.lower() not in available:
+                raise FieldMappingError(
+                    f"文件中没有字段“{src}”（用于 {target}）。现有字段：{'、'.join(available.values())}",
+                    f"Field {src!r} (for {target}) is not in the file. Fields: "
+                    f"{', '.join(available.values())}", field=src)
+            mapping[target] = available[src.lower()]
+            continue
+        mapping[target] = next((available[c.lower()] for c in candidates if c.lower() in available),
+                               None)
+    if mapping["code"] is None:
+        raise FieldMappingError(
+            f"找不到编码字段。现有字段：{'、'.join(available.values())}；请用 --field code=字段名 指定。",
+            f"No code field found. Fields: {', '.join(available.values())}; "
+            "map one with --field code=NAME.")
+    return mapping
+
+
+def _normalise(df: gpd.GeoDataFrame, mapping: dict[str, str | None], level: str | None,
+               config: ValidationConfig, name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    code_col = mapping["code"]
+    assert code_col is not None
+    _refuse_inexact_codes(df, [c for c in (code_col, mapping["parent_code"]) if c], name)
+    codes = [_text(v) for v in df[code_col]]
+    raw_names = [_text(v) for v in df[mapping["name"]]] if mapping["name"] else [None] * len(df)
+    names = [n or c for n, c in zip(raw_names, codes, strict=True)]
+    if mapping["name"] and any(n is None for n in raw_names):
+        notes.append("features without a name are named by their code")
+    parents = [_text(v) for v in df[mapping["parent_code"]]] if mapping["parent_code"] else \
+        [None] * len(df)
+    fixed_level = None
+    if level is not None:
+        fixed_level = parse_level(level)
+        if fixed_level is None:
+            raise InputError(f"无法识别的层级“{level}”，应为 {'/'.join(lv.zh for lv in ORDER)}。",
+                             f"Unknown level {level!r}; use one of {', '.join(ORDER)}.")
+    levels: list[str | None] = []
+    problems: list[str] = []
+    for i, code in enumerate(codes):
+        if not code:
+            problems.append(f"第 {i + 1} 个要素缺少编码 / feature {i + 1} has no code")
+        raw = df[mapping["level"]].iloc[i] if mapping["level"] else None
+        lv: Level | None = fixed_level or parse_level(raw) if raw is not None else fixed_level
+        if lv is None and raw is None and code:
+            lv = config.level_from_code(code)
+        # An unparseable level is kept as written: validation reports it with the unit's code.
+        levels.append(lv.value if lv else (_text(raw) or None))
+        if levels[-1] is None and code:
+            problems.append(f"要素 {code} 无法确定层级 / feature {code}: level unknown")
+    if problems:
+        shown = problems[:20]
+        more = f"（另有 {len(problems) - 20} 处）" if len(problems) > 20 else ""
+        raise FieldMappingError(
+            f"{name} 有 {len(problems)} 个要素无法读取：" + "；".join(shown) + more
+            + "。可用 --level 指定层级，或用 --field level=字段名 映射层级字段。",
+            f"{name}: {len(problems)} features cannot be read: " + "; ".join(shown),
+            problems=problems)
+    used = {c for c in mapping.values() if c}
+    extra = [c for c in df.columns if c not in used and c != "geometry"]
+    personal = [c for c in extra if _PERSONAL_NAME.search(str(c))]
+    if personal:
+        notes.append(f"personal fields not stored: {', '.join(map(str, personal))}")
+    extra = [c for c in extra if c not in personal]
+    attrs = [_attrs(df, extra, i) for i in range(len(df))]
+    dropped = sorted({k for a in attrs for k in a.pop("_personal_", [])})
+    if dropped:
+        notes.append(f"values that look like phone or ID numbers not stored, in: {', '.join(dropped)}")
+    return gpd.GeoDataFrame({"code": codes, "name": names, "level": levels, "parent_code": parents,
+                             "attrs": attrs}, geometry=df.geometry.values, crs=df.crs)
+
+
+def _refuse_inexact_codes(df: pd.DataFrame, columns: list[str], name: str) -> None:
+    """Codes stored as floating point lose digits past 2**53 (18-digit codes do): refuse them."""
+    for col in columns:
+        values = df[col]
+        if pd.api.types.is_float_dtype(values) and (values.abs() >= _MAX_EXACT_FLOAT).any():
+            raise FieldMappingError(
+                f"{name} 的字段“{col}”以浮点数保存编码，长编码的末几位已经丢失；请把编码存为文本字段。",
+                f"{name}: field {col!r} stores codes as floating point numbers, which loses the "
+                "last digits of long codes; store codes as text.", field=col)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # codes read as numbers from a Shapefile
+    text = str(value).strip()
+    return text or None
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if isinstance(value, (datetime, date, pd.Timestamp)):
+        return value.isoformat()
+    return value
+
+
+def _clean_json(value: Any) -> Any:
+    """JSON-safe value: non-finite floats become None, containers are cleaned through."""
+    if isinstance(value, dict):
+        return {str(k): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_json(v) for v in value]
+    return _json_value(value)
+
+
+def _attrs(df: pd.DataFrame, columns: list[str], i: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for c in columns:
+        value = _json_value(df[c].iloc[i])
+        if c == "attrs" and isinstance(value, (str, dict)):
+            try:
+                parsed = json.loads(value) if isinstance(value, str) else value
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                # wangge's own export: free attributes as one JSON field
+                for key, item in parsed.items():
+                    clean = _clean_json(item)
+                    if isinstance(clean, str) and _PERSONAL_VALUE.search(clean) \
+                            or _PERSONAL_NAME.search(str(key)):
+                        out.setdefault("_personal_", []).append(str(key))
+                    elif clean is not None:
+                        out[str(key)] = clean
+                continue
+        if isinstance(value, str) and _PERSONAL_VALUE.search(value):
+            out.setdefault("_personal_", []).append(str(c))
+            continue
+        if value is not None:
+            out[c] = value
+    return out
+
+
+def write_units(units: gpd.GeoDataFrame, path: str | Path, *, crs: object = "EPSG:4490",
+                layer: str | None = None) -> Path:
+    """Write a unit table (EPSG:4490) to GeoJSON or GeoPackage in the requested CRS.
+
+    GCJ-02/BD-09 output carries WGS-84 as its declared CRS (no file format can declare the
+    offset systems) and says so in the layer description.
+    """
+    path = Path(path)
+    driver = DRIVERS.get(path.suffix.lower())
+    if driver not in ("GeoJSON", "GPKG"):
+        raise FileFormatError(f"导出仅支持 .geojson 和 .gpkg，收到“{path.suffix}”。",
+                              f"Export writes .geojson or .gpkg, not {path.suffix!r}.")
+    target = parse_crs(crs)
+    geoms = from_storage(np.asarray(units.geometry.values, dtype=object), target)
+    table = pd.DataFrame({
+        "code": units["code"].astype(str), "name": units["name"].astype(str),
+        "level": units["level"].astype(str),
+        "parent_code": [p if isinstance(p, str) else None for p in units["parent_code"]],
+        "attrs": [json.dumps(_clean_json(a or {}), ensure_ascii=False, sort_keys=True)
+                  for a in units.get("attrs", [None] * len(units))],
+    })
+    out = gpd.GeoDataFrame(table, geometry=list(shapely.force_2d(geoms)), crs=target.crs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    kwargs: dict[str, Any] = {}
+    if driver == "GPKG":
+        kwargs["layer"] = layer or "units"
+        kwargs["layer_options"] = {"DESCRIPTION": f"wangge boundary units, {target.label}"}
+    pyogrio.write_dataframe(out, path, driver=driver, promote_to_multi=False, **kwargs)
+    return path
+
+
+def read_extent(path: str | Path, *, crs: object | None = None) -> shapely.Geometry:
+    """Read any polygon file (e.g. a district boundary) as one geometry in EPSG:4490."""
+    path = Path(path)
+    df = _read_frame(path, None, path.name)
+    source = _source_crs(df, crs, path.suffix, path.name, [])
+    geoms = _gated_to_storage(np.asarray(df.geometry.values, dtype=object), source, path.name)
+    area = shapely.union_all(geoms)
+    if shapely.get_dimensions(area) != 2 or shapely.is_empty(area):
+        raise FileFormatError(f"{path.name} 不是面状边界，不能作为区县范围。",
+                              f"{path.name} holds no polygons; it cannot be a district extent.")
+    return shapely.make_valid(area)

@@ -1,0 +1,99 @@
+"""Maps from the store: gather a release's units, counts, workers and findings, and hand them to
+the folium builders in ``maps/``. Used by the API (``/maps/…``) and the CLI (``wangge map``).
+
+Who may see what is the caller's decision: ``show_workers`` puts workers' names (personal
+data) on the page and is only passed True for entitled roles, after auditing the read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import numpy as np
+
+from wangge.geo.boundaries.rules import ValidationConfig
+from wangge.geo.boundaries.validate import validate
+from wangge.geo.levels import Level
+from wangge.maps.overview import overview
+from wangge.maps.unit import unit
+from wangge.maps.validation import validation
+from wangge.store import Store
+
+MAX_UNIT_HOUSEHOLDS = 50_000
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    lang: str = "zh"
+    tiles: str = "osm"
+    tianditu_key: str | None = None
+    assets: str | None = None       # base URL of local Leaflet files; None: public CDN
+    link: Callable[[str], str] | None = None
+
+
+def overview_map(store: Store, release_id: int, options: MapOptions, *, shade: str = "households",
+                 level: str = "grid", show_workers: bool = False) -> folium.Map:
+    units = store.units(release_id)
+    counts = {}
+    if release_id in store.assigned_releases():
+        table = store.unit_counts(release_id)
+        counts = {r.code: {"households": int(r.households), "residents": int(r.residents)}
+                  for r in table.itertuples(index=False)}
+    roster = store.workers()
+    full = roster[roster["full_time"]]
+    workers: dict[str, list[str]] = {}
+    if show_workers:
+        for grid in sorted(set(full["grid_code"])):
+            workers[grid] = [c["name"] or c["worker_id"] for c in store.worker_contacts(grid)
+                             if c["full_time"]]
+    else:
+        for row in full.itertuples(index=False):
+            workers.setdefault(row.grid_code, []).append(row.worker_id)
+    return overview(units, counts, workers, shade=shade, level=level, lang=options.lang,
+                    tiles=options.tiles, tianditu_key=options.tianditu_key,
+                    show_workers=show_workers, link=options.link, assets=options.assets)
+
+
+def unit_map(store: Store, release_id: int, code: str, options: MapOptions) -> folium.Map:
+    row = store.unit(release_id, code)
+    children = store.units(release_id, parent_code=code)
+    households = None
+    if release_id in store.assigned_releases():
+        found = store.households_of(release_id, code, Level(row["level"].iloc[0]),
+                                    limit=MAX_UNIT_HOUSEHOLDS)
+        xy = found[["lon", "lat"]].to_numpy(dtype=float)
+        households = xy[np.isfinite(xy).all(axis=1)]
+    return unit(row, children if len(children) else None, households, lang=options.lang,
+                tiles=options.tiles, tianditu_key=options.tianditu_key, link=options.link,
+                assets=options.assets)
+
+
+def validation_map(store: Store, release_id: int, options: MapOptions,
+                   config: ValidationConfig) -> folium.Map:
+    units = store.units(release_id)
+    report = validate(units, config)
+    return validation(units, report, lang=options.lang, tiles=options.tiles,
+                      tianditu_key=options.tianditu_key, assets=options.assets)
+
+
+def coverage_map(store: Store, release_id: int, options: MapOptions, settings: Any, *,
+                 cache: Any, suggest_k: int = 0) -> folium.Map:
+    """Sites, their catchments per threshold, uncovered households and areas, boundary gaps,
+    and ``suggest_k`` suggested new sites."""
+    from wangge.coverage import gaps, suggest, uncovered
+    from wangge.maps.coverage import coverage
+
+    cov = cache.get(store, release_id, settings)
+    people, areas = uncovered(cov)
+    xy = people[["lon", "lat"]].to_numpy(dtype=float)
+    suggested = None
+    if suggest_k:
+        suggested = suggest(cov, k=suggest_k, minutes=max(cov.catchments.thresholds_min),
+                            settings=settings)
+    units = cov.units[cov.units["level"].isin(["street", "community", "grid"])]
+    return coverage(units, cov.sites, cov.catchments.covered(), xy, areas,
+                    gaps(store, release_id, settings), suggested, lang=options.lang,
+                    tiles=options.tiles, tianditu_key=options.tianditu_key, assets=options.assets)
