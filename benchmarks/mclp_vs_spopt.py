@@ -8,10 +8,11 @@ Builds the demo district, its register (households at their true points) and its
 takes the households outside the ``--minutes`` circle (straight line times ``--detour`` at
 ``--speed``, the catchment module's fallback), and candidates on a ``--spacing`` lattice over the
 district thinned away from existing sites (300 m). For k = 1..kmax it prints the households
-newly covered by :func:`wangge.geo.coverage.mclp.suggest_sites` (greedy, lazy evaluation) and by
-:func:`wangge.geo.coverage.mclp.optimal_sites` (spopt MCLP + CBC), the gap to the optimum, both times and their
-ratio. With ``--network`` (needs :mod:`wangge.geo.coverage.catchment`), minutes are walking times on the demo
-network and the candidates its nodes thinned to one per ``--spacing`` square.
+newly covered by :func:`wangge.geo.coverage.mclp.suggest_sites` (greedy, lazy evaluation) and
+by :func:`wangge.geo.coverage.mclp.optimal_sites` (spopt MCLP + CBC), the gap to the optimum,
+both times and their ratio. With ``--network`` (needs :mod:`wangge.geo.coverage.catchment`),
+minutes are walking times on the demo network and the candidates its nodes thinned to one per
+``--spacing`` square.
 spopt builds its model densely (clients × facilities pulp terms), so its time grows with
 the candidate count: a finer ``--spacing`` (500) takes minutes per k.
 """

@@ -2,8 +2,8 @@
 
 Each case puts one geometry in place of micro-grid M1 (feature 1, a 0.003° cell near Yancheng).
 The expected outcome of a repair is the ground the case was drawn to mean (built here from
-plain boxes, independently of wangge.geo.boundaries.validity), kept within 1 %, or a refusal naming the unit; a
-unit is never emptied. Coordinates are given in fractions of the cell.
+plain boxes, independently of wangge.geo.boundaries.validity), kept within 1 %, or a refusal
+naming the unit; a unit is never emptied. Coordinates are given in fractions of the cell.
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def test_demo_stats_under_a_second():
 
 
 def test_with_catchments_of_the_catchment_module(small):
-    """End to end with wangge.geo.coverage.catchment (straight-line fallback): settings carried into the answer."""
+    """End to end with the catchment module (straight-line fallback): settings carried into the answer."""
     catchment = pytest.importorskip("wangge.geo.coverage.catchment")
     from wangge.geo.coverage.stats import coverage_from_catchments
 
