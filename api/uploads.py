@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import UploadFile
 
 from wangge.geo.errors import FileFormatError, InputError, TooLarge
-from wangge.geo.io.boundaries import DRIVERS
+from wangge.geo.io.vector import DRIVERS
 
 _CHUNK = 1 << 20
 

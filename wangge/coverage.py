@@ -30,7 +30,8 @@ from wangge.geo.coverage.stats import (
     uncovered_households,
 )
 from wangge.geo.crs import parse_crs, to_storage
-from wangge.geo.errors import FileFormatError, InputError
+from wangge.geo.errors import InputError
+from wangge.geo.io.vector import read_vector
 from wangge.settings import Settings
 from wangge.store import Store
 from wangge.store.networks import NetworkInfo
@@ -116,15 +117,7 @@ def import_network(store: Store, path: str | Path, *, release_id: int | None,
 
 
 def _read_lines(path: Path, crs: str | None) -> np.ndarray:
-    import pyogrio
-
-    if not path.exists():
-        raise FileFormatError(f"文件不存在：{path.name}", f"File not found: {path.name}")
-    try:
-        frame = pyogrio.read_dataframe(path)
-    except Exception as exc:  # GDAL's errors name the driver's problem, not ours
-        raise FileFormatError(f"无法读取路网文件 {path.name}。", f"Cannot read the network file "
-                              f"{path.name}.", reason=str(exc)[:200]) from exc
+    frame = read_vector(path, path.name)
     declared = crs or (frame.crs.to_string() if frame.crs is not None else "WGS-84")
     geoms = np.asarray(frame.geometry.values, dtype=object)
     return to_storage(geoms, parse_crs(declared))

@@ -8,7 +8,6 @@ Field names are matched against common English and Chinese names unless the user
 from __future__ import annotations
 
 import json
-import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -25,9 +24,8 @@ import shapely
 from wangge.geo.boundaries.rules import ValidationConfig
 from wangge.geo.crs import STORAGE_CRS, SourceCRS, check_plausible_lonlat, from_storage, parse_crs, to_storage
 from wangge.geo.errors import FieldMappingError, FileFormatError, InputError
+from wangge.geo.io.vector import DRIVERS, read_vector
 from wangge.geo.levels import ORDER, Level, parse_level
-
-log = logging.getLogger("wangge.io")
 
 COLUMNS = ["code", "name", "level", "parent_code", "attrs", "geometry"]
 
@@ -49,10 +47,6 @@ FIELD_CANDIDATES: dict[str, tuple[str, ...]] = {
     "level": ("level", "层级", "级别", "单元层级", "类型", "jb"),
 }
 
-DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "ESRI Shapefile",
-           ".shp": "ESRI Shapefile"}
-
-
 @dataclass
 class ReadResult:
     """A file read into the unit table, and how it was read."""
@@ -62,35 +56,6 @@ class ReadResult:
     mapping: dict[str, str | None]
     feature_count: int
     notes: list[str] = field(default_factory=list)
-
-
-def _read_frame(path: Path, layer: str | None, name: str) -> gpd.GeoDataFrame:
-    """Read a file with GDAL; refuse missing, unsupported, unreadable and empty files."""
-    if not path.exists():
-        raise FileFormatError(f"文件不存在：{name}", f"File not found: {name}")
-    if path.suffix.lower() not in DRIVERS:
-        raise FileFormatError(
-            f"不支持的文件格式“{path.suffix}”，支持 GeoJSON、GeoPackage、zip 压缩的 Shapefile。",
-            f"Unsupported file type {path.suffix!r}: use GeoJSON, GeoPackage or zipped Shapefile.")
-    try:
-        # NaN coordinates make shapely warn while it builds them; the CRS gate refuses them,
-        # naming the feature, after reading.
-        with np.errstate(invalid="ignore"):
-            df = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
-    except Exception as exc:  # GDAL raises several types for unreadable files
-        log.info("cannot read %s: %s", name, exc)
-        raise FileFormatError(f"无法读取文件 {name}：文件损坏或不是所支持的格式。",
-                              f"Cannot read {name}: the file is damaged or not a supported format."
-                              ) from exc
-    if len(df) == 0:
-        raise FileFormatError(f"文件 {name} 没有任何要素。", f"{name} has no features.")
-    return df
-
-
-def _gdal_path(path: Path) -> str:
-    if path.suffix.lower() == ".zip":
-        return f"/vsizip/{path}"
-    return str(path)
 
 
 def read_units(path: str | Path, *, crs: object | None = None,
@@ -106,8 +71,11 @@ def read_units(path: str | Path, *, crs: object | None = None,
     """
     path = Path(path)
     name = display_name or path.name
-    df = _read_frame(path, layer, name)
+    df = read_vector(path, name, layer=layer)
     notes: list[str] = []
+    if layer is None and len(df.attrs["layers"]) > 1:
+        notes.append(f"the file has layers {', '.join(df.attrs['layers'])}; read the first, "
+                     f"{df.attrs['layer']}")
     source = _source_crs(df, crs, path.suffix, name, notes)
     mapping = _map_fields(df.columns, fields or {})
     units = _normalise(df, mapping, level, config or ValidationConfig(), name, notes)
@@ -329,7 +297,7 @@ def write_units(units: gpd.GeoDataFrame, path: str | Path, *, crs: object = "EPS
 def read_extent(path: str | Path, *, crs: object | None = None) -> shapely.Geometry:
     """Read any polygon file (e.g. a district boundary) as one geometry in EPSG:4490."""
     path = Path(path)
-    df = _read_frame(path, None, path.name)
+    df = read_vector(path, path.name)
     source = _source_crs(df, crs, path.suffix, path.name, [])
     geoms = _gated_to_storage(np.asarray(df.geometry.values, dtype=object), source, path.name)
     area = shapely.union_all(geoms)

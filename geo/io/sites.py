@@ -1,4 +1,5 @@
-"""Read service-site lists (GeoJSON, CSV, Excel .xlsx, JSON) into the site table of :mod:`wangge.geo.coverage.sites`.
+"""Read service-site lists (GeoJSON, CSV, Excel .xlsx, JSON) into the site table of
+:mod:`wangge.geo.coverage.sites`.
 
 A site list is short and every row matters: unlike a household register, a list with any bad
 row is refused, with every problem reported at once (row number as a spreadsheet shows it, the
