@@ -23,7 +23,8 @@ import pandas as pd
 from wangge.gcpause import gc_paused
 from wangge.geo.errors import NotFound
 from wangge.geo.index.hierarchy import HierarchyIndex
-from wangge.geo.io.register import RowProblem, as_lonlat, read_register
+from wangge.geo.io.register import as_lonlat, read_register
+from wangge.geo.io.rows import RowProblem
 from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits
 from wangge.geocode.gazetteer import Gazetteer
 from wangge.geocode.match import FAR_FLAG, MatchConfig, Matcher

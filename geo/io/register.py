@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wangge.geo.crs import CHINA_BOUNDS, lonlat_to_storage, parse_crs
+from wangge.geo.crs import CHINA_BOUNDS, lonlat_to_storage
 from wangge.geo.errors import CRSError, FieldMappingError, echo
+from wangge.geo.io.rows import RowProblem, RowProblems, canonical_crs, columns_of, map_columns
 from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits, number, read_table, text
 
 # Target field -> header names seen in registers (case-insensitive), tried in order.
@@ -37,21 +38,6 @@ PERSONAL = ("name", "phone", "id_number")
 LOCATION = ("external_id", "address", "lon", "lat", "crs", "building_id", "size")
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    """Why a row of the register was left out."""
-
-    row: int  # as a spreadsheet numbers it: the header is row 1
-    external_id: str | None
-    reason: str
-    message_zh: str
-    message_en: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "external_id": self.external_id, "reason": self.reason,
-                "message": self.message_zh, "message_en": self.message_en}
-
-
 @dataclass
 class Register:
     """The good rows, split into location data and personal data, and the bad rows."""
@@ -64,48 +50,17 @@ class Register:
 
 
 def _map_columns(columns: list[str], override: dict[str, str]) -> dict[str, str | None]:
-    available = {str(c).strip().lower(): str(c) for c in columns}
-    mapping: dict[str, str | None] = {}
-    for target, candidates in COLUMN_CANDIDATES.items():
-        if target in override:
-            src = override[target]
-            if src.strip().lower() not in available:
-                raise FieldMappingError(
-                    f"名册中没有列“{src}”（用于 {target}）。现有列：{'、'.join(available.values())}",
-                    f"Column {src!r} (for {target}) is not in the register. Columns: "
-                    f"{', '.join(available.values())}", field=src)
-            mapping[target] = available[src.strip().lower()]
-        else:
-            mapping[target] = next((available[c] for c in candidates if c in available), None)
+    mapping = map_columns(columns, COLUMN_CANDIDATES, override, ("名册", "the register"))
+    available = [str(c) for c in columns]
     if mapping["external_id"] is None:
         raise FieldMappingError(
-            f"找不到住户编号列。现有列：{'、'.join(available.values())}；请指定 external_id=列名。",
-            f"No household id column found. Columns: {', '.join(available.values())}; map one "
+            f"找不到住户编号列。现有列：{'、'.join(available)}；请指定 external_id=列名。",
+            f"No household id column found. Columns: {', '.join(available)}; map one "
             "with external_id=COLUMN.")
     if mapping["address"] is None and (mapping["lon"] is None or mapping["lat"] is None):
         raise FieldMappingError("名册既没有地址列，也没有经纬度列。",
                                 "The register has neither an address column nor coordinates.")
     return mapping
-
-
-_CRS_ALIASES = {"wgs84": "WGS-84", "wgs-84": "WGS-84", "gps": "WGS-84", "4326": "WGS-84",
-                "epsg:4326": "WGS-84", "cgcs2000": "CGCS2000", "4490": "CGCS2000",
-                "epsg:4490": "CGCS2000", "gcj02": "GCJ-02", "gcj-02": "GCJ-02", "高德": "GCJ-02",
-                "腾讯": "GCJ-02", "火星": "GCJ-02", "bd09": "BD-09", "bd-09": "BD-09",
-                "百度": "BD-09"}
-
-
-def canonical_crs(value: str) -> str:
-    """One of WGS-84, CGCS2000, GCJ-02, BD-09 (the systems a register may use), else CRSError."""
-    key = value.strip().lower()
-    if key in _CRS_ALIASES:
-        return _CRS_ALIASES[key]
-    parsed = parse_crs(value)
-    epsg = parsed.crs.to_epsg()
-    if parsed.offset is None and epsg in (4326, 4490):
-        return "WGS-84" if epsg == 4326 else "CGCS2000"
-    raise CRSError(f"住户坐标只接受 WGS-84、CGCS2000、GCJ-02、BD-09，收到“{echo(value)}”。",
-                   f"Household coordinates must be WGS-84, CGCS2000, GCJ-02 or BD-09; got {echo(value)!r}.")
 
 
 def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
@@ -121,60 +76,49 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
     default = canonical_crs(default_crs)
     minx, miny, maxx, maxy = CHINA_BOUNDS
 
-    def col(target: str) -> list[Any]:
-        src = mapping.get(target)
-        return list(table[src]) if src is not None else [None] * len(table)
-
-    cols = {t: col(t) for t in COLUMN_CANDIDATES}
+    cols = columns_of(table, mapping)
     records: list[dict[str, Any]] = []
     personal: list[dict[str, Any]] = []
-    problems: list[RowProblem] = []
-    seen: dict[str, int] = {}
-    for k in range(len(table)):
-        row = k + 2
-        ext = text(cols["external_id"][k])
-
-        def bad(reason: str, zh: str, en: str, ext: str | None = ext, row: int = row) -> None:
-            problems.append(RowProblem(row, ext, reason, f"第 {row} 行：{zh}", f"row {row}: {en}"))
-
-        if ext is None:
-            bad("missing_id", "缺少住户编号。", "no household id.")
+    problems = RowProblems()
+    for k, line in enumerate(problems.rows(cols["external_id"])):
+        row, ext = line.number, line.key
+        if not line.unique(label=("住户编号", "household id"),
+                           missing=("缺少住户编号。", "no household id."),
+                           reasons=("missing_id", "duplicate_id")):
             continue
-        if ext in seen:
-            bad("duplicate_id", f"住户编号 {ext} 与第 {seen[ext]} 行重复。",
-                f"household id {ext} repeats row {seen[ext]}.")
-            continue
-        seen[ext] = row
         address = text(cols["address"][k])
         try:
             lon, lat = number(cols["lon"][k]), number(cols["lat"][k])
         except ValueError:
             given = f"{echo(cols['lon'][k])}, {echo(cols['lat'][k])}"
-            bad("bad_coordinates", f"坐标“{given}”不是数字。", f"coordinates {given!r} are not numbers.")
+            line.bad(None, "bad_coordinates", f"坐标“{given}”不是数字。",
+                          f"coordinates {given!r} are not numbers.")
             continue
         if (lon is None) != (lat is None):
-            bad("bad_coordinates", "经度和纬度只填了一个。", "only one of longitude and latitude given.")
+            line.bad(None, "bad_coordinates", "经度和纬度只填了一个。",
+                          "only one of longitude and latitude given.")
             continue
         crs = None
         if lon is not None and lat is not None:
             if not (math.isfinite(lon) and math.isfinite(lat)
                     and minx <= lon <= maxx and miny <= lat <= maxy):
                 swapped = minx <= lat <= maxx and miny <= lon <= maxy
-                bad("bad_coordinates",
-                    f"坐标 ({lon}, {lat}) 不在中国境内" + ("，像是经纬度写反了。" if swapped else "。"),
-                    f"coordinates ({lon}, {lat}) are outside China"
-                    + (" (longitude/latitude swapped?)." if swapped else "."))
+                line.bad(None, "bad_coordinates",
+                         f"坐标 ({lon}, {lat}) 不在中国境内" + ("，像是经纬度写反了。" if swapped else "。"),
+                         f"coordinates ({lon}, {lat}) are outside China"
+                         + (" (longitude/latitude swapped?)." if swapped else "."))
                 continue
             raw_crs = text(cols["crs"][k])
             try:
                 crs = canonical_crs(raw_crs) if raw_crs else default
             except CRSError:
                 shown = echo(raw_crs)
-                bad("unknown_crs", f"坐标系“{shown}”无法识别（应为 WGS-84、CGCS2000、GCJ-02、BD-09）。",
-                    f"coordinate system {shown!r} unknown (use WGS-84, CGCS2000, GCJ-02, BD-09).")
+                line.bad(None, "unknown_crs",
+                              f"坐标系“{shown}”无法识别（应为 WGS-84、CGCS2000、GCJ-02、BD-09）。",
+                              f"coordinate system {shown!r} unknown (use WGS-84, CGCS2000, GCJ-02, BD-09).")
                 continue
         if address is None and lon is None:
-            bad("no_location", "既没有地址也没有坐标。", "neither an address nor coordinates.")
+            line.bad(None, "no_location", "既没有地址也没有坐标。", "neither an address nor coordinates.")
             continue
         try:
             size = number(cols["size"][k])
@@ -182,7 +126,8 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
             size = None
         if size is not None and not (math.isfinite(size) and 0 <= size <= 100):
             shown = echo(cols["size"][k])
-            bad("bad_size", f"户人数“{shown}”不合理。", f"household size {shown!r} is not plausible.")
+            line.bad(None, "bad_size", f"户人数“{shown}”不合理。",
+                          f"household size {shown!r} is not plausible.")
             continue
         records.append({"row": row, "external_id": ext, "address": address, "lon": lon, "lat": lat,
                         "crs": crs, "building_id": text(cols["building_id"][k]),
@@ -194,7 +139,7 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
     rec["lon"] = rec["lon"].astype(float)
     rec["lat"] = rec["lat"].astype(float)
     per = pd.DataFrame(personal, columns=["external_id", *PERSONAL], dtype=object)
-    return Register(records=rec, personal=per, problems=problems, mapping=mapping,
+    return Register(records=rec, personal=per, problems=problems.items, mapping=mapping,
                     row_count=len(table))
 
 

@@ -1,8 +1,12 @@
-"""Read a table (CSV, Excel .xlsx/.xlsm, JSON) into a frame of strings, within limits.
+"""Read a table (CSV, Excel .xlsx/.xlsm, JSON, GeoJSON points) into a frame of strings, within limits.
 
 The one reader of every table the service takes in: household registers, worker rosters, site
-lists, gazetteer CSVs. The first row is the header; every cell comes back as a string (``""``
-for an empty CSV or Excel cell, missing for a JSON key that is absent or null).
+lists, gazetteer CSVs, batches of points. The first row is the header; every cell comes back as
+a string (``""`` for an empty CSV or Excel cell, missing for a JSON key that is absent or null).
+Where asked (``features=True``), a GeoJSON FeatureCollection is a table too: a row a feature, its
+properties the cells, a Point's coordinates in the columns :data:`POINT_LON` and
+:data:`POINT_LAT` as given (``"abc"`` stays ``"abc"``, for the row check to report), any other
+geometry's type in :data:`GEOMETRY_TYPE`.
 
 A table is refused (:class:`~wangge.geo.errors.TableTooLarge`, ``detail["limit"]`` saying which) before
 it can fill the memory:
@@ -40,7 +44,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from wangge.geo.errors import FileFormatError, TableTooLarge
 
-__all__ = ["DEFAULT_LIMITS", "TableLimits", "check_records", "number", "read_table", "text"]
+__all__ = ["DEFAULT_LIMITS", "GEOMETRY_TYPE", "POINT_LAT", "POINT_LON", "TableLimits",
+           "check_records", "number", "read_table", "text"]
+
+POINT_LON, POINT_LAT, GEOMETRY_TYPE = "__lon", "__lat", "__geometry"
 
 
 @dataclass(frozen=True)
@@ -93,11 +100,12 @@ def number(value: Any) -> float | None:
 
 
 def read_table(path: str | Path, name: str, *, limits: TableLimits = DEFAULT_LIMITS,
-               json_keys: Sequence[str] = ("records",)) -> pd.DataFrame:
+               json_keys: Sequence[str] = ("records",), features: bool = False) -> pd.DataFrame:
     """The table in ``path`` (``name`` is how messages call it) as a frame of strings.
 
     CSV in UTF-8 (with or without BOM) or GB18030/GBK; Excel .xlsx/.xlsm (first sheet); JSON as a
-    list of objects or an object holding that list under one of ``json_keys`` (first found).
+    list of objects or an object holding that list under one of ``json_keys`` (first found); with
+    ``features``, .json and .geojson may be a GeoJSON FeatureCollection too.
     Raises :class:`TableTooLarge` past ``limits``, :class:`FileFormatError` for a missing,
     unsupported or unreadable file.
     """
@@ -109,8 +117,8 @@ def read_table(path: str | Path, name: str, *, limits: TableLimits = DEFAULT_LIM
         return _read_csv(path, name, limits)
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path, name, limits)
-    if suffix == ".json":
-        return _read_json(path, name, limits, json_keys)
+    if suffix == ".json" or features and suffix == ".geojson":
+        return _read_json(path, name, limits, json_keys, features)
     raise FileFormatError(f"不支持的表格格式“{suffix}”，支持 CSV、Excel（.xlsx）和 JSON。",
                           f"Unsupported table format {suffix!r}: use CSV, Excel (.xlsx) or JSON.")
 
@@ -214,21 +222,45 @@ def _read_csv(path: Path, name: str, limits: TableLimits) -> pd.DataFrame:
 
 # --- JSON ----------------------------------------------------------------------------------------
 
-def _read_json(path: Path, name: str, limits: TableLimits, keys: Sequence[str]) -> pd.DataFrame:
+def _read_json(path: Path, name: str, limits: TableLimits, keys: Sequence[str],
+               features: bool) -> pd.DataFrame:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, OSError) as exc:
         raise FileFormatError(f"无法读取表格 {name}：不是有效的 JSON。",
                               f"Cannot read the table {name}: not valid JSON.") from exc
-    rows = next((data[k] for k in keys if k in data), None) if isinstance(data, dict) else data
+    if features and isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        rows = _feature_rows(data.get("features"))
+    else:
+        rows = next((data[k] for k in keys if k in data), None) if isinstance(data, dict) else data
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        wanted = "、".join(keys)
-        raise FileFormatError(f"表格 {name} 应为对象列表（或以 {wanted} 为键的对象列表）。",
+        wanted, also = "、".join(keys), ("，或 GeoJSON 要素集合", ", or be a GeoJSON FeatureCollection")
+        raise FileFormatError(f"表格 {name} 应为对象列表（或以 {wanted} 为键的对象列表"
+                              f"{also[0] if features else ''}）。",
                               f"{name} must be a list of objects (or hold one under "
-                              f"{', '.join(keys)}).")
+                              f"{', '.join(keys)}{also[1] if features else ''}).")
     check_records(name, rows, limits)
     return pd.DataFrame([{k: None if v is None else str(v) for k, v in row.items()} for row in rows],
                         dtype=str)
+
+
+def _feature_rows(features: Any) -> Any:
+    """A row a feature (properties, and where the geometry is) or, for no list, ``features``."""
+    if not isinstance(features, list):
+        return features
+    rows = []
+    for feature in features:
+        props = dict(feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        geom = feature.get("geometry") if isinstance(feature, dict) else None
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        if isinstance(geom, dict) and geom.get("type") == "Point" and isinstance(coords, list) \
+                and len(coords) >= 2:
+            props[POINT_LON], props[POINT_LAT] = coords[0], coords[1]
+        else:
+            props[POINT_LON] = props[POINT_LAT] = None
+            props[GEOMETRY_TYPE] = geom.get("type") if isinstance(geom, dict) else None
+        rows.append(props)
+    return rows
 
 
 # --- Excel ---------------------------------------------------------------------------------------
