@@ -1,1 +1,0 @@
-"""Boundary rules: validate a release of units, the findings it reports, repair on request."""

@@ -1,2 +1,0 @@
-"""Walking coverage: networks, nearest streets, catchments (service circles), coverage per unit,
-and where new service sites would reach the most households (MCLP)."""
