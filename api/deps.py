@@ -1,4 +1,8 @@
-"""Typed dependencies shared by the routers."""
+"""Typed dependencies shared by the routers.
+
+``ReleaseDep`` and ``UncheckedReleaseDep`` look the release up in the store, so they run in
+the threadpool; ``OgcCrsDep`` only parses text and runs on the event loop.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from wangge.geo.crs import parse_bbox
+from wangge.geo.crs import STORAGE_URI, OgcCRS, parse_bbox, parse_ogc_crs
 from wangge.settings import Settings
-from wangge.store import Store
+from wangge.store import ReleaseInfo, Store
+
+RELEASE_HELP = "版本号，默认当前版本"
 
 
 def get_store(request: Request) -> Store:
@@ -25,6 +31,31 @@ def get_bbox(bbox: Annotated[str | None, Query(
     return parse_bbox(bbox)
 
 
+def get_release(store: Annotated[Store, Depends(get_store)],
+                release: Annotated[int | None, Query(ge=1, le=2_147_483_647,
+                                                     description=RELEASE_HELP)] = None
+                ) -> ReleaseInfo:
+    """The release named by ``release``, or the current one; NotFound if there is none."""
+    return store.release_or_current(release)
+
+
+def get_unchecked_release(store: Annotated[Store, Depends(get_store)],
+                      release: Annotated[int | None, Query(description=RELEASE_HELP)] = None
+                      ) -> ReleaseInfo:
+    """As :func:`get_release`, but any integer reaches the store, which refuses an id outside
+    the id column's range itself (not found on SQLite, invalid input on PostGIS)."""
+    return store.release_or_current(release)
+
+
+async def get_ogc_crs(crs: Annotated[str | None, Query(description="输出坐标系 / output CRS URI",
+                                                       examples=[STORAGE_URI])] = None) -> OgcCRS:
+    """The OGC output ``crs`` URI (CRS84 by default); CRSError lists the supported ones."""
+    return parse_ogc_crs(crs)
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(get_bbox)]
+ReleaseDep = Annotated[ReleaseInfo, Depends(get_release)]
+UncheckedReleaseDep = Annotated[ReleaseInfo, Depends(get_unchecked_release)]
+OgcCrsDep = Annotated[OgcCRS, Depends(get_ogc_crs)]

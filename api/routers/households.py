@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
 from wangge.api.auth import STAFF, Writer, require
-from wangge.api.deps import SettingsDep, StoreDep
+from wangge.api.deps import SettingsDep, StoreDep, UncheckedReleaseDep
 from wangge.api.heavy import HeavySlot
 from wangge.api.uploads import parse_field_map, saved_upload
 from wangge.geo.levels import Level
@@ -45,17 +45,15 @@ def import_households(
 
 
 @router.post("/households/assign", summary="重新分配住户到某版本 / re-run assignment")
-def assign(_: Writer, _heavy: HeavySlot, store: StoreDep,
-           release: Annotated[int | None, Query()] = None) -> dict:
-    return assign_release(store, store.release_or_current(release).id)
+def assign(_: Writer, _heavy: HeavySlot, store: StoreDep, release: UncheckedReleaseDep) -> dict:
+    return assign_release(store, release.id)
 
 
 @router.get("/units/{code}/households", summary="某单元的住户（不含个人信息）/ households of a unit")
-def households_of(store: StoreDep, code: str,
-                  release: Annotated[int | None, Query()] = None,
+def households_of(store: StoreDep, code: str, release: UncheckedReleaseDep,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
                   offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> dict:
-    rid = store.release_or_current(release).id
+    rid = release.id
     unit = store.unit(rid, code)
     frame = store.households_of(rid, code, Level(unit["level"].iloc[0]), limit=limit,
                                 offset=offset)
@@ -63,9 +61,9 @@ def households_of(store: StoreDep, code: str,
 
 
 @router.get("/households/counts", summary="各单元户数和人数 / households and residents per unit")
-def counts(store: StoreDep, level: Annotated[Level | None, Query()] = None,
-           release: Annotated[int | None, Query()] = None) -> dict:
-    rid = store.release_or_current(release).id
+def counts(store: StoreDep, release: UncheckedReleaseDep,
+           level: Annotated[Level | None, Query()] = None) -> dict:
+    rid = release.id
     frame = store.unit_counts(rid)
     if level is not None:
         frame = frame[frame["level"] == level.value]
@@ -73,10 +71,10 @@ def counts(store: StoreDep, level: Annotated[Level | None, Query()] = None,
 
 
 @router.get("/households/review", summary="待核查住户 / the review queue")
-def review(store: StoreDep, release: Annotated[int | None, Query()] = None,
+def review(store: StoreDep, release: UncheckedReleaseDep,
            limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
            offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> dict:
-    rid = store.release_or_current(release).id
+    rid = release.id
     return {"release_id": rid,
             "households": _records(store.review_queue(rid, limit=limit, offset=offset))}
 

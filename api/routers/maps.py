@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from wangge.api.auth import STAFF, Principal, Staff, require
-from wangge.api.deps import SettingsDep, StoreDep
+from wangge.api.deps import ReleaseDep, SettingsDep, StoreDep
 from wangge.map_pages import MapOptions, coverage_map, overview_map, unit_map, validation_map
 from wangge.maps.base import render_html
 from wangge.maps.landing import landing
@@ -26,7 +26,6 @@ router = APIRouter(tags=["maps"], dependencies=[Depends(require(STAFF))])
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh（默认）或 en")]
 Tiles = Annotated[str | None, Query(pattern="^(" + "|".join(TILE_CHOICES) + ")$",
                                     description="底图 / base map: " + ", ".join(TILE_CHOICES))]
-Release = Annotated[int | None, Query(ge=1, le=2_147_483_647, description="版本号，默认当前版本")]
 HTML = {200: {"content": {"text/html": {}}, "description": "HTML 页面 / an HTML page"}}
 
 
@@ -54,20 +53,19 @@ def maps_slash(request: Request) -> RedirectResponse:
 @router.get("/overview", response_class=HTMLResponse, responses=HTML,
             summary="网格总览地图 / overview of the four levels")
 async def overview_page(
-    request: Request, principal: Staff, store: StoreDep, lang: Lang = "zh", tiles: Tiles = None,
+    request: Request, principal: Staff, store: StoreDep, release: ReleaseDep, lang: Lang = "zh",
+    tiles: Tiles = None,
     shade: Annotated[str, Query(pattern="^(households|per_worker|coverage)$",
                                 description="着色：户数、每名网格员户数、覆盖率")] = "households",
     level: Annotated[str, Query(pattern="^(street|community|grid|microgrid)$")] = "grid",
-    release: Release = None,
 ) -> HTMLResponse:
     options = _options(request, lang, tiles)
     show = principal.sees_contacts
 
     def build() -> str:
-        rid = store.release_or_current(release).id
         if show:
-            _audit_contacts(store, principal, rid)
-        return render_html(overview_map(store, rid, options, shade=shade, level=level,
+            _audit_contacts(store, principal, release.id)
+        return render_html(overview_map(store, release.id, options, shade=shade, level=level,
                                         show_workers=show))
 
     return HTMLResponse(await run_in_threadpool(build))
@@ -80,31 +78,28 @@ def _audit_contacts(store, principal: Principal, release_id: int) -> None:  # no
 
 @router.get("/units/{code}", response_class=HTMLResponse, responses=HTML,
             summary="单元地图：边界、下级、住户 / one unit with its children and households")
-def unit_page(request: Request, store: StoreDep, code: str, lang: Lang = "zh",
-              tiles: Tiles = None, release: Release = None) -> HTMLResponse:
+def unit_page(request: Request, store: StoreDep, code: str, release: ReleaseDep,
+              lang: Lang = "zh", tiles: Tiles = None) -> HTMLResponse:
     options = _options(request, lang, tiles)
-    rid = store.release_or_current(release).id
-    return HTMLResponse(render_html(unit_map(store, rid, code, options)))
+    return HTMLResponse(render_html(unit_map(store, release.id, code, options)))
 
 
 @router.get("/validation", response_class=HTMLResponse, responses=HTML,
             summary="校验问题地图 / the problems of a release, where they are")
-def validation_page(request: Request, store: StoreDep, settings: SettingsDep, lang: Lang = "zh",
-                    tiles: Tiles = None, release: Release = None) -> HTMLResponse:
+def validation_page(request: Request, store: StoreDep, settings: SettingsDep, release: ReleaseDep,
+                    lang: Lang = "zh", tiles: Tiles = None) -> HTMLResponse:
     options = _options(request, lang, tiles)
-    rid = store.release_or_current(release).id
-    return HTMLResponse(render_html(validation_map(store, rid, options,
+    return HTMLResponse(render_html(validation_map(store, release.id, options,
                                                    settings.validation_config())))
 
 
 @router.get("/coverage", response_class=HTMLResponse, responses=HTML,
             summary="服务圈覆盖地图 / sites, 5/10/15-minute catchments, uncovered households")
-def coverage_page(request: Request, store: StoreDep, settings: SettingsDep, lang: Lang = "zh",
-                  tiles: Tiles = None, release: Release = None,
+def coverage_page(request: Request, store: StoreDep, settings: SettingsDep, release: ReleaseDep,
+                  lang: Lang = "zh", tiles: Tiles = None,
                   suggest: Annotated[int, Query(ge=0, le=20, description="建议新增站点数")] = 0
                   ) -> HTMLResponse:
     options = _options(request, lang, tiles)
-    rid = store.release_or_current(release).id
-    return HTMLResponse(render_html(coverage_map(store, rid, options, settings,
+    return HTMLResponse(render_html(coverage_map(store, release.id, options, settings,
                                                  cache=request.app.state.coverage,
                                                  suggest_k=suggest)))

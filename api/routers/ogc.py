@@ -18,9 +18,17 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from wangge.api.auth import READ, require
-from wangge.api.deps import StoreDep
+from wangge.api.deps import OgcCrsDep, StoreDep
 from wangge.api.geojson import GEOJSON, feature
-from wangge.geo.crs import OGC_CRS_URIS, STORAGE_URI, from_storage, parse_bbox, parse_ogc_crs, swap_axes
+from wangge.geo.crs import (
+    OGC_CRS_URIS,
+    STORAGE_URI,
+    OgcCRS,
+    from_storage,
+    parse_bbox,
+    parse_ogc_crs,
+    swap_axes,
+)
 from wangge.geo.errors import InputError, NotFound
 from wangge.geo.levels import ORDER, Level
 from wangge.store import ReleaseInfo, Store
@@ -40,8 +48,6 @@ MAX_LIMIT = 10_000
 JSON = "application/json"
 
 LevelPath = Annotated[Level, Path(description="层级 / level: street, community, grid, microgrid")]
-CrsQuery = Annotated[str | None, Query(description="输出坐标系 / output CRS URI",
-                                       examples=[STORAGE_URI])]
 
 
 def _json(body: dict[str, Any], media: str = JSON, headers: dict[str, str] | None = None) -> Response:
@@ -163,8 +169,7 @@ def _bbox(bbox: str | None, bbox_crs: str | None) -> tuple[float, float, float, 
     return parse_bbox(",".join(parts))
 
 
-def _features(units: Any, release_id: int, crs: str | None) -> list[dict[str, Any]]:
-    target = parse_ogc_crs(crs)
+def _features(units: Any, release_id: int, target: OgcCRS) -> list[dict[str, Any]]:
     if len(units):
         geoms = from_storage(np.asarray(units.geometry.to_numpy(), dtype=object), target.crs)
         if target.lat_first:
@@ -178,7 +183,7 @@ def _features(units: Any, release_id: int, crs: str | None) -> list[dict[str, An
             response_class=Response,
             responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}})
 def items(
-    request: Request, store: StoreDep, level: LevelPath, crs: CrsQuery = None,
+    request: Request, store: StoreDep, level: LevelPath, target: OgcCrsDep,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（bbox-crs 的轴序）",
                                       examples=["120.10,33.30,120.25,33.45"])] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 URI")] = None,
@@ -187,7 +192,6 @@ def items(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> Response:
-    target = parse_ogc_crs(crs)
     box = _bbox(bbox, bbox_crs)
     release = _instant(datetime_, store)
     filters = {"level": level.value, "bbox": box}
@@ -205,7 +209,7 @@ def items(
         links.append(_link(page(offset + limit), "next", GEOJSON))
     if offset > 0:
         links.append(_link(page(max(0, offset - limit)), "prev", GEOJSON))
-    body = {"type": "FeatureCollection", "features": _features(units, release.id, target.uri),
+    body = {"type": "FeatureCollection", "features": _features(units, release.id, target),
             "numberMatched": matched, "numberReturned": len(units),
             "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "links": links}
     return _json(body, GEOJSON, {"Content-Crs": f"<{target.uri}>"})
@@ -214,15 +218,14 @@ def items(
 @router.get("/collections/{level}/items/{code}", summary="一个要素 / one feature",
             response_class=Response,
             responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}})
-def item(request: Request, store: StoreDep, level: LevelPath, code: str, crs: CrsQuery = None,
+def item(request: Request, store: StoreDep, level: LevelPath, code: str, target: OgcCrsDep,
          datetime_: Annotated[str | None, Query(alias="datetime")] = None) -> Response:
-    target = parse_ogc_crs(crs)
     release = _instant(datetime_, store)
     unit = store.unit(release.id, code)
     if unit["level"].iloc[0] != level.value:
         raise NotFound(f"{TITLES[level.value][0]}中没有编码为 {code} 的单元。",
                        f"No {level.value} has code {code}.", code=code, level=level.value)
-    body = _features(unit, release.id, target.uri)[0]
+    body = _features(unit, release.id, target)[0]
     href = f"{_base(request)}/collections/{level.value}"
     body["links"] = [_link(f"{href}/items/{code}", "self", GEOJSON), _link(href, "collection", JSON)]
     return _json(body, GEOJSON, {"Content-Crs": f"<{target.uri}>"})

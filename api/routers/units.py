@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from wangge.api.auth import READ, require
-from wangge.api.deps import BBoxDep, StoreDep
+from wangge.api.deps import BBoxDep, StoreDep, UncheckedReleaseDep
 from wangge.api.geojson import GeoJSONResponse, feature, feature_collection
 from wangge.geo.errors import InputError
 from wangge.geo.levels import Level
@@ -18,14 +18,13 @@ router = APIRouter(tags=["units"], dependencies=[Depends(require(READ))])
 @router.get("/units", response_class=GeoJSONResponse,
             summary="列出单元 / list units (GeoJSON FeatureCollection)")
 def list_units(
-    store: StoreDep, bbox: BBoxDep,
+    store: StoreDep, bbox: BBoxDep, release: UncheckedReleaseDep,
     level: Annotated[Level | None, Query(description="层级")] = None,
     parent: Annotated[str | None, Query(description="上级编码")] = None,
-    release: Annotated[int | None, Query(description="版本号，默认当前版本")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> GeoJSONResponse:
-    rid = store.release_or_current(release).id
+    rid = release.id
     filters = {"level": level.value if level else None, "parent_code": parent, "bbox": bbox}
     units = store.units(rid, limit=limit, offset=offset, **filters)
     total = store.count_units(rid, **filters)
@@ -33,13 +32,16 @@ def list_units(
                                               numberReturned=len(units)))
 
 
-@router.get("/units/{code}", response_class=GeoJSONResponse,
-            summary="一个单元 / one unit (GeoJSON Feature)")
-def get_unit(store: StoreDep, code: str,
-             release: Annotated[int | None, Query(description="版本号，默认当前版本")] = None
-             ) -> GeoJSONResponse:
+async def _code(code: str) -> str:
+    """The unit code of the path; a blank one is refused before the store is asked."""
     if not code.strip():
         raise InputError("编码不能为空。", "Code must not be empty.")
-    rid = store.release_or_current(release).id
-    units = store.unit(rid, code)
-    return GeoJSONResponse(feature(dict(units.to_dict("records")[0]), rid))
+    return code
+
+
+@router.get("/units/{code}", response_class=GeoJSONResponse,
+            summary="一个单元 / one unit (GeoJSON Feature)")
+def get_unit(store: StoreDep, code: Annotated[str, Depends(_code)],
+             release: UncheckedReleaseDep) -> GeoJSONResponse:
+    units = store.unit(release.id, code)
+    return GeoJSONResponse(feature(dict(units.to_dict("records")[0]), release.id))
