@@ -91,7 +91,7 @@ def map_validation(
     with user_errors():
         if file is not None:
             checked = check_file(file, settings.validation_config(), crs=crs)
-            m = validation(checked.read.units, checked.report, lang=options.lang,
+            m = validation(checked.units, checked.report, lang=options.lang,
                            tiles=options.tiles, tianditu_key=options.tianditu_key,
                            assets=options.assets)
         else:

@@ -29,7 +29,8 @@ from wangge.geo.boundaries.rules import ValidationConfig
 from wangge.geo.boundaries.validate import validate
 from wangge.geo.crs import area_m2
 from wangge.geo.errors import ValidationFailed
-from wangge.geo.io.boundaries import ReadResult, read_units
+from wangge.geo.io.boundaries import read_units
+from wangge.geo.io.result import ReadResult
 from wangge.store import ReleaseInfo, Store
 
 
@@ -43,11 +44,11 @@ class Checked:
 
     @property
     def units(self) -> gpd.GeoDataFrame:
-        return self.read.units
+        return self.read.frame
 
     def as_dict(self, with_geometry: bool = True) -> dict[str, Any]:
         return {"source_crs": self.read.source_crs, "field_mapping": self.read.mapping,
-                "feature_count": self.read.feature_count, "notes": self.read.notes,
+                "feature_count": self.read.count, "notes": self.read.notes,
                 "repairs": [c.as_dict() for c in self.changes],
                 "report": self.report.as_dict(with_geometry)}
 
@@ -66,9 +67,8 @@ def check_file(path: str | Path, config: ValidationConfig, *, crs: object | None
                       display_name=display_name)
     changes: list[Change] = []
     if do_repair:
-        repaired, changes = repair(read.units, config)
-        read.units = repaired
-    report = validate(read.units, config, extent=extent)
+        read.frame, changes = repair(read.frame, config)
+    report = validate(read.frame, config, extent=extent)
     report.findings[:0] = refusal_findings(changes)
     return Checked(read=read, report=report, changes=changes)
 

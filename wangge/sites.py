@@ -36,9 +36,9 @@ def import_sites(store: Store, path: str | Path, *, crs: str = "WGS-84",
                  replace: bool = True, limits: TableLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """Read, check and store a site list: all of it, or (any error) nothing."""
     read = read_sites(path, crs=crs, columns=columns, display_name=display_name, limits=limits)
-    warnings = _refuse_errors(check_sites(read.sites, _units(store)))
-    count = store.import_sites(read.sites, source=display_name or Path(path).name, replace=replace)
-    kinds = read.sites["kind"].value_counts()
+    warnings = _refuse_errors(check_sites(read.frame, _units(store)))
+    count = store.import_sites(read.frame, source=display_name or Path(path).name, replace=replace)
+    kinds = read.frame["kind"].value_counts()
     return {"sites": count, "centres": int(kinds.get("centre", 0)),
             "stations": int(kinds.get("station", 0)), "warnings": warnings}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import shapely
 from wangge.geo.boundaries.rules import ValidationConfig
 from wangge.geo.crs import STORAGE_CRS, SourceCRS, check_plausible_lonlat, from_storage, parse_crs, to_storage
 from wangge.geo.errors import FieldMappingError, FileFormatError, InputError
+from wangge.geo.io.result import ReadResult
 from wangge.geo.io.vector import DRIVERS, read_vector
 from wangge.geo.levels import ORDER, Level, parse_level
 
@@ -46,16 +46,6 @@ FIELD_CANDIDATES: dict[str, tuple[str, ...]] = {
                     "上级代码", "上级区划代码", "sjbm"),
     "level": ("level", "层级", "级别", "单元层级", "类型", "jb"),
 }
-
-@dataclass
-class ReadResult:
-    """A file read into the unit table, and how it was read."""
-
-    units: gpd.GeoDataFrame
-    source_crs: str
-    mapping: dict[str, str | None]
-    feature_count: int
-    notes: list[str] = field(default_factory=list)
 
 
 def read_units(path: str | Path, *, crs: object | None = None,
@@ -81,8 +71,8 @@ def read_units(path: str | Path, *, crs: object | None = None,
     units = _normalise(df, mapping, level, config or ValidationConfig(), name, notes)
     geoms = _gated_to_storage(np.asarray(units.geometry.values, dtype=object), source, name)
     units = gpd.GeoDataFrame(units.drop(columns="geometry"), geometry=list(geoms), crs=STORAGE_CRS)
-    return ReadResult(units=units[COLUMNS], source_crs=source.label, mapping=mapping,
-                      feature_count=len(units), notes=notes)
+    return ReadResult(frame=units[COLUMNS], source_crs=source.label, mapping=mapping,
+                      count=len(units), notes=notes)
 
 
 def _gated_to_storage(geoms: np.ndarray, source: SourceCRS, name: str) -> np.ndarray:

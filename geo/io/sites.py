@@ -12,17 +12,16 @@ declared, for the whole file (``crs=``) or per row (a 坐标系 column).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from wangge.geo.coverage.sites import check_hours, parse_kind, sites_frame
 from wangge.geo.crs import CHINA_BOUNDS, lonlat_to_storage, parse_crs
 from wangge.geo.errors import CRSError, FieldMappingError, FileFormatError, echo
+from wangge.geo.io.result import ReadResult
 from wangge.geo.io.rows import RowProblems, canonical_crs, columns_of, map_columns
 from wangge.geo.io.table import (
     DEFAULT_LIMITS,
@@ -35,7 +34,7 @@ from wangge.geo.io.table import (
     text,
 )
 
-__all__ = ["COLUMN_CANDIDATES", "SitesRead", "read_sites"]
+__all__ = ["COLUMN_CANDIDATES", "read_sites"]
 
 COLUMN_CANDIDATES: dict[str, tuple[str, ...]] = {
     "site_id": ("site_id", "id", "编号", "站点编号", "站点id", "阵地编号", "站点编码", "编码"),
@@ -50,17 +49,6 @@ COLUMN_CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("site_id", "unit_code", "lon", "lat")
 _WHAT = ("站点文件", "site file")
-
-
-@dataclass
-class SitesRead:
-    """A site list read into the site table, and how it was read."""
-
-    sites: gpd.GeoDataFrame
-    source_crs: str
-    mapping: dict[str, str | None]
-    row_count: int
-    notes: list[str] = field(default_factory=list)
 
 
 def _map_columns(columns: list[str], override: dict[str, str], geojson: bool) -> dict[str, str | None]:
@@ -80,7 +68,7 @@ def _map_columns(columns: list[str], override: dict[str, str], geojson: bool) ->
 
 
 def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, str] | None = None,
-               display_name: str | None = None, limits: TableLimits = DEFAULT_LIMITS) -> SitesRead:
+               display_name: str | None = None, limits: TableLimits = DEFAULT_LIMITS) -> ReadResult:
     """Read a site list; refuse it, listing every bad row, if any row is bad.
 
     ``crs`` is the system of the coordinates (WGS-84, CGCS2000, GCJ-02, BD-09, or a projected
@@ -181,5 +169,5 @@ def read_sites(path: str | Path, *, crs: object = "WGS-84", columns: dict[str, s
     sites = sites_frame(frame, lon_s, lat_s)
     notes = [f"{int((frame['crs'].notna()).sum())} rows with their own coordinate system"] \
         if frame["crs"].notna().any() else []
-    return SitesRead(sites=sites, source_crs=source.label, mapping=mapping, row_count=len(table),
-                     notes=notes)
+    return ReadResult(frame=sites, source_crs=source.label, mapping=mapping, count=len(table),
+                      notes=notes)

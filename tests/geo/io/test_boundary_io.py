@@ -33,10 +33,10 @@ def test_write_then_read_round_trip(tmp_path, suffix, crs):
     offset = crs in ("GCJ-02", "BD-09")
     read = read_units(path, crs=crs if offset else None)
     assert read.source_crs == crs
-    assert list(read.units["code"]) == list(units["code"])
-    assert list(read.units["level"]) == list(units["level"])
-    assert list(read.units["attrs"]) == list(units["attrs"])
-    assert max_shift(units, read.units) < CM_IN_DEG
+    assert list(read.frame["code"]) == list(units["code"])
+    assert list(read.frame["level"]) == list(units["level"])
+    assert list(read.frame["attrs"]) == list(units["attrs"])
+    assert max_shift(units, read.frame) < CM_IN_DEG
 
 
 def test_zipped_gbk_shapefile_with_chinese_fields_and_projected_crs(tmp_path):
@@ -55,8 +55,8 @@ def test_zipped_gbk_shapefile_with_chinese_fields_and_projected_crs(tmp_path):
     read = read_units(archive)
     assert read.mapping == {"code": "编码", "name": "名称", "parent_code": "上级编码", "level": "层级"}
     assert read.source_crs == "EPSG:4549"
-    assert list(read.units["name"]) == list(units["name"])
-    assert max_shift(units, read.units) < CM_IN_DEG
+    assert list(read.frame["name"]) == list(units["name"])
+    assert max_shift(units, read.frame) < CM_IN_DEG
 
 
 def test_explicit_field_mapping_and_level_from_code(tmp_path):
@@ -68,7 +68,7 @@ def test_explicit_field_mapping_and_level_from_code(tmp_path):
     with pytest.raises(FieldMappingError, match="code"):
         read_units(path)  # no known code field
     read = read_units(path, fields={"code": "WGBM", "name": "WGMC", "parent_code": "SJ"})
-    assert list(read.units["level"]) == list(units["level"])  # from code length (9/12/15/18)
+    assert list(read.frame["level"]) == list(units["level"])  # from code length (9/12/15/18)
     with pytest.raises(FieldMappingError, match="NOPE"):
         read_units(path, fields={"code": "NOPE"})
 
@@ -79,7 +79,7 @@ def test_one_level_for_the_whole_file(tmp_path):
                           crs="EPSG:4490")
     path = tmp_path / "g.geojson"
     pyogrio.write_dataframe(df, path)
-    assert set(read_units(path, level="网格").units["level"]) == {"grid"}
+    assert set(read_units(path, level="网格").frame["level"]) == {"grid"}
     with pytest.raises(FieldMappingError, match="level"):
         read_units(path)
     with pytest.raises(InputError):
@@ -118,8 +118,8 @@ def test_refuses_outside_china(tmp_path):
 def test_gcj02_declared_explicitly_is_converted(tmp_path):
     square = [[120.2, 33.4], [120.21, 33.4], [120.21, 33.41], [120.2, 33.4]]
     path = _geojson(tmp_path, square)
-    plain = read_units(path).units.geometry.iloc[0]
-    gcj = read_units(path, crs="gcj02").units.geometry.iloc[0]
+    plain = read_units(path).frame.geometry.iloc[0]
+    gcj = read_units(path, crs="gcj02").frame.geometry.iloc[0]
     shift_m = shapely.distance(shapely.centroid(plain), shapely.centroid(gcj)) * 100_000
     assert 100 < shift_m < 700
 
@@ -145,7 +145,7 @@ def test_gpkg_without_crs_needs_explicit_crs(tmp_path):
         pyogrio.write_dataframe(no_crs, path)
     with pytest.raises(InputError, match="--crs"):
         read_units(path)
-    assert len(read_units(path, crs="EPSG:4490").units) == len(units)
+    assert len(read_units(path, crs="EPSG:4490").frame) == len(units)
 
 
 def test_codes_stored_as_floats_are_refused_not_corrupted(tmp_path):
@@ -173,7 +173,7 @@ def test_truncated_shapefile_field_name_is_recognised(tmp_path):
                 z.write(f, f.name)
     read = read_units(archive)
     assert read.mapping["parent_code"] == "parent_cod"
-    assert list(read.units["parent_code"].fillna("")) == list(units["parent_code"].fillna(""))
+    assert list(read.frame["parent_code"].fillna("")) == list(units["parent_code"].fillna(""))
 
 
 @pytest.mark.parametrize("crs", ["EPSG:4490", "EPSG:4326"])

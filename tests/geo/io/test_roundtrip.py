@@ -27,7 +27,7 @@ def test_import_store_export_round_trip(store: Store, tmp_path, source_suffix, s
     assert checked.report.ok, checked.report.findings
     info = store_checked(store, checked, source=source.name, make_current=True)
     out = write_units(store.units(info.id), tmp_path / f"out{export_suffix}", crs=export_crs)
-    back = read_units(out, crs=export_crs if parse_crs(export_crs).offset else None).units
+    back = read_units(out, crs=export_crs if parse_crs(export_crs).offset else None).frame
     by_code = dict(zip(back["code"], back.geometry, strict=True))
     assert set(by_code) == set(truth["code"])
     for code, geom in zip(truth["code"], truth.geometry, strict=True):

@@ -65,7 +65,7 @@ FORMATS = ["csv-gbk", "csv-utf8", "xlsx", "geojson"]
 def test_read_good_sites(fmt, tmp_path):
     path = write(pd.DataFrame(GOOD, columns=HEADER), tmp_path, fmt)
     read = read_sites(path)
-    sites = read.sites
+    sites = read.frame
     assert list(sites["site_id"]) == ["S1", "S2", "S3", "S4"]
     assert list(sites["kind"]) == ["centre", "station", "station", "centre"]
     assert sites.crs.to_epsg() == 4490
@@ -86,7 +86,7 @@ def test_whole_file_crs(tmp_path):
     gx, gy = chinacoords.wgs84_to_gcj02(np.array([120.16]), np.array([33.38]))
     rows[0][5], rows[0][6] = f"{gx[0]:.8f}", f"{gy[0]:.8f}"
     path = write(pd.DataFrame(rows, columns=HEADER), tmp_path, "csv-utf8")
-    sites = read_sites(path, crs="GCJ-02").sites
+    sites = read_sites(path, crs="GCJ-02").frame
     assert (sites.geometry.x[0], sites.geometry.y[0]) == pytest.approx((120.16, 33.38), abs=1e-6)
 
 
@@ -122,7 +122,7 @@ def test_missing_columns_refused(tmp_path):
 def test_projected_crs(tmp_path):
     path = write(pd.DataFrame([GOOD[0][:5] + ["500000", "3694000", ""]], columns=HEADER), tmp_path,
                  "csv-utf8")
-    sites = read_sites(path, crs="EPSG:4549").sites  # CGCS2000 GK CM 120E, metres
+    sites = read_sites(path, crs="EPSG:4549").frame  # CGCS2000 GK CM 120E, metres
     assert sites.geometry.x[0] == pytest.approx(120.0, abs=1e-6)
     assert 33.3 < sites.geometry.y[0] < 33.4
 
