@@ -1,7 +1,7 @@
 """Typed dependencies shared by the routers.
 
-``ReleaseDep`` and ``UncheckedReleaseDep`` look the release up in the store, so they run in
-the threadpool; ``OgcCrsDep`` only parses text and runs on the event loop.
+``ReleaseDep`` looks the release up in the store, so it runs in the threadpool; ``OgcCrsDep``
+only parses text and runs on the event loop.
 """
 
 from __future__ import annotations
@@ -39,14 +39,6 @@ def get_release(store: Annotated[Store, Depends(get_store)],
     return store.release_or_current(release)
 
 
-def get_unchecked_release(store: Annotated[Store, Depends(get_store)],
-                      release: Annotated[int | None, Query(description=RELEASE_HELP)] = None
-                      ) -> ReleaseInfo:
-    """As :func:`get_release`, but any integer reaches the store, which refuses an id outside
-    the id column's range itself (not found on SQLite, invalid input on PostGIS)."""
-    return store.release_or_current(release)
-
-
 async def get_ogc_crs(crs: Annotated[str | None, Query(description="输出坐标系 / output CRS URI",
                                                        examples=[STORAGE_URI])] = None) -> OgcCRS:
     """The OGC output ``crs`` URI (CRS84 by default); CRSError lists the supported ones."""
@@ -57,5 +49,4 @@ StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(get_bbox)]
 ReleaseDep = Annotated[ReleaseInfo, Depends(get_release)]
-UncheckedReleaseDep = Annotated[ReleaseInfo, Depends(get_unchecked_release)]
 OgcCrsDep = Annotated[OgcCRS, Depends(get_ogc_crs)]

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
 from wangge.api.auth import STAFF, Writer, require
-from wangge.api.deps import SettingsDep, StoreDep, UncheckedReleaseDep
+from wangge.api.deps import ReleaseDep, SettingsDep, StoreDep
 from wangge.api.heavy import HeavySlot
 from wangge.api.uploads import parse_field_map, saved_upload
 from wangge.geo.levels import Level
@@ -45,12 +45,12 @@ def import_households(
 
 
 @router.post("/households/assign", summary="重新分配住户到某版本 / re-run assignment")
-def assign(_: Writer, _heavy: HeavySlot, store: StoreDep, release: UncheckedReleaseDep) -> dict:
+def assign(_: Writer, _heavy: HeavySlot, store: StoreDep, release: ReleaseDep) -> dict:
     return assign_release(store, release.id)
 
 
 @router.get("/units/{code}/households", summary="某单元的住户（不含个人信息）/ households of a unit")
-def households_of(store: StoreDep, code: str, release: UncheckedReleaseDep,
+def households_of(store: StoreDep, code: str, release: ReleaseDep,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
                   offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> dict:
     rid = release.id
@@ -61,7 +61,7 @@ def households_of(store: StoreDep, code: str, release: UncheckedReleaseDep,
 
 
 @router.get("/households/counts", summary="各单元户数和人数 / households and residents per unit")
-def counts(store: StoreDep, release: UncheckedReleaseDep,
+def counts(store: StoreDep, release: ReleaseDep,
            level: Annotated[Level | None, Query()] = None) -> dict:
     rid = release.id
     frame = store.unit_counts(rid)
@@ -71,7 +71,7 @@ def counts(store: StoreDep, release: UncheckedReleaseDep,
 
 
 @router.get("/households/review", summary="待核查住户 / the review queue")
-def review(store: StoreDep, release: UncheckedReleaseDep,
+def review(store: StoreDep, release: ReleaseDep,
            limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
            offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> dict:
     rid = release.id

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from wangge.api.auth import READ, require
-from wangge.api.deps import BBoxDep, StoreDep, UncheckedReleaseDep
+from wangge.api.deps import BBoxDep, ReleaseDep, StoreDep
 from wangge.api.geojson import GeoJSONResponse, feature, feature_collection
 from wangge.geo.errors import InputError
 from wangge.geo.levels import Level
@@ -18,7 +18,7 @@ router = APIRouter(tags=["units"], dependencies=[Depends(require(READ))])
 @router.get("/units", response_class=GeoJSONResponse,
             summary="列出单元 / list units (GeoJSON FeatureCollection)")
 def list_units(
-    store: StoreDep, bbox: BBoxDep, release: UncheckedReleaseDep,
+    store: StoreDep, bbox: BBoxDep, release: ReleaseDep,
     level: Annotated[Level | None, Query(description="层级")] = None,
     parent: Annotated[str | None, Query(description="上级编码")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
@@ -42,6 +42,6 @@ async def _code(code: str) -> str:
 @router.get("/units/{code}", response_class=GeoJSONResponse,
             summary="一个单元 / one unit (GeoJSON Feature)")
 def get_unit(store: StoreDep, code: Annotated[str, Depends(_code)],
-             release: UncheckedReleaseDep) -> GeoJSONResponse:
+             release: ReleaseDep) -> GeoJSONResponse:
     units = store.unit(release.id, code)
     return GeoJSONResponse(feature(dict(units.to_dict("records")[0]), release.id))
