@@ -1,5 +1,10 @@
 """The one gate for coordinates: parse a CRS, convert to and from storage, pick a metric CRS.
 
+Every coordinate conversion of wangge goes through the public functions here: geometries
+(:func:`transform`, :func:`to_metric`), coordinate arrays (:func:`xy_to_storage`,
+:func:`lonlat_to_metric`) and GeoDataFrames (:func:`frame_to_storage`); pyproj transformers are
+built here only, once per CRS pair.
+
 Storage is CGCS2000 longitude/latitude (EPSG:4490). Lengths and areas are measured in a
 CGCS2000 3-degree Gauss–Krüger zone chosen from the data's longitude. GCJ-02 and BD-09, which
 pyproj does not know, are handled here too (see :mod:`wangge.geo.chinacoords`), explicitly and only
@@ -11,14 +16,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pyproj
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from wangge.geo import chinacoords
 from wangge.geo.errors import CoordinateRangeError, CRSError, echo
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    Frame = TypeVar("Frame", gpd.GeoDataFrame, gpd.GeoSeries)
 
 STORAGE_EPSG = 4490
 STORAGE_CRS = pyproj.CRS.from_epsg(STORAGE_EPSG)
@@ -176,10 +187,12 @@ def transform(geoms: NDArray[np.object_] | shapely.Geometry, src: SourceCRS,
 
 
 def to_storage(geoms: NDArray[np.object_], src: SourceCRS) -> NDArray[np.object_]:
+    """Geometries from ``src`` to storage lon/lat (see :func:`transform`)."""
     return transform(geoms, src, STORAGE)
 
 
 def from_storage(geoms: NDArray[np.object_], dst: SourceCRS) -> NDArray[np.object_]:
+    """Storage lon/lat geometries to ``dst`` (see :func:`transform`)."""
     return transform(geoms, STORAGE, dst)
 
 
@@ -211,8 +224,44 @@ def to_metric(geoms: NDArray[np.object_], metric: pyproj.CRS) -> NDArray[np.obje
 
 
 def from_metric(geoms: NDArray[np.object_], metric: pyproj.CRS) -> NDArray[np.object_]:
+    """Metric geometries in ``metric`` back to storage lon/lat."""
     return np.asarray(shapely.transform(np.asarray(geoms, dtype=object),
                                         _pyproj_func(metric, STORAGE_CRS)), dtype=object)
+
+
+def lonlat_to_metric(lon: ArrayLike, lat: ArrayLike, metric: pyproj.CRS,
+                     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Storage lon/lat coordinate arrays to metres in ``metric`` (same shape; NaN stays NaN).
+
+    The transformer of each CRS pair is built once and kept, so catchments and the point
+    index can call this for every batch."""
+    x, y = _transformer(STORAGE_CRS, metric).transform(np.asarray(lon, dtype=float),
+                                                       np.asarray(lat, dtype=float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def metric_to_lonlat(x: ArrayLike, y: ArrayLike, metric: pyproj.CRS,
+                     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Coordinate arrays in metres in ``metric`` to storage lon/lat (cached transformer too)."""
+    lon, lat = _transformer(metric, STORAGE_CRS).transform(np.asarray(x, dtype=float),
+                                                           np.asarray(y, dtype=float))
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def is_storage_crs(crs: object) -> bool:
+    """Whether ``crs`` (a GeoDataFrame's ``.crs``, or any form pyproj reads) is the storage CRS;
+    ``None`` (no CRS declared) is not."""
+    return crs is not None and pyproj.CRS.from_user_input(crs).equals(STORAGE_CRS)
+
+
+def frame_to_storage(frame: Frame) -> Frame:
+    """A GeoDataFrame or GeoSeries in the storage CRS.
+
+    Converted when it declares another CRS; returned as it is when it declares the storage CRS
+    or none (its coordinates are then taken as storage lon/lat)."""
+    if frame.crs is None or frame.crs.equals(STORAGE_CRS):
+        return frame
+    return frame.to_crs(STORAGE_CRS)
 
 
 def check_plausible_lonlat(geoms: NDArray[np.object_], declared: SourceCRS,

@@ -1,16 +1,23 @@
 """The CRS gate: parsing, conversions, metric zones, plausibility checks."""
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 
 from wangge.geo.crs import (
     STORAGE,
+    STORAGE_CRS,
     check_plausible_lonlat,
+    frame_to_storage,
     from_storage,
+    is_storage_crs,
+    lonlat_to_metric,
     metric_crs_for,
+    metric_to_lonlat,
     parse_bbox,
     parse_crs,
+    to_metric,
     to_storage,
     transform,
 )
@@ -73,3 +80,32 @@ def test_parse_bbox():
         with pytest.raises(CoordinateRangeError):
             parse_bbox(bad)
 
+
+def test_coordinate_arrays_to_metric_and_back_agree_with_geometries():
+    lon = np.array([[120.1, 120.25], [120.3, np.nan]])
+    lat = np.array([[33.3, 33.35], [33.4, 33.4]])
+    metric = metric_crs_for(120.2)
+    x, y = lonlat_to_metric(lon, lat, metric)
+    assert x.shape == lon.shape and np.isnan(x[1, 1]) and np.isnan(y[1, 1])
+    ok = np.isfinite(lon)
+    pts = to_metric(shapely.points(lon[ok], lat[ok]), metric)
+    assert np.array_equal(shapely.get_coordinates(pts), np.column_stack([x[ok], y[ok]]))
+    back_lon, back_lat = metric_to_lonlat(x, y, metric)
+    assert np.allclose(back_lon[ok], lon[ok], atol=1e-9) and np.allclose(back_lat[ok], lat[ok], atol=1e-9)
+
+
+def test_is_storage_crs():
+    assert is_storage_crs(STORAGE_CRS) and is_storage_crs("EPSG:4490")
+    assert not is_storage_crs(None) and not is_storage_crs(4326) and not is_storage_crs(4549)
+
+
+def test_frame_to_storage_converts_only_other_crs():
+    pts = [shapely.Point(120.2, 33.4)]
+    stored = gpd.GeoDataFrame({"a": [1]}, geometry=pts, crs=STORAGE_CRS)
+    assert frame_to_storage(stored) is stored
+    naive = gpd.GeoSeries(pts)
+    assert frame_to_storage(naive) is naive
+    metric = stored.to_crs(4549)
+    back = frame_to_storage(metric)
+    assert back.crs.equals(STORAGE_CRS) and list(back["a"]) == [1]
+    assert shapely.distance(back.geometry.iloc[0], pts[0]) < 1e-9
