@@ -13,10 +13,9 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import pyproj
 from folium.utilities import JsCode
 
-from wangge.geo.crs import STORAGE_CRS
+from wangge.geo.crs import is_storage_crs
 from wangge.geo.errors import InputError
 from wangge.geo.levels import ORDER
 from wangge.maps import labels
@@ -40,7 +39,7 @@ function (feature, layer) {
 def check_units(units: gpd.GeoDataFrame, name: str = "units") -> None:
     """Refuse a units table without the needed columns or not in EPSG:4490."""
     problems = [f"column {c!r} missing" for c in REQUIRED if c not in units.columns]
-    if units.crs is None or not pyproj.CRS(units.crs).equals(STORAGE_CRS):
+    if not is_storage_crs(units.crs):
         problems.append(f"CRS must be EPSG:4490, got {units.crs}")
     if problems:
         raise InputError(f"{name} 不能用于制图：" + "；".join(problems),
@@ -48,7 +47,7 @@ def check_units(units: gpd.GeoDataFrame, name: str = "units") -> None:
 
 
 def check_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
-    if frame.crs is None or not pyproj.CRS(frame.crs).equals(STORAGE_CRS):
+    if not is_storage_crs(frame.crs):
         raise InputError(f"{name} 的坐标系必须是 EPSG:4490，收到 {frame.crs}。",
                          f"{name} must be in EPSG:4490, got {frame.crs}.", table=name)
 

@@ -27,14 +27,13 @@ from time import perf_counter
 
 import geopandas as gpd
 import numpy as np
-import pyproj
 import shapely
 from numpy.typing import NDArray
 
 from wangge.geo.boundaries.findings import ERROR, WARNING, Finding, Report
 from wangge.geo.boundaries.rules import ValidationConfig
 from wangge.geo.boundaries.validity import drawn_ground, lonlat_ok, problem
-from wangge.geo.crs import STORAGE_CRS, area_m2, measurable, metric_crs_of, to_metric
+from wangge.geo.crs import area_m2, frame_to_storage, measurable, metric_crs_of, to_metric
 from wangge.geo.levels import Level, parse_level
 
 
@@ -67,9 +66,7 @@ class _Release:
     extent_lonlat: shapely.Geometry | None
 
     def __post_init__(self) -> None:
-        df = self.units
-        if df.crs is not None and not pyproj.CRS(df.crs).equals(STORAGE_CRS):
-            df = df.to_crs(STORAGE_CRS)
+        df = frame_to_storage(self.units)
         self.codes: NDArray[np.str_] = df["code"].astype(str).to_numpy()
         self.names = df["name"].astype(str).to_numpy() if "name" in df else self.codes
         self.levels: list[Level | None] = [parse_level(v) for v in df["level"]]

@@ -36,7 +36,7 @@ from scipy.spatial import cKDTree
 
 from wangge.geo.coverage.nearest_street import nearest_street
 from wangge.geo.coverage.network import WalkNetwork
-from wangge.geo.crs import STORAGE_CRS, metric_crs_for
+from wangge.geo.crs import STORAGE_CRS, lonlat_to_metric, metric_crs_for
 from wangge.geo.errors import InputError
 
 __all__ = ["Catchments", "Snapped", "compute_catchments", "reach_matrix", "site_node_distances",
@@ -113,10 +113,8 @@ def m_per_min(speed_kmh: float) -> float:
 
 def _xy(lon: ArrayLike, lat: ArrayLike,
         metric: pyproj.CRS) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    lon, lat = np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel()
-    tr = pyproj.Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
-    x, y = tr.transform(lon, lat)
-    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return lonlat_to_metric(np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel(),
+                            metric)
 
 
 def snap_points(network: WalkNetwork, x: NDArray[np.float64], y: NDArray[np.float64]) -> Snapped:

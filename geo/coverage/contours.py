@@ -15,7 +15,7 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
-from wangge.geo.crs import STORAGE_CRS, _transformer
+from wangge.geo.crs import metric_to_lonlat
 
 __all__ = ["CAP", "assemble", "marching_squares"]
 
@@ -77,7 +77,7 @@ def assemble(traced: list[tuple], metric: pyproj.CRS, polys: NDArray[np.object_]
         _is_outer(rings_per_poly, len(ring_sizes)), 1.0, -1.0))
     # pyproj for every vertex: a fitted polynomial was faster but its last-digit noise made a few
     # rings with nearly touching vertices self-intersect.
-    lon, lat = _transformer(metric, STORAGE_CRS).transform(x, y)
+    lon, lat = metric_to_lonlat(x, y, metric)
     rings = shapely.linearrings(lon, lat, indices=ring_of)
     polygons = shapely.polygons(rings, indices=poly_of_ring)
     bounds = np.r_[0, np.cumsum(per_slot)]

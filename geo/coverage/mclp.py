@@ -1,8 +1,9 @@
 """Where to add service sites: the maximal covering location problem (MCLP).
 
 Given candidate places and, for each, the households it would reach within N minutes (a sparse
-``candidates × households`` boolean matrix, see :func:`wangge.geo.coverage.catchment.reach_matrix`), choose ``k``
-candidates that together reach the most households not yet covered.
+``candidates × households`` boolean matrix, see
+:func:`wangge.geo.coverage.catchment.reach_matrix`), choose ``k`` candidates that together reach
+the most households not yet covered.
 
 - :func:`suggest_sites` is the numeric core: greedy with lazy evaluation. A pick's gain can only
   shrink as others are chosen (coverage is submodular), so the gains computed earlier are upper
@@ -32,7 +33,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from wangge.geo.crs import STORAGE_CRS, metric_crs_for
+from wangge.geo.crs import STORAGE_CRS, lonlat_to_metric, metric_crs_for, metric_to_lonlat
 from wangge.geo.errors import InputError
 
 __all__ = ["Suggestion", "metric_xy", "network_candidates", "optimal_sites", "suggest_new_sites",
@@ -268,9 +269,7 @@ def network_candidates(network: Any, site_lon: ArrayLike, site_lat: ArrayLike, *
     sx, sy = metric_xy(site_lon, site_lat, network.metric)
     keep = thin_candidates(x, y, site_x=sx, site_y=sy, min_distance_m=min_distance_m,
                            spacing_m=spacing_m)
-    tr = pyproj.Transformer.from_crs(network.metric, STORAGE_CRS, always_xy=True)
-    lon, lat = tr.transform(x[keep], y[keep])
-    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return metric_to_lonlat(x[keep], y[keep], network.metric)
 
 
 def suggest_new_sites(network: Any, cand_lon: ArrayLike, cand_lat: ArrayLike, hh_lon: ArrayLike,
@@ -321,6 +320,4 @@ def metric_xy(lon: ArrayLike, lat: ArrayLike,
     """Lon/lat (EPSG:4490) to metres in the Gauss–Krüger zone of their mean longitude."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     metric = metric or metric_crs_for(float(np.nanmean(lon)) if len(lon) else 120.0)
-    tr = pyproj.Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
-    x, y = tr.transform(lon, lat)
-    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return lonlat_to_metric(lon, lat, metric)

@@ -26,7 +26,17 @@ import shapely
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
-from wangge.geo.crs import STORAGE, STORAGE_CRS, check_plausible_lonlat, from_metric, metric_crs_of, to_metric
+from wangge.geo.crs import (
+    STORAGE,
+    STORAGE_CRS,
+    check_plausible_lonlat,
+    frame_to_storage,
+    from_metric,
+    metric_crs_of,
+    metric_to_lonlat,
+    parse_crs,
+    to_metric,
+)
 from wangge.geo.errors import InputError
 
 __all__ = ["DroppedReport", "WalkNetwork"]
@@ -198,9 +208,9 @@ class WalkNetwork:
                              f"The edge frame lacks columns {missing} or a CRS.", missing=missing)
         if len(frame) == 0:
             raise InputError("路网为空。", "The network has no edges.")
-        lonlat = np.asarray(frame.to_crs(STORAGE_CRS).geometry.to_numpy(), dtype=object)
+        lonlat = np.asarray(frame_to_storage(frame).geometry.to_numpy(), dtype=object)
         epsg = frame.attrs.get("metric_epsg")
-        metric = pyproj.CRS.from_epsg(int(epsg)) if epsg else metric_crs_of(lonlat)
+        metric = parse_crs(int(epsg)).crs if epsg else metric_crs_of(lonlat)
         geom = to_metric(lonlat, metric)
         u = frame["u"].to_numpy().astype(np.intp)
         v = frame["v"].to_numpy().astype(np.intp)
@@ -239,16 +249,13 @@ class WalkNetwork:
 
     def node_lonlat(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Node coordinates in EPSG:4490."""
-        tr = pyproj.Transformer.from_crs(self.metric, STORAGE_CRS, always_xy=True)
-        lon, lat = tr.transform(self.x, self.y)
-        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        return metric_to_lonlat(self.x, self.y, self.metric)
 
 
 def _check_lines(lines: Any, check_china: bool = True) -> NDArray[np.object_]:
     """Lon/lat line geometries as an object array; every problem reported at once."""
     if isinstance(lines, gpd.GeoSeries | gpd.GeoDataFrame):
-        if lines.crs is not None and not lines.crs.equals(STORAGE_CRS):
-            lines = lines.to_crs(STORAGE_CRS)
+        lines = frame_to_storage(lines)
         lines = lines.geometry.to_numpy() if isinstance(lines, gpd.GeoDataFrame) else lines.to_numpy()
     geoms = np.asarray(lines, dtype=object).ravel()
     if geoms.size == 0:

@@ -126,7 +126,7 @@ class UnitIndex:
         rank = np.empty(n, dtype=np.intp)
         rank[np.argsort(code_arr, kind="stable")] = np.arange(n)
         present = np.flatnonzero(~shapely.is_empty(own)) if n else np.zeros(0, dtype=np.intp)
-        metric = metric_crs_of(own[present]) if len(present) else pyproj.CRS.from_epsg(4549)
+        metric = metric_crs_of(own[present])  # EPSG:4549 (CM 120E) when every unit is empty
         grid = None
         tree = None
         if len(present):
