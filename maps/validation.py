@@ -61,7 +61,8 @@ def rule_name(rule: str, lang: str) -> str:
 def validation(units: gpd.GeoDataFrame, findings: Report | Iterable[Finding], *, lang: str = "zh",
                tiles: str | Basemap = "osm", tianditu_key: str | None = None,
                assets: str | None = None) -> folium.Map:
-    """The validation map of ``units`` (EPSG:4490) and the findings of :func:`wangge.geo.boundaries.validate.validate`.
+    """The validation map of ``units`` (EPSG:4490) and the findings of
+    :func:`wangge.geo.boundaries.validate.validate`.
 
     One layer per rule (named with its Chinese name and count), coloured by rule; units drawn
     as outlines per level, the levels that have findings shown.

@@ -1,7 +1,8 @@
 """Membership: which street, community, grid and micro-grid a point is in, from memory.
 
 A :class:`MembershipIndex` holds one release's
-:class:`wangge.geo.index.hierarchy.HierarchyIndex`, every unit's name and level, and the grid workers (ids only; contacts stay in the store). It is immutable:
+:class:`wangge.geo.index.hierarchy.HierarchyIndex`, every unit's name and level, and the grid
+workers (ids only; contacts stay in the store). It is immutable:
 a :class:`MembershipService` builds a new one beside the old and swaps one reference when
 another release becomes current, so a request, which takes the reference once, is answered
 from one release only. Each service process polls the store's current release id (one indexed

@@ -2,10 +2,11 @@
 
 Inputs are what the other modules produce: the units (``code, level, parent_code, geometry``), the
 households with their codes per level (columns ``microgrid, grid, community, street`` as from
-:meth:`wangge.geo.index.hierarchy.HierarchyIndex.assign`) and each household's minutes to the nearest site (from
-:func:`wangge.geo.coverage.catchment.compute_catchments`). The statistics are counting only (``np.bincount`` over
-unit positions), a few milliseconds for every unit of a district; the uncovered *areas* need
-geometry and are a separate, slower call (:func:`uncovered_areas`).
+:meth:`wangge.geo.index.hierarchy.HierarchyIndex.assign`) and each household's minutes to the
+nearest site (from :func:`wangge.geo.coverage.catchment.compute_catchments`). The statistics are
+counting only (``np.bincount`` over unit positions), a few milliseconds for every unit of a
+district; the uncovered *areas* need geometry and are a separate, slower call
+(:func:`uncovered_areas`).
 
 Every answer carries the settings it was computed with (thresholds, speed, method) in ``attrs``.
 """
@@ -148,7 +149,8 @@ def coverage_from_catchments(units: gpd.GeoDataFrame | pd.DataFrame, households:
                              catchments: Any, *, workers: pd.DataFrame | None = None,
                              weights: ArrayLike | None = None) -> CoverageStats:
     """:func:`coverage_stats` with the minutes, thresholds and settings of a
-    :class:`wangge.geo.coverage.catchment.Catchments` (method, speed), so the answer says how it was computed."""
+    :class:`wangge.geo.coverage.catchment.Catchments` (method, speed), so the answer says how it
+    was computed."""
     settings = {"method": catchments.method, "speed_kmh": catchments.speed_kmh}
     return coverage_stats(units, households, catchments.household_minutes,
                           thresholds_min=tuple(catchments.thresholds_min), workers=workers,

@@ -1,4 +1,5 @@
-"""The lookup grid behind :class:`wangge.geo.index.hierarchy.UnitIndex`: a hierarchical raster of polygon cover.
+"""The lookup raster behind :class:`wangge.geo.index.hierarchy.UnitIndex`: a hierarchical grid
+of polygon cover.
 
 The grid answers "which polygon covers this point" for most points without any polygon test,
 and narrows the rest down to the two or three polygons that can cover them.
