@@ -2,12 +2,13 @@
 
 A point that cannot be read (missing, not a number, not a Point) is kept in its place with NaN
 coordinates, so its answer says ``invalid`` rather than the whole request failing; a body that
-is not JSON/GeoJSON/CSV at all is refused with a clear error.
+is not JSON/GeoJSON/CSV at all is refused with a clear error. A CSV goes through the table
+reader, its row limit the batch's own; more points than the batch allows is refused the same way
+whatever the body's form (``payload_too_large``).
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +17,13 @@ import orjson
 import pandas as pd
 from numpy.typing import NDArray
 
-from wangge.geo.errors import FileFormatError, InputError, TooLarge
+from wangge.geo.errors import FileFormatError, InputError, TableTooLarge, TooLarge
+from wangge.geo.io.table import TableLimits, read_table
 
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 ID_NAMES = ("id", "编号", "name")
+_CSV_NAME = "batch.csv"  # how the table reader's messages call a CSV body
 
 
 @dataclass
@@ -119,15 +122,15 @@ def parse_json(body: bytes) -> Points:
     return points
 
 
-def parse_csv(body: bytes) -> Points:
+def parse_csv(body: bytes, max_points: int) -> Points:
+    """UTF-8 or GB18030 (bytes that are neither read as U+FFFD), at most ``max_points`` rows."""
     try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = body.decode("gb18030", errors="replace")
-    try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise FileFormatError("无法读取 CSV。", "The CSV cannot be read.", reason=str(exc)) from None
+        table = read_table(body, _CSV_NAME, limits=TableLimits(max_rows=max_points),
+                           encoding_errors="replace")
+    except TableTooLarge as exc:
+        if exc.detail["limit"] != "rows":
+            raise
+        raise _too_many(max_points, exc.detail["found"], at_least=True) from None
     names = {c.strip().lower(): c for c in table.columns}
     lon_col = next((names[n] for n in LON_NAMES if n in names), None)
     lat_col = next((names[n] for n in LAT_NAMES if n in names), None)
@@ -142,11 +145,18 @@ def parse_csv(body: bytes) -> Points:
     return Points(lon, lat, ids, None)
 
 
+def _too_many(max_points: int, count: int, *, at_least: bool = False) -> TooLarge:
+    zh, en = ("至少 ", "at least ") if at_least else (" ", "")
+    return TooLarge(f"一次最多查询 {max_points:,} 个点，本次{zh}{count:,} 个。",
+                    f"At most {max_points:,} points per request; got {en}{count:,}.",
+                    limit=max_points, count=count, **({"at_least": True} if at_least else {}))
+
+
 def parse_points(body: bytes, content_type: str, max_points: int) -> Points:
     """The points of a batch request body, by its content type."""
     kind = content_type.split(";")[0].strip().lower()
     if kind in ("text/csv", "application/csv"):
-        points = parse_csv(body)
+        points = parse_csv(body, max_points)
     elif kind in ("application/json", "application/geo+json", ""):
         points = parse_json(body)
     else:
@@ -154,7 +164,5 @@ def parse_points(body: bytes, content_type: str, max_points: int) -> Points:
                               f"Unsupported content type '{kind}': send JSON, GeoJSON or CSV.",
                               content_type=kind)
     if len(points.lon) > max_points:
-        raise TooLarge(f"一次最多查询 {max_points:,} 个点，本次 {len(points.lon):,} 个。",
-                       f"At most {max_points:,} points per request; got {len(points.lon):,}.",
-                       limit=max_points, count=len(points.lon))
+        raise _too_many(max_points, len(points.lon))
     return points

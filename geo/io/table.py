@@ -25,6 +25,7 @@ A damaged, truncated or non-zip .xlsx is a :class:`~wangge.geo.errors.FileFormat
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -33,7 +34,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, Literal, NoReturn
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -99,26 +100,35 @@ def number(value: Any) -> float | None:
     return float(out.replace("，", ".").replace(",", "."))
 
 
-def read_table(path: str | Path, name: str, *, limits: TableLimits = DEFAULT_LIMITS,
-               json_keys: Sequence[str] = ("records",), features: bool = False) -> pd.DataFrame:
-    """The table in ``path`` (``name`` is how messages call it) as a frame of strings.
+_Source = Path | bytes  # a file, or its bytes
 
-    CSV in UTF-8 (with or without BOM) or GB18030/GBK; Excel .xlsx/.xlsm (first sheet); JSON as a
-    list of objects or an object holding that list under one of ``json_keys`` (first found); with
-    ``features``, .json and .geojson may be a GeoJSON FeatureCollection too.
+
+def read_table(source: str | Path | bytes, name: str, *, limits: TableLimits = DEFAULT_LIMITS,
+               json_keys: Sequence[str] = ("records",), features: bool = False,
+               encoding_errors: Literal["strict", "replace"] = "strict") -> pd.DataFrame:
+    """The table in ``source``, a path or the file's bytes, as a frame of strings; ``name`` is
+    how messages call it and, for bytes, says the format by its suffix.
+
+    CSV in UTF-8 (with or without BOM) or GB18030/GBK (``encoding_errors="replace"`` reads bytes
+    that are neither as U+FFFD instead of refusing the table); Excel .xlsx/.xlsm (first sheet);
+    JSON as a list of objects or an object holding that list under one of ``json_keys`` (first
+    found); with ``features``, .json and .geojson may be a GeoJSON FeatureCollection too.
     Raises :class:`TableTooLarge` past ``limits``, :class:`FileFormatError` for a missing,
     unsupported or unreadable file.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise FileFormatError(f"文件不存在：{name}", f"File not found: {name}")
+    if isinstance(source, bytes):
+        suffix = Path(name).suffix.lower()
+    else:
+        source = Path(source)
+        suffix = source.suffix.lower()
+        if not source.exists():
+            raise FileFormatError(f"文件不存在：{name}", f"File not found: {name}")
     if suffix == ".csv":
-        return _read_csv(path, name, limits)
+        return _read_csv(source, name, limits, encoding_errors)
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, name, limits)
+        return _read_xlsx(source, name, limits)
     if suffix == ".json" or features and suffix == ".geojson":
-        return _read_json(path, name, limits, json_keys, features)
+        return _read_json(source, name, limits, json_keys, features)
     raise FileFormatError(f"不支持的表格格式“{suffix}”，支持 CSV、Excel（.xlsx）和 JSON。",
                           f"Unsupported table format {suffix!r}: use CSV, Excel (.xlsx) or JSON.")
 
@@ -163,6 +173,15 @@ def _check_size(name: str, rows: int, columns: int, limits: TableLimits, *, at_l
         _refuse(name, "cells", limits.max_cells, rows * columns, at_least=at_least, **detail)
 
 
+def _open(source: _Source) -> IO[bytes]:
+    return io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+
+
+def _zipped(source: _Source) -> Path | IO[bytes]:
+    """What zipfile and openpyxl open: the path itself (they close what they open), or the bytes."""
+    return io.BytesIO(source) if isinstance(source, bytes) else source
+
+
 def _broken(name: str) -> FileFormatError:
     return FileFormatError(f"无法读取表格 {name}：文件损坏、不完整或格式不符。",
                            f"Cannot read the table {name}: damaged, truncated or not in the "
@@ -174,13 +193,13 @@ def _broken(name: str) -> FileFormatError:
 _CSV_SPECIAL = re.compile(rb'[",\r\n]')
 
 
-def _csv_width(path: Path, limit: int) -> int:
+def _csv_width(source: _Source, limit: int) -> int:
     """Fields in the header record, counted on the bytes (``,``, ``"`` and line ends are single
     bytes in UTF-8 and GB18030 alike); stops one past ``limit``, however long the line. Empty
     lines before the header are skipped, as pandas skips them."""
     fields, quoted, seen = 1, False, False
     offset = line_start = 0
-    with path.open("rb") as f:
+    with _open(source) as f:
         while chunk := f.read(1 << 16):
             if not seen and chunk.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte order mark
                 line_start = 3
@@ -203,14 +222,16 @@ def _csv_width(path: Path, limit: int) -> int:
     return fields if seen else 0
 
 
-def _read_csv(path: Path, name: str, limits: TableLimits) -> pd.DataFrame:
-    width = _csv_width(path, limits.max_columns)
+def _read_csv(source: _Source, name: str, limits: TableLimits, errors: str) -> pd.DataFrame:
+    width = _csv_width(source, limits.max_columns)
     _check_size(name, 0, width, limits, at_least=width > limits.max_columns)
     allowed = min(limits.max_rows, limits.max_cells // max(width, 1))
-    for encoding in ("utf-8-sig", "gb18030"):  # Chinese CSVs are often GBK-encoded
+    # Chinese CSVs are often GBK-encoded; what is not UTF-8 is read as GB18030.
+    for encoding, on_error in (("utf-8-sig", "strict"), ("gb18030", errors)):
         try:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
-                                nrows=allowed + 1)
+            with _open(source) as f:
+                table = pd.read_csv(f, dtype=str, keep_default_na=False, encoding=encoding,
+                                    encoding_errors=on_error, nrows=allowed + 1)
         except UnicodeDecodeError:
             continue
         except (ValueError, OSError) as exc:
@@ -222,10 +243,11 @@ def _read_csv(path: Path, name: str, limits: TableLimits) -> pd.DataFrame:
 
 # --- JSON ----------------------------------------------------------------------------------------
 
-def _read_json(path: Path, name: str, limits: TableLimits, keys: Sequence[str],
+def _read_json(source: _Source, name: str, limits: TableLimits, keys: Sequence[str],
                features: bool) -> pd.DataFrame:
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        with _open(source) as f:
+            data = json.loads(f.read().decode("utf-8-sig"))
     except (ValueError, OSError) as exc:
         raise FileFormatError(f"无法读取表格 {name}：不是有效的 JSON。",
                               f"Cannot read the table {name}: not valid JSON.") from exc
@@ -265,10 +287,10 @@ def _feature_rows(features: Any) -> Any:
 
 # --- Excel ---------------------------------------------------------------------------------------
 
-def _read_xlsx(path: Path, name: str, limits: TableLimits) -> pd.DataFrame:
+def _read_xlsx(source: _Source, name: str, limits: TableLimits) -> pd.DataFrame:
     try:
-        _check_zip(path, name, limits)
-        book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        _check_zip(source, name, limits)
+        book = load_workbook(_zipped(source), read_only=True, data_only=True, keep_links=False)
         try:
             if not book.worksheets:
                 raise _broken(name)
@@ -277,8 +299,8 @@ def _read_xlsx(path: Path, name: str, limits: TableLimits) -> pd.DataFrame:
                 declared = sheet.calculate_dimension()
                 _check_size(name, sheet.max_row - 1, sheet.max_column, limits, declared=declared)
             # The sheet's XML as openpyxl itself opens it (no public accessor).
-            with sheet._get_source() as source:
-                last_row, last_col, errors = _scan_sheet(source, name, limits)
+            with sheet._get_source() as xml:
+                last_row, last_col, errors = _scan_sheet(xml, name, limits)
             if last_row == 0:
                 return pd.DataFrame()
             box = sheet.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_col,
@@ -293,12 +315,12 @@ def _read_xlsx(path: Path, name: str, limits: TableLimits) -> pd.DataFrame:
     return _frame(data)
 
 
-def _check_zip(path: Path, name: str, limits: TableLimits) -> None:
+def _check_zip(source: _Source, name: str, limits: TableLimits) -> None:
     """Refuse before inflating anything: total uncompressed size, compression ratio per member.
 
     zipfile stops at a member's declared size (and then fails its CRC), so the sizes cannot lie.
     """
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(_zipped(source)) as archive:
         members = archive.infolist()
     for info in members:
         ratio = info.file_size / max(info.compress_size, 1)

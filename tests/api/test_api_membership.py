@@ -259,6 +259,26 @@ def test_batch_limits_are_413(loaded):
         r = c.post("/v1/membership", content=big, headers={"Content-Type": "application/json"})
         assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
 
+def test_csv_batches_keep_their_limit_and_read_gb18030(loaded, demo):
+    units, _, _ = demo
+    code = _micro(units)
+    lon, lat = _inside_point(units, code)
+    csv_type = {"Content-Type": "text/csv"}
+    wide = ",".join(f"c{i}" for i in range(201)) + f",lon,lat\n{',' * 201}{lon},{lat}\n"
+    gbk = f"编号,经度,纬度\n甲,{lon},{lat}\n".encode("gb18030") + b"\x81\x20,abc,\n"
+    with api_client(loaded, role="integrator", max_batch_points=10) as c:
+        over = c.post("/v1/membership", content=b"lon,lat\n" + b"120.1,33.4\n" * 11,
+                      headers=csv_type)
+        too_wide = c.post("/v1/membership", content=wide.encode(), headers=csv_type)
+        read = c.post("/v1/membership", content=gbk, headers=csv_type)
+    assert over.status_code == 413 and over.json()["code"] == "payload_too_large"
+    assert over.json()["detail"]["limit"] == 10
+    assert too_wide.status_code == 413 and too_wide.json()["detail"]["limit"] == "columns"
+    assert read.status_code == 200
+    first, second = read.json()["results"]
+    assert first["id"] == "甲" and first["microgrid"] == code
+    assert second["id"].startswith("\ufffd") and second["status"] == "invalid"
+
 
 def test_addresses_are_matched_then_looked_up(loaded, demo):
     units, index, reg = demo

@@ -201,6 +201,32 @@ def test_json_list_or_keyed_list(tmp_path):
     assert refused(path, TableLimits(max_columns=10))["limit"] == "columns"
 
 
+def test_bytes_read_as_the_file_their_name_says(tmp_path):
+    rows = [{"户编号": "H1", "地址": "和平花园3栋"}, {"户编号": "H2", "地址": "x"}]
+    for name in ("r.csv", "r.xlsx", "r.json"):
+        path = tmp_path / name
+        if name.endswith(".csv"):
+            pd.DataFrame(rows).to_csv(path, index=False, encoding="gb18030")
+        elif name.endswith(".xlsx"):
+            pd.DataFrame(rows).to_excel(path, index=False)
+        else:
+            path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        frame = read_table(path.read_bytes(), name)
+        pd.testing.assert_frame_equal(frame, read_table(path, name))
+        assert frame.to_dict("records") == rows
+    with pytest.raises(TableTooLarge) as info:
+        read_table(b"id\n" + b"1\n" * 11, "batch.csv", limits=TableLimits(max_rows=10))
+    assert info.value.detail["limit"] == "rows" and "batch.csv" in info.value.message_en
+
+
+def test_undecodable_csv_refused_or_read_with_replacement_characters():
+    body = "编号,地址\n".encode("gb18030") + b"\x81\x20,x\n"  # neither UTF-8 nor GB18030
+    with pytest.raises(FileFormatError):
+        read_table(body, "r.csv")
+    table = read_table(body, "r.csv", encoding_errors="replace")
+    assert table.to_dict("list") == {"编号": ["\ufffd "], "地址": ["x"]}
+
+
 def test_missing_and_unsupported_files(tmp_path):
     with pytest.raises(FileFormatError, match="not found"):
         read_table(tmp_path / "none.csv", "none.csv")
