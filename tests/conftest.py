@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import URL, create_engine, make_url, text
 
+from tests.postgis_pool import SchemaPool
 from wangge.store import Store, open_store
 
 POSTGIS_ENV = "WANGGE_TEST_POSTGIS_URL"
@@ -73,12 +74,32 @@ def postgis_schema_url(postgis_url: URL) -> Iterator[str]:
         engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgis_pool(postgis_url: URL) -> Iterator[SchemaPool]:
+    """Migrated schemas of the PostGIS test database, emptied between tests (tests/postgis_pool.py)."""
+    pool = SchemaPool(postgis_url)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture
+def postgis_store_url(postgis_pool: SchemaPool) -> Iterator[str]:
+    """A URL whose connections work in an empty, migrated schema of its own for this test."""
+    schema = postgis_pool.take()
+    try:
+        yield postgis_pool.url(schema)
+    finally:
+        postgis_pool.give_back(schema)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A URL for an empty store, once per backend."""
+    """A URL for an empty store, once per backend (PostGIS: migrated already, from the pool)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store' / 'wangge.db'}"
-    return str(request.getfixturevalue("postgis_schema_url"))
+    return str(request.getfixturevalue("postgis_store_url"))
 
 
 @pytest.fixture
