@@ -15,8 +15,8 @@ by real uvicorn (one process, as ``wangge serve`` runs it) and gets, in this ord
    point, with their 1,000 grids, 40 communities and one street (codes by the prefix rule),
    to the same two endpoints.
 
-Modes: ``none`` — the work in the serving process and nothing given back afterwards (the
-behaviour before this issue: the heap trim of ``wangge.api.heavy`` replaced by a no-op); ``trim`` —
+Modes: ``none`` — the work in the serving process and nothing given back afterwards (the heap
+trim of ``wangge.api.heavy`` replaced by a no-op); ``trim`` —
 the work in the serving process, then ``gc.collect()`` + ``malloc_trim(0)`` after the response
 (``WANGGE_ISOLATE_ABOVE_MB`` huge); ``child`` — reading and validation in a child process,
 storing in the serving process, then the trim (``WANGGE_ISOLATE_ABOVE_MB=0``); ``child_notrim``
