@@ -9,6 +9,7 @@ except under ``CI=true``, where they fail: CI must never silently skip PostGIS.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
@@ -107,3 +108,68 @@ def store(store_url: str) -> Iterator[Store]:
     """An open, migrated, empty store; closed after the test."""
     with open_store(store_url) as opened:
         yield opened
+
+
+# The demo district, its register, sites and walking network are deterministic for their seed and
+# take seconds to build; many modules need the same ones, so they are built once per session
+# (per xdist worker) and every module gets its own copy (a test that edits its frame cannot leak
+# into another module). Determinism itself is still tested where it was (those tests call the
+# builders again and compare).
+
+
+@pytest.fixture(scope="session")
+def _demo_session():
+    from wangge.demo.district import build_demo
+
+    return build_demo()
+
+
+@pytest.fixture(scope="session")
+def _demo_register_session(_demo_session):
+    from wangge.demo.register import build_register
+
+    return build_register(_demo_session)
+
+
+@pytest.fixture(scope="session")
+def _demo_sites_session(_demo_session, _demo_register_session):
+    from wangge.demo.sites import build_demo_sites
+
+    return build_demo_sites(_demo_session, _demo_register_session)
+
+
+@pytest.fixture(scope="session")
+def _demo_network_session():
+    from wangge.demo.network import build_demo_network
+
+    return build_demo_network()
+
+
+def _copy_register(reg):
+    """A DemoRegister whose frames are copies (the dataclass holds frames only)."""
+    fields = dataclasses.fields(reg)
+    return type(reg)(**{f.name: getattr(reg, f.name).copy() for f in fields})
+
+
+@pytest.fixture(scope="module")
+def demo_units(_demo_session):
+    """``build_demo()`` (the full default district), a copy of the session's one."""
+    return _demo_session.copy()
+
+
+@pytest.fixture(scope="module")
+def demo_register(_demo_register_session):
+    """``build_register(build_demo())``, a copy of the session's one."""
+    return _copy_register(_demo_register_session)
+
+
+@pytest.fixture(scope="module")
+def demo_sites(_demo_sites_session):
+    """``build_demo_sites(build_demo(), build_register(build_demo()))``, a copy."""
+    return _demo_sites_session.copy()
+
+
+@pytest.fixture(scope="session")
+def demo_network(_demo_network_session):
+    """``build_demo_network()``; shared: WalkNetwork is used read-only (its arrays are never assigned)."""
+    return _demo_network_session

@@ -10,14 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import api_client
-from wangge.demo.district import build_demo
 from wangge.demo.register import build_register
 from wangge.store import open_store
 
 
 @pytest.fixture(scope="module")
-def demo():
-    units = build_demo()
+def demo(demo_units):
+    units = demo_units  # build_demo(), built once per session: see tests/conftest.py
     return units, build_register(units, n_households=1_500, seed=5)
 
 

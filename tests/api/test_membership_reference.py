@@ -15,7 +15,6 @@ import shapely
 import sqlalchemy as sa
 
 from tests.api.conftest import api_client
-from wangge.demo.district import build_demo
 from wangge.store import open_store
 
 pytestmark = pytest.mark.postgis
@@ -49,8 +48,8 @@ def _points(units) -> np.ndarray:
     return np.concatenate([random, picked])
 
 
-def test_100k_points_equal_the_postgis_reference(postgis_schema_url):
-    units = build_demo()
+def test_100k_points_equal_the_postgis_reference(postgis_schema_url, demo_units):
+    units = demo_units  # build_demo(), built once per session: see tests/conftest.py
     with open_store(postgis_schema_url) as store:
         release = store.create_release(units, source="demo", make_current=True)
     xy = _points(units)

@@ -24,8 +24,8 @@ M2_PER_DEG2_NEAR_33N = 111_320.0**2 * np.cos(np.radians(33.4))
 
 
 @pytest.fixture(scope="module")
-def demo() -> gpd.GeoDataFrame:
-    return build_demo()
+def demo(demo_units) -> gpd.GeoDataFrame:
+    return demo_units  # build_demo(), built once per session: see tests/conftest.py
 
 
 @pytest.fixture(scope="module")

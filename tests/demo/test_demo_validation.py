@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from wangge.demo.district import build_broken, build_demo, district_boundary
+from wangge.demo.district import build_broken, district_boundary
 from wangge.geo.boundaries.validate import validate
 
 
 @pytest.fixture(scope="module")
-def demo():
-    return build_demo()
+def demo(demo_units):
+    return demo_units  # build_demo(), built once per session: see tests/conftest.py
 
 
 def test_demo_district_has_no_findings_at_all(demo):

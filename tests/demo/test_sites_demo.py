@@ -8,8 +8,6 @@ import pytest
 import shapely
 from scipy.spatial import cKDTree
 
-from wangge.demo.district import build_demo
-from wangge.demo.register import build_register
 from wangge.demo.sites import build_demo_sites
 from wangge.geo.coverage.mclp import metric_xy
 from wangge.geo.coverage.sites import check_sites
@@ -20,10 +18,9 @@ RADIUS_15 = 15 * 4800 / 60 / 1.3  # metres, straight line with a detour factor o
 
 
 @pytest.fixture(scope="module")
-def demo():
-    units = build_demo()
-    register = build_register(units)
-    return units, register, build_demo_sites(units, register)
+def demo(demo_units, demo_register, demo_sites):
+    # build_demo(), build_register(units), build_demo_sites(units, register): see tests/conftest.py
+    return demo_units, demo_register, demo_sites
 
 
 def test_counts_and_table(demo):

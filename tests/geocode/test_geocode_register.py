@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import shapely
 
-from wangge.demo.district import build_demo
 from wangge.demo.register import VARIANTS, DemoRegister, build_register
 from wangge.geo.crs import STORAGE_CRS, lonlat_to_storage
 from wangge.geo.errors import InputError
@@ -22,8 +21,8 @@ N = 10_000
 
 
 @pytest.fixture(scope="module")
-def units() -> gpd.GeoDataFrame:
-    return build_demo()
+def units(demo_units) -> gpd.GeoDataFrame:
+    return demo_units  # build_demo(), built once per session: see tests/conftest.py
 
 
 @pytest.fixture(scope="module")

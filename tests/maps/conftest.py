@@ -24,7 +24,6 @@ import folium
 import geopandas as gpd
 import pytest
 
-from wangge.demo.district import build_demo
 from wangge.maps import assets
 
 CHROMIUM = "/usr/bin/chromium"
@@ -162,5 +161,5 @@ def open_page(browser: Any, site: tuple[str, Path]) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def demo() -> gpd.GeoDataFrame:
-    return build_demo()
+def demo(_demo_session) -> gpd.GeoDataFrame:
+    return _demo_session.copy()  # build_demo(), built once per session: see tests/conftest.py

@@ -24,15 +24,13 @@ from distributed import Client, LocalCluster
 
 import wangge.bulk as assign_bulk_module
 from wangge.bulk import ClusterUnavailable, assign_bulk
-from wangge.demo.district import build_demo
-from wangge.demo.register import build_register
 from wangge.geo.errors import InputError
 from wangge.geo.index.hierarchy import HierarchyIndex
 
 
 @pytest.fixture(scope="module")
-def demo() -> gpd.GeoDataFrame:
-    return build_demo()
+def demo(demo_units) -> gpd.GeoDataFrame:
+    return demo_units  # build_demo(), built once per session: see tests/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +104,8 @@ def expected(hier: HierarchyIndex, mixed: tuple[np.ndarray, np.ndarray]) -> pd.D
 
 
 def test_demo_register_households_are_assigned_as_in_process(
-        demo: gpd.GeoDataFrame, hier: HierarchyIndex, client: Client) -> None:
-    truth = build_register(demo).truth
+        demo: gpd.GeoDataFrame, hier: HierarchyIndex, client: Client, demo_register) -> None:
+    truth = demo_register.truth  # build_register(demo), built once per session
     lon, lat = truth["lon"].to_numpy(), truth["lat"].to_numpy()
     got = assign_bulk(demo, lon, lat, client=client, partitions=7)
     pd.testing.assert_frame_equal(got, hier.assign(lon, lat))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from wangge.demo.district import build_demo
 from wangge.demo.register import build_register
 from wangge.geo.levels import Level
 from wangge.households import assign_release, import_register
@@ -13,8 +12,8 @@ from wangge.store import Store
 
 
 @pytest.fixture(scope="module")
-def demo():
-    units = build_demo()
+def demo(demo_units):
+    units = demo_units  # build_demo(), built once per session: see tests/conftest.py
     return units, build_register(units, n_households=3_000, seed=11)
 
 

@@ -137,10 +137,8 @@ def test_settings_errors(tee):
         compute_catchments(net, slon, [1.0, 2.0], ["s"], slon, slat)
 
 
-def test_demo_catchments_are_not_circles():
-    from wangge.demo.network import build_demo_network
-
-    net = build_demo_network()
+def test_demo_catchments_are_not_circles(demo_network):
+    net = demo_network  # build_demo_network(), built once per session: see tests/conftest.py
     lon, lat = net.node_lonlat()
     rng = np.random.default_rng(3)
     s = rng.choice(net.n_nodes, 12, replace=False)

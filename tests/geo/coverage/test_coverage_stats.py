@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import shapely
 
-from wangge.demo.district import build_demo
 from wangge.geo.boundaries.validate import validate
 from wangge.geo.coverage.stats import (
     coverage_stats,
@@ -150,8 +149,8 @@ def test_gap_polygons_from_validation():
     assert len(gap_polygons(validate(units))) == 0
 
 
-def test_demo_stats_under_a_second():
-    units = build_demo()
+def test_demo_stats_under_a_second(demo_units):
+    units = demo_units  # build_demo(), built once per session: see tests/conftest.py
     rng = np.random.default_rng(2)
     micro = units[units["level"] == "microgrid"]
     pts = shapely.get_coordinates(shapely.point_on_surface(micro.geometry.to_numpy()))

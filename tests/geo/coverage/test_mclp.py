@@ -9,9 +9,6 @@ import pytest
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from wangge.demo.district import build_demo
-from wangge.demo.register import build_register
-from wangge.demo.sites import build_demo_sites
 from wangge.geo.coverage.mclp import metric_xy, optimal_sites, suggest_sites, thin_candidates
 from wangge.geo.errors import InputError
 
@@ -127,10 +124,8 @@ def test_thin_candidates():
 # --- a demo-sized instance: the demo district, its register and its sites -----------------------
 
 @pytest.fixture(scope="module")
-def demo_instance():
-    units = build_demo()
-    register = build_register(units)
-    sites = build_demo_sites(units, register)
+def demo_instance(demo_register, demo_sites):
+    register, sites = demo_register, demo_sites  # of build_demo(): see tests/conftest.py
     ok = np.isfinite(register.truth["lon"].to_numpy())
     hx, hy = metric_xy(register.truth["lon"].to_numpy()[ok], register.truth["lat"].to_numpy()[ok])
     sx, sy = metric_xy(sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy())

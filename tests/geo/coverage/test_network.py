@@ -82,10 +82,8 @@ def test_osm_file_errors(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def demo_net():
-    from wangge.demo.network import build_demo_network
-
-    return build_demo_network()
+def demo_net(demo_network):
+    return demo_network  # build_demo_network(), built once per session: see tests/conftest.py
 
 
 def test_demo_network(demo_net):

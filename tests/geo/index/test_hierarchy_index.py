@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import shapely
 
-from wangge.demo.district import build_broken, build_demo
+from wangge.demo.district import build_broken
 from wangge.geo.crs import metric_crs_of, to_metric
 from wangge.geo.errors import InputError
 from wangge.geo.index.hierarchy import HierarchyIndex, UnitIndex, assign_hierarchy
@@ -23,8 +23,8 @@ X0, Y0, D = 120.20, 33.40, 0.003  # hand-built squares near Yancheng
 
 
 @pytest.fixture(scope="module")
-def demo() -> gpd.GeoDataFrame:
-    return build_demo()
+def demo(demo_units) -> gpd.GeoDataFrame:
+    return demo_units  # build_demo(), built once per session: see tests/conftest.py
 
 
 @pytest.fixture(scope="module")
