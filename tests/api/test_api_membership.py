@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,6 @@ import pandas as pd
 import pytest
 import shapely
 from fastapi.testclient import TestClient
-from sqlalchemy import URL, create_engine, text
 
 from tests.api.conftest import api_client, make_key
 from tests.serving import served
@@ -82,22 +80,6 @@ class Shared:
         return TestClient(app, headers=self.as_role("integrator"))
 
 
-@contextmanager
-def _postgis_schema(postgis_url: URL) -> Iterator[str]:
-    """Like tests/conftest.py's ``postgis_schema_url``: a new schema, dropped afterwards."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(postgis_url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = postgis_url.update_query_dict({"options": f"-csearch_path={schema},public"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
-
 @pytest.fixture(scope="module",
                 params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def shared_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
@@ -111,7 +93,10 @@ def shared_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             folder: Path = tmp_path_factory.mktemp("membership")
             url = f"sqlite:///{folder / 'store' / 'wangge.db'}"
         else:
-            url = stack.enter_context(_postgis_schema(request.getfixturevalue("postgis_url")))
+            pool = request.getfixturevalue("postgis_pool")
+            schema = pool.take()
+            stack.callback(pool.give_back, schema)
+            url = pool.url(schema)
         _load(url, demo)
         keys = {role: make_key(url, role) for role in ("integrator", "viewer")}
         app = create_app(Settings(database_url=url, _env_file=None))
