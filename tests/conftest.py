@@ -23,6 +23,10 @@ from wangge.store import Store, open_store
 
 POSTGIS_ENV = "WANGGE_TEST_POSTGIS_URL"
 
+# pytest-xdist workers start with COLUMNS=80 in their environment; rich consoles made at import
+# (wangge.cli.common) would keep that width for good and cut the CLI tables the tests read.
+os.environ.pop("COLUMNS", None)
+
 
 def _postgis_base_url() -> URL:
     url = os.environ.get(POSTGIS_ENV, "")
@@ -44,18 +48,24 @@ def postgis_url() -> URL:
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                 {"name": url.database}).first()
-            if found is None:
-                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+            # One session at a time (xdist workers start together): CREATE DATABASE and
+            # CREATE EXTENSION IF NOT EXISTS both fail when another session makes the same.
+            conn.execute(text("SELECT pg_advisory_lock(hashtext('wangge tests: postgis_url'))"))
+            try:
+                found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                     {"name": url.database}).first()
+                if found is None:
+                    conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+                engine = create_engine(url)
+                try:
+                    with engine.begin() as extension:
+                        extension.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+                finally:
+                    engine.dispose()
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(hashtext('wangge tests: postgis_url'))"))
     finally:
         admin.dispose()
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    finally:
-        engine.dispose()
     return url
 
 
