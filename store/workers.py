@@ -65,7 +65,9 @@ class WorkersMixin:
                           worker_table.c.full_time).order_by(worker_table.c.grid_code,
                                                              worker_table.c.worker_id)
         with self._read() as conn:
-            return pd.DataFrame(conn.execute(query).all(), columns=list(_COLUMNS))
+            frame = pd.DataFrame(conn.execute(query).all(), columns=list(_COLUMNS))
+        # typed even when empty: a boolean mask of no rows must still select rows, not columns
+        return frame.astype({"worker_id": object, "grid_code": object, "full_time": bool})
 
     def worker_contacts(self, grid_code: str) -> list[dict[str, Any]]:
         """Personal data: the name and phone of each worker of a grid. Callers audit the read."""

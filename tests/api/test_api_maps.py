@@ -41,3 +41,11 @@ def test_map_errors_are_clear(loaded):
         assert r.status_code == 400 and "天地图" in r.json()["message"]
     with api_client(loaded, role="integrator") as c:
         assert c.get("/maps/overview").status_code == 403
+
+
+def test_the_overview_of_a_release_without_workers(store_url, units):
+    url = load_release(store_url, units)
+    for role in ("viewer", "admin"):  # the admin's page lists workers' contacts
+        with api_client(url, role=role) as c:
+            r = c.get("/maps/overview", params={"tiles": "none"})
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), role
