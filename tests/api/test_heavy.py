@@ -20,6 +20,10 @@ from wangge.api.routers import releases
 
 IN_PROCESS = {"isolate_above_mb": 1000.0}
 ISOLATED = {"isolate_above_mb": 0.0}
+# Validation in a child process touches no storage (the store only holds the API key), so the
+# tests comparing it with in-process validation run on SQLite only; imports and the heavy slots
+# run on both backends.
+SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -134,6 +138,7 @@ def both(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any,
         yield here, child, children
 
 
+@SQLITE_ONLY
 def test_isolated_validation_returns_the_same_report(both, broken_file):
     here, child, children = both
     a = here.post("/v1/validate", files=upload(broken_file), data={"repair": "true"})
@@ -147,6 +152,7 @@ def test_isolated_validation_returns_the_same_report(both, broken_file):
 
 
 @pytest.mark.parametrize("name,content,code", BAD_BOUNDARY_FILES)
+@SQLITE_ONLY
 def test_domain_errors_in_the_child_give_the_same_4xx(both, name, content, code):
     here, child, children = both
     for path in ("/v1/validate", "/v1/releases"):
@@ -175,6 +181,7 @@ def _nap(seconds: float) -> float:
     return seconds
 
 
+@SQLITE_ONLY
 def test_a_child_outliving_polls_for_the_client_is_answered(store_url, tmp_path):
     """While the child works the handler asks whether the client left; a present client gets
     its answer (the poll runs in the worker thread, through the event loop)."""
