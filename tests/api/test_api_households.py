@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import api_client
+from tests.api.conftest import api_client, make_key
+from wangge.api.app import create_app
 from wangge.demo.register import build_register
+from wangge.settings import Settings
 from wangge.store import open_store
 
 
@@ -20,14 +24,40 @@ def demo(demo_units):
     return units, build_register(units, n_households=1_500, seed=5)
 
 
-@pytest.fixture
-def client(store_url: str, demo) -> Iterator[TestClient]:
+def _load(store_url: str, demo) -> None:
     units, reg = demo
     with open_store(store_url) as store:
         store.create_release(units, source="demo", make_current=True)
         store.create_gazetteer(reg.compounds, reg.buildings, source="demo")
+
+
+@pytest.fixture
+def client(store_url: str, demo) -> Iterator[TestClient]:
+    """An admin client over a loaded store of the test's own, for tests that import or assign."""
+    _load(store_url, demo)
     with api_client(store_url) as c:
         yield c
+
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def shared_client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                  demo) -> Iterator[TestClient]:
+    """An admin client of one app over one loaded store per backend and module, for read-only
+    tests only: uploads refused before anything is stored, lookups; nothing that imports,
+    assigns or reads the audit log uses it."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            folder: Path = tmp_path_factory.mktemp("households")
+            url = f"sqlite:///{folder / 'store' / 'wangge.db'}"
+        else:
+            pool = request.getfixturevalue("postgis_pool")
+            schema = pool.take()
+            stack.callback(pool.give_back, schema)
+            url = pool.url(schema)
+        _load(url, demo)
+        app = create_app(Settings(database_url=url, _env_file=None))
+        yield stack.enter_context(TestClient(app, headers={"X-API-Key": make_key(url, "admin")}))
 
 
 def _csv(reg) -> bytes:
@@ -56,7 +86,8 @@ def test_import_counts_list_review(client, demo):
     assert again["assigned"] == 1_500 and again["moved"] == 0
 
 
-def test_bad_register_is_4xx(client):
+def test_bad_register_is_4xx(shared_client):
+    client = shared_client
     r = client.post("/v1/households/import", files={"file": ("x.gpkg", b"abc", "x")})
     assert r.status_code == 400 and r.json()["code"] == "file_format"
     r = client.post("/v1/households/import",
@@ -74,17 +105,16 @@ def _bomb() -> bytes:
     return buffer.getvalue()
 
 
-def test_oversized_or_damaged_register_is_refused(store_url):
-    bomb = _bomb()
-    with api_client(store_url) as c:
-        r = c.post("/v1/households/import", files={"file": ("名册.xlsx", bomb, "application/zip")})
-        assert r.status_code == 413, r.text
-        body = r.json()
-        assert body["code"] == "too_large" and body["detail"]["limit"] == "columns"
-        assert "名册.xlsx" in body["message"] and body["message_en"]
-        for data in (bomb[: len(bomb) // 2], b"external_id,address\nH1,x\n"):  # truncated, not a zip
-            r = c.post("/v1/households/import", files={"file": ("名册.xlsx", data, "application/zip")})
-            assert r.status_code == 400 and r.json()["code"] == "file_format", r.text
+def test_oversized_or_damaged_register_is_refused(shared_client):
+    bomb, c = _bomb(), shared_client
+    r = c.post("/v1/households/import", files={"file": ("名册.xlsx", bomb, "application/zip")})
+    assert r.status_code == 413, r.text
+    body = r.json()
+    assert body["code"] == "too_large" and body["detail"]["limit"] == "columns"
+    assert "名册.xlsx" in body["message"] and body["message_en"]
+    for data in (bomb[: len(bomb) // 2], b"external_id,address\nH1,x\n"):  # truncated, not a zip
+        r = c.post("/v1/households/import", files={"file": ("名册.xlsx", data, "application/zip")})
+        assert r.status_code == 400 and r.json()["code"] == "file_format", r.text
 
 
 def test_table_limits_come_from_the_settings(store_url):
