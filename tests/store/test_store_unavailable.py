@@ -20,10 +20,9 @@ from wangge.store import Store, open_store
 from wangge.store.backends import CONNECT_TIMEOUT_S
 from wangge.store.errors import StoreUnavailable, translate_errors
 
-# Timeouts are measured: flaky beside another xdist worker (scripts/test runs these alone).
-pytestmark = pytest.mark.serial
 
-
+# a lock held for a moment must not look like minutes: timed, so run alone
+@pytest.mark.serial
 def test_locked_sqlite_file_is_unavailable_for_reads_and_writes_then_recovers(tmp_path: Path) -> None:
     # timeout: SQLite's busy wait (5 s by default) before it reports "database is locked".
     with open_store(f"sqlite:///{tmp_path / 'wangge.db'}?timeout=0.2") as store:
