@@ -113,6 +113,22 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgis_store_url"))
 
 
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def module_store_url(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL for an empty, migrated store per backend that one module's read-only tests share."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('module_store') / 'store' / 'wangge.db'}"
+        return
+    pool: SchemaPool = request.getfixturevalue("postgis_pool")
+    schema = pool.take()
+    try:
+        yield pool.url(schema)
+    finally:
+        pool.give_back(schema)
+
+
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
     """An open, migrated, empty store; closed after the test."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -39,22 +38,13 @@ def client(store_url: str, demo) -> Iterator[TestClient]:
         yield c
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
-def shared_client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                  demo) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def shared_client(module_store_url: str, demo) -> Iterator[TestClient]:
     """An admin client of one app over one loaded store per backend and module, for read-only
     tests only: uploads refused before anything is stored, lookups; nothing that imports,
     assigns or reads the audit log uses it."""
+    url = module_store_url
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            folder: Path = tmp_path_factory.mktemp("households")
-            url = f"sqlite:///{folder / 'store' / 'wangge.db'}"
-        else:
-            pool = request.getfixturevalue("postgis_pool")
-            schema = pool.take()
-            stack.callback(pool.give_back, schema)
-            url = pool.url(schema)
         _load(url, demo)
         app = create_app(Settings(database_url=url, _env_file=None))
         yield stack.enter_context(TestClient(app, headers={"X-API-Key": make_key(url, "admin")}))

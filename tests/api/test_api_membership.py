@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import orjson
@@ -80,23 +79,14 @@ class Shared:
         return TestClient(app, headers=self.as_role("integrator"))
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
-def shared_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                 demo) -> Iterator[Shared]:
+@pytest.fixture(scope="module")
+def shared_store(module_store_url: str, demo) -> Iterator[Shared]:
     """The demo loaded once per backend and module, for read-only tests only: nothing that
     writes units, rosters, sites or keys, reads the audit log, refreshes the service or counts
     on the rate limiter or the clock uses it (they take ``loaded``). Tests that need other
     settings (batch limits) get a new app of their own over it with :meth:`Shared.app`."""
+    url = module_store_url
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            folder: Path = tmp_path_factory.mktemp("membership")
-            url = f"sqlite:///{folder / 'store' / 'wangge.db'}"
-        else:
-            pool = request.getfixturevalue("postgis_pool")
-            schema = pool.take()
-            stack.callback(pool.give_back, schema)
-            url = pool.url(schema)
         _load(url, demo)
         keys = {role: make_key(url, role) for role in ("integrator", "viewer")}
         app = create_app(Settings(database_url=url, _env_file=None))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,21 +32,12 @@ class Shared:
     integrator: dict[str, str]  # request headers carrying an integrator key instead
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
-def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-           small_units) -> Iterator[Shared]:
+@pytest.fixture(scope="module")
+def loaded(module_store_url: str, small_units) -> Iterator[Shared]:
     """The small demo loaded once per backend and module, for read-only tests only (nothing that
     uses it writes releases, households or keys)."""
+    url = module_store_url
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            folder: Path = tmp_path_factory.mktemp("release_param")
-            url = f"sqlite:///{folder / 'store' / 'wangge.db'}"
-        else:
-            pool = request.getfixturevalue("postgis_pool")
-            schema = pool.take()
-            stack.callback(pool.give_back, schema)
-            url = pool.url(schema)
         load_release(url, small_units)
         app = create_app(Settings(database_url=url, _env_file=None))
         client = stack.enter_context(
