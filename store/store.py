@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Literal
 
@@ -30,7 +30,7 @@ from wangge.store.geometry_io import check_units_frame, unit_rows, units_frame
 from wangge.store.households import HouseholdsMixin
 from wangge.store.migrate import upgrade
 from wangge.store.networks import NetworksMixin
-from wangge.store.release_info import ReleaseInfo
+from wangge.store.release_info import ReleaseInfo, china_date
 from wangge.store.schema import LEVEL_DEPTH
 from wangge.store.schema import releases as release_table
 from wangge.store.schema import units as unit_table
@@ -39,8 +39,9 @@ from wangge.store.workers import WorkersMixin
 
 BBox = tuple[float, float, float, float]
 
-# Boundary versions take effect on Chinese calendar days (UTC+8, no daylight saving).
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 _INFO_COLUMNS = [column for column in release_table.c if column.name != "report"]
 _UNIT_COLUMNS = [unit_table.c.code, unit_table.c.name, unit_table.c.level, unit_table.c.parent_code,
@@ -63,6 +64,12 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
         # Same pool; transactions begun through it are marked as writes (see SQLite backend).
         self._write_engine = engine.execution_options(wangge_write=True)
         self.url = engine.url.render_as_string(hide_password=True)
+        # The clock releases come into force by (aware datetimes); tests set their own.
+        self.clock: Callable[[], datetime] = _utc_now
+
+    def today(self) -> date:
+        """Today in China by the store's clock: the day the release in force is chosen for."""
+        return china_date(self.clock())
 
     # ---- per-backend overrides ---------------------------------------------------------
 
@@ -129,6 +136,29 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
             yield conn
 
     # ---- releases ----------------------------------------------------------------------
+    #
+    # A release is a draft until it is published (``published_at`` set). Publishing gives it an
+    # effective date, a China calendar day: on or before today it is in force at once; after
+    # today it is *scheduled* and comes into force when that day begins in China (00:00 UTC+8),
+    # with no restart and no operator action.
+    #
+    # ``is_current`` marks the release in force today. A publication sets it; the arrival of a
+    # scheduled release's day switches it lazily: whatever reads the current release
+    # (``current_release_id``, polled by every service worker, ``release``, ``releases``, …)
+    # first checks whether a release has come due since the current one came into force and, if
+    # so, switches ``is_current`` under the writer lock, once, whichever process sees it first.
+    # The check is one small query; the write happens once per scheduled release.
+    #
+    # Which release is in force on a day (``_in_force``): the current release came into force on
+    # ``since`` = the later of its effective date and the China day it was last published. From
+    # ``since`` on it stays in force until a release dated after ``since`` reaches its date (the
+    # latest such: greatest effective date, then last published). Before ``since`` the planned
+    # timeline answers: the published release with the greatest effective date not after the
+    # day, ties to the one published last. Publishing again a release that has been in force
+    # (a roll back) thus puts it in force from today without moving any effective date, so past
+    # days keep their answers; only its ``published_at`` becomes now (the last publication). One
+    # row per release cannot remember a roll back once another release replaces it: days within
+    # it then answer with the planned release.
 
     def create_release(
         self,
@@ -146,8 +176,9 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
 
         ``units`` has columns code, name, level, geometry (EPSG:4490) and optionally
         parent_code, attrs (dict or None) and area_m2. ``effective_date`` defaults to today in
-        China. ``make_current`` publishes the release in the same transaction; it is refused
-        when ``error_count`` > 0.
+        China. ``make_current`` publishes the release in the same transaction (see
+        :meth:`make_current`: in force now, or scheduled if its date is after today); it is
+        refused when ``error_count`` > 0.
         """
         check_units_frame(units)
         if not isinstance(source, str) or not source.strip():
@@ -156,10 +187,10 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
             raise InputError("错误和警告数不能为负。", "Error and warning counts cannot be negative.")
         if make_current and error_count > 0:
             raise _has_errors(None, error_count)
-        now = datetime.now(UTC)
+        now = self.clock()
         values = {
             "source": source, "note": note, "created_at": now,
-            "effective_date": effective_date or now.astimezone(CHINA_TIME).date(),
+            "effective_date": effective_date or china_date(now),
             "published_at": None, "is_current": False, "unit_count": len(units),
             "error_count": error_count, "warning_count": warning_count, "report": report,
         }
@@ -171,29 +202,39 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
                 self._insert_units(conn, rows, geoms)
             if make_current:
                 self._make_current(conn, release_id, now)
-            return self._info(conn, release_id)
+            return self._info(conn, release_id, china_date(now))
 
     def releases(self) -> list[ReleaseInfo]:
         """Every release, newest first."""
+        today = self.today()
+        self._settle(today)
         with self._read() as conn:
             rows = conn.execute(sa.select(*_INFO_COLUMNS).order_by(release_table.c.id.desc())).all()
             counts = self._level_counts(conn)
-        return [ReleaseInfo.from_row(row, counts[row.id]) for row in rows]
+        return [ReleaseInfo.from_row(row, counts[row.id], today) for row in rows]
 
     def release(self, release_id: int) -> ReleaseInfo:
         """One release; NotFound if there is none with this id."""
+        today = self.today()
+        self._settle(today)
         with self._read() as conn:
-            return self._info(conn, release_id)
+            return self._info(conn, release_id, today)
 
     def current_release_id(self) -> int | None:
-        """The id of the current release: one cheap query, polled by every service worker."""
-        with self._read() as conn:
-            query = sa.select(release_table.c.id).where(release_table.c.is_current)
-            return conn.execute(query).scalar()
+        """The id of the release in force today: one small query, polled by every service worker.
+
+        When a scheduled release has come due it also switches ``is_current`` (once).
+        """
+        return self._settle(self.today())
 
     def current_release(self) -> ReleaseInfo | None:
-        """The release in force now, if one has been made current."""
-        return self._first(release_table.c.is_current)
+        """The release in force now, if one has been published and its day has come."""
+        today = self.today()
+        release_id = self._settle(today)
+        if release_id is None:
+            return None
+        with self._read() as conn:
+            return self._info(conn, release_id, today)
 
     def release_or_current(self, release_id: int | None = None) -> ReleaseInfo:
         """The given release, or the current one; NotFound if there is none."""
@@ -206,25 +247,54 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
         return current
 
     def release_on(self, day: date) -> ReleaseInfo | None:
-        """The published release in force on ``day``: greatest effective date not after it.
+        """The release in force on ``day`` (a China date: past, today or future), or None.
 
-        Ties go to the one published last. Drafts (never made current) are not considered.
+        A future day answers with the release scheduled by then. Drafts are never in force.
         """
-        return self._first(
-            release_table.c.published_at.is_not(None),
-            release_table.c.effective_date <= day,
-            order_by=(release_table.c.effective_date.desc(), release_table.c.published_at.desc(),
-                      release_table.c.id.desc()),
-        )
+        today = self.today()
+        self._settle(today)
+        with self._read() as conn:
+            found = _in_force(self._published(conn), day)
+            return None if found is None else self._info(conn, found.id, today)
 
-    def make_current(self, release_id: int) -> ReleaseInfo:
-        """Make a release the current one (publishing it if it was a draft), atomically.
+    def release_in_force(self, day: date, **detail: Any) -> ReleaseInfo:
+        """:meth:`release_on`, or NotFound saying why there is none on ``day``.
 
-        Refused with Conflict when the release has validation errors.
+        Nothing is published yet, or ``day`` is before the earliest effective date (named).
+        ``detail`` is added to the error's detail (the parameter as the caller received it).
+        """
+        found = self.release_on(day)
+        if found is not None:
+            return found
+        with self._read() as conn:
+            query = sa.select(sa.func.min(release_table.c.effective_date)).where(
+                release_table.c.published_at.is_not(None))
+            first = conn.execute(query).scalar()
+        if first is None:
+            raise NotFound(f"还没有发布任何版本，{day.isoformat()} 没有生效的版本。",
+                           f"No release has been published yet: none is in force on "
+                           f"{day.isoformat()}.", day=day.isoformat(), **detail)
+        raise NotFound(f"{day.isoformat()} 时没有生效的版本：最早发布的版本自 {first.isoformat()} 起生效。",
+                       f"No release is in force on {day.isoformat()}: the earliest published one "
+                       f"takes effect on {first.isoformat()}.",
+                       day=day.isoformat(), first_effective_date=first.isoformat(), **detail)
+
+    def make_current(self, release_id: int, effective_date: date | None = None) -> ReleaseInfo:
+        """Publish a release, atomically: in force now, or scheduled for its effective date.
+
+        ``effective_date`` is a China date and defaults to the release's own. A draft or a
+        scheduled release takes the date given: on or before today it becomes the current release
+        at once; after today it is scheduled (published, not in force) and comes into force when
+        that day begins, the current release staying in force until then. A release that has
+        already been in force keeps its date, so history does not move: published again without
+        a date (or with its own or today's) it is back in force from today, a roll back; any
+        other date is refused with Conflict. Publishing the release in force changes nothing.
+        Refused with Conflict while the release has validation errors.
         """
         with self._write() as conn:
-            self._make_current(conn, release_id, datetime.now(UTC))
-            return self._info(conn, release_id)
+            now = self.clock()
+            self._make_current(conn, release_id, now, effective_date)
+            return self._info(conn, release_id, china_date(now))
 
     def report(self, release_id: int) -> dict[str, Any] | None:
         """The validation report stored with the release, as it was given."""
@@ -233,31 +303,71 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
             query = sa.select(release_table.c.report).where(release_table.c.id == release_id)
             return conn.execute(query).scalar_one()
 
-    def _make_current(self, conn: Connection, release_id: int, now: datetime) -> None:
+    def _make_current(self, conn: Connection, release_id: int, now: datetime,
+                      effective_date: date | None = None) -> None:
         self._lock(conn)
         row = self._release_row(conn, release_id)
         if row.error_count > 0:
             raise _has_errors(release_id, row.error_count)
+        today = china_date(now)
+        if row.published_at is not None and row.effective_date <= today:  # has been in force
+            if effective_date not in (None, row.effective_date, today):
+                raise _was_in_force(release_id, row.effective_date, effective_date)
+            day = row.effective_date
+        else:
+            day = effective_date or row.effective_date
+        in_force = _current(self._published(conn, today), today)
+        if in_force is not None and in_force.id == release_id:
+            self._set_current(conn, release_id)  # keeps the time it was published
+        elif day <= today:
+            self._set_current(conn, release_id, effective_date=day, published_at=now)
+        else:
+            conn.execute(sa.update(release_table).where(release_table.c.id == release_id)
+                         .values(effective_date=day, published_at=now))
+
+    def _set_current(self, conn: Connection, release_id: int, **values: Any) -> None:
         others = release_table.c.is_current & (release_table.c.id != release_id)
         conn.execute(sa.update(release_table).where(others).values(is_current=False))
-        conn.execute(
-            sa.update(release_table)
-            .where(release_table.c.id == release_id)
-            .values(is_current=True, published_at=row.published_at or now)
-        )
+        conn.execute(sa.update(release_table).where(release_table.c.id == release_id)
+                     .values(is_current=True, **values))
 
-    def _first(self, *where: sa.ColumnElement[bool],
-               order_by: Sequence[Any] = ()) -> ReleaseInfo | None:
+    def _settle(self, today: date) -> int | None:
+        """The id of the release in force ``today``, switching ``is_current`` to it if its day
+        has come since the last check (under the writer lock, re-checked there)."""
         with self._read() as conn:
-            query = sa.select(*_INFO_COLUMNS).where(*where).order_by(*order_by).limit(1)
-            row = conn.execute(query).first()
-            if row is None:
-                return None
-            return ReleaseInfo.from_row(row, self._level_counts(conn, row.id)[row.id])
+            rows = self._published(conn, today)
+        in_force = _current(rows, today)
+        marked = next((row.id for row in rows if row.is_current), None)
+        if in_force is None or in_force.id == marked:
+            return marked
+        with self._write() as conn:
+            self._lock(conn)
+            in_force = _current(self._published(conn, today), today)
+            if in_force is not None:
+                self._set_current(conn, in_force.id)
+        return None if in_force is None else in_force.id
 
-    def _info(self, conn: Connection, release_id: int) -> ReleaseInfo:
+    def _published(self, conn: Connection, today: date | None = None) -> list[Row[Any]]:
+        """Published releases as (id, effective_date, published_at, is_current) rows.
+
+        With ``today``, only those that can be in force today: the current one, and those dated
+        after it and not after today (usually none).
+        """
+        r = release_table.c
+        query = sa.select(r.id, r.effective_date, r.published_at, r.is_current).where(
+            r.published_at.is_not(None))
+        if today is not None:
+            current = release_table.alias("current_release")
+            current_date = sa.select(current.c.effective_date).where(
+                current.c.is_current).scalar_subquery()
+            query = query.where(r.is_current | (
+                (r.effective_date <= today)
+                & (current_date.is_(None) | (r.effective_date > current_date))))
+        return list(conn.execute(query))
+
+    def _info(self, conn: Connection, release_id: int, today: date) -> ReleaseInfo:
         row = self._release_row(conn, release_id)
-        return ReleaseInfo.from_row(row, self._level_counts(conn, release_id)[release_id])
+        return ReleaseInfo.from_row(row, self._level_counts(conn, release_id)[release_id], today)
 
     def _release_row(self, conn: Connection, release_id: int) -> Row[Any]:
         missing = NotFound(f"版本 {release_id} 不存在。", f"Release {release_id} does not exist.",
@@ -399,7 +509,45 @@ def _has_errors(release_id: int | None, error_count: int) -> Conflict:
     which = "该版本" if release_id is None else f"版本 {release_id}"
     which_en = "The release" if release_id is None else f"Release {release_id}"
     return Conflict(
-        f"{which}有 {error_count} 个错误，不能设为当前版本；请先修正错误。",
-        f"{which_en} has {error_count} error(s) and cannot be made current; fix them first.",
+        f"{which}有 {error_count} 个错误，不能发布（设为当前版本或定时生效）；请先修正错误。",
+        f"{which_en} has {error_count} error(s) and cannot be published (made current or "
+        "scheduled); fix them first.",
         release_id=release_id, error_count=error_count,
     )
+
+
+def _was_in_force(release_id: int, effective: date, asked: date) -> Conflict:
+    return Conflict(
+        f"版本 {release_id} 自 {effective.isoformat()} 起生效过，生效日期不能改为 {asked.isoformat()}；"
+        "不带日期发布即可让它从今天起重新生效。",
+        f"Release {release_id} has been in force from {effective.isoformat()}; its effective date "
+        f"cannot become {asked.isoformat()}. Publish it without a date to put it back in force "
+        "from today.",
+        release_id=release_id, effective_date=effective.isoformat(), asked=asked.isoformat(),
+    )
+
+
+def _since(current: Row[Any]) -> date:
+    """The China day the current release came into force: its effective date, or the day it was
+    last published if that is later (a roll back, a back-dated publication)."""
+    return max(current.effective_date, china_date(current.published_at))
+
+
+def _latest(rows: Iterable[Row[Any]]) -> Row[Any] | None:
+    return max(rows, key=lambda row: (row.effective_date, row.published_at, row.id), default=None)
+
+
+def _in_force(rows: list[Row[Any]], day: date) -> Row[Any] | None:
+    """Of published ``rows`` (see ``Store._published``), the one in force on ``day``; the rule is
+    described at the head of the releases section of :class:`Store`."""
+    current = next((row for row in rows if row.is_current), None)
+    if current is not None and day >= (since := _since(current)):
+        later = _latest(row for row in rows if since < row.effective_date <= day)
+        return current if later is None else later
+    return _latest(row for row in rows if row.effective_date <= day)
+
+
+def _current(rows: list[Row[Any]], today: date) -> Row[Any] | None:
+    """The one in force today. A clock behind the current release's day (set back) keeps it."""
+    current = next((row for row in rows if row.is_current), None)
+    return _in_force(rows, today if current is None else max(today, _since(current)))
