@@ -18,7 +18,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wangge.api.access_errors import Forbidden, RateLimited, Unauthenticated
 from wangge.bulk import ClusterUnavailable
-from wangge.geo.errors import Conflict, InputError, NotFound, TooLarge, ValidationFailed, WanggeError
+from wangge.geo.errors import (
+    Conflict,
+    InputError,
+    NotFound,
+    NotPermitted,
+    TooLarge,
+    ValidationFailed,
+    WanggeError,
+)
 from wangge.geocode.online.base import GeocoderError, GeocoderQuotaError, GeocoderUnavailable
 from wangge.store.errors import StoreUnavailable
 
@@ -31,6 +39,7 @@ STORE_RETRY_AFTER_S = 5
 STATUS: list[tuple[type[WanggeError], int]] = [
     (Unauthenticated, 401),
     (Forbidden, 403),
+    (NotPermitted, 403),
     (RateLimited, 429),
     (ClusterUnavailable, 503),
     (GeocoderQuotaError, 503),

@@ -81,3 +81,9 @@ class NotFound(WanggeError):
 
 class Conflict(WanggeError):
     code = "conflict"
+
+
+class NotPermitted(WanggeError):
+    """The caller's role may not do this (e.g. a planner changing an official boundary)."""
+
+    code = "not_permitted"

@@ -38,16 +38,19 @@ from wangge.geo.levels import Level, parse_level
 
 
 def validate(units: gpd.GeoDataFrame, config: ValidationConfig | None = None, *,
-             extent: shapely.Geometry | None = None) -> Report:
+             extent: shapely.Geometry | None = None,
+             outside_parents: frozenset[str] = frozenset()) -> Report:
     """Check a release and return every finding.
 
     ``extent``, if given (EPSG:4490), is the area the top level must cover (the district),
-    so gaps between the streets and the district's edge are found too.
+    so gaps between the streets and the district's edge are found too. ``outside_parents``
+    are parent codes known to exist outside ``units`` (checking one community's subtree, its
+    street): children of them are not reported for an unknown parent.
     """
     started = perf_counter()
     if len(units) == 0:
         return Report(findings=[], unit_count=0, seconds=perf_counter() - started)
-    ctx = _Release(units, config or ValidationConfig(), extent)
+    ctx = _Release(units, config or ValidationConfig(), extent, outside_parents)
     findings: list[Finding] = []
     for check in (_check_levels, _check_duplicates, _check_geometry, _check_parents,
                   _check_code_format, _check_areas, _check_slivers, _check_outside_parent,
@@ -64,6 +67,7 @@ class _Release:
     units: gpd.GeoDataFrame
     config: ValidationConfig
     extent_lonlat: shapely.Geometry | None
+    outside_parents: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         df = frame_to_storage(self.units)
@@ -311,6 +315,8 @@ def _check_parents(ctx: _Release) -> Iterator[Finding]:
                               f"{lv.value} {ctx.codes[i]} has no parent code.")
             continue
         p = ctx.parent_index(i)
+        if p is None and parent in ctx.outside_parents:
+            continue
         if p is None:
             yield ctx.finding("unknown_parent", ERROR, i,
                               f"{lv.zh} {_label(ctx, i)} 的上级编码 {parent} 不存在。",
