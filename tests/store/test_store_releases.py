@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from store_samples import hierarchy, squares
 
+from tests.clock import Clock
 from wangge.geo.errors import Conflict, NotFound
 from wangge.store import ReleaseInfo, Store
 
@@ -139,19 +140,6 @@ def test_missing_release_is_not_found(store: Store) -> None:
 
 
 # ---- publication with an effective date (scheduled releases) -------------------------------
-
-
-class Clock:
-    """A settable clock for ``Store.clock``: the instant given, in UTC."""
-
-    def __init__(self, instant: str) -> None:
-        self.set(instant)
-
-    def set(self, instant: str) -> None:
-        self.now = datetime.fromisoformat(instant).astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_future_date_schedules_and_the_release_comes_into_force_at_china_midnight(
