@@ -5,8 +5,9 @@ A :class:`MembershipIndex` holds one release's
 workers (ids only; contacts stay in the store). It is immutable:
 a :class:`MembershipService` builds a new one beside the old and swaps one reference when
 another release becomes current, so a request, which takes the reference once, is answered
-from one release only. Each service process polls the store's current release id (one indexed
-query every ``poll_s`` seconds), so every worker of a multi-process deployment follows.
+from one release only. Each service process polls the store's current release id (one small
+query every ``poll_s`` seconds), so every worker of a multi-process deployment follows, a
+release scheduled for a day included: the first poll of that China day switches to it.
 """
 
 from __future__ import annotations
@@ -131,11 +132,9 @@ class MembershipService:
         return matcher
 
     def as_of(self, day: date) -> MembershipIndex:
-        """The index of the release that was in force on ``day`` (built on first use)."""
-        release = self._store.release_on(day)
-        if release is None:
-            raise NotFound(f"{day.isoformat()} 时没有生效的版本。",
-                           f"No release was in force on {day.isoformat()}.", as_of=day.isoformat())
+        """The index of the release in force on ``day`` (built on first use): a past day's, or
+        a future day's, the release scheduled by then; NotFound saying why if there is none."""
+        release = self._store.release_in_force(day, as_of=day.isoformat())
         current = self._current
         if current is not None and current.release.id == release.id:
             return current
