@@ -1,14 +1,16 @@
 """OGC API – Features (Part 1 Core + GeoJSON + OpenAPI 3.0, Part 2 CRS) over the boundary levels.
 
 One collection per level (street, community, grid, microgrid) of the current release; the
-``datetime`` parameter answers from the release that was in force at that instant, so the
-release history is reachable the standard way. QGIS's "OGC API – Features" source loads it.
+``datetime`` parameter answers from the release in force at that instant (releases take effect
+on China calendar days, so the instant is read as a date in UTC+8; a future instant answers
+with the release scheduled by then), so the release history is reachable the standard way.
+QGIS's "OGC API – Features" source loads it.
 Only the conformance classes below are declared, each tested in tests/api/test_api_ogc.py.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -32,6 +34,7 @@ from wangge.geo.crs import (
 from wangge.geo.errors import InputError, NotFound
 from wangge.geo.levels import ORDER, Level
 from wangge.store import ReleaseInfo, Store
+from wangge.store.release_info import CHINA_TIME, china_date
 
 router = APIRouter(tags=["OGC API – Features"], dependencies=[Depends(require(READ))])
 
@@ -94,8 +97,9 @@ def _collection(base: str, level: str, bbox: tuple[float, ...] | None,
     extent: dict[str, Any] = {}
     if bbox is not None:
         extent["spatial"] = {"bbox": [list(bbox)], "crs": OGC_CRS_URIS[0]}
-    if first is not None:
-        extent["temporal"] = {"interval": [[f"{first.isoformat()}T00:00:00Z", None]],
+    if first is not None:  # the first day begins at midnight in China
+        start = datetime.combine(first, time(), CHINA_TIME).astimezone(UTC)
+        extent["temporal"] = {"interval": [[start.strftime("%Y-%m-%dT%H:%M:%SZ"), None]],
                               "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     href = f"{base}/collections/{level}"
     return {
@@ -137,7 +141,11 @@ def collection(request: Request, store: StoreDep, level: LevelPath) -> Response:
 
 
 def _instant(value: str | None, store: Store) -> ReleaseInfo:
-    """The release for ``datetime``: the current one, or the one in force at an instant."""
+    """The release for ``datetime``: the current one, or the one in force at an instant.
+
+    An instant with an offset is converted to its China date (2026-12-04T18:00:00Z is 5
+    December in China); a date, or a time without offset, is taken as China's.
+    """
     if value is None:
         return store.release_or_current(None)
     text = value.strip()
@@ -150,13 +158,7 @@ def _instant(value: str | None, store: Store) -> ReleaseInfo:
     except ValueError:
         raise InputError(f"无法识别的 datetime“{value}”（RFC 3339）。",
                          f"Cannot read datetime {value!r} (RFC 3339).", datetime=value) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    release = store.release_on(moment.date())
-    if release is None:
-        raise NotFound(f"{text} 时没有生效的版本。", f"No release was in force at {text}.",
-                       datetime=value)
-    return release
+    return store.release_in_force(china_date(moment), datetime=value)
 
 
 def _bbox(bbox: str | None, bbox_crs: str | None) -> tuple[float, float, float, float] | None:
@@ -187,8 +189,11 @@ def items(
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（bbox-crs 的轴序）",
                                       examples=["120.10,33.30,120.25,33.45"])] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 URI")] = None,
-    datetime_: Annotated[str | None, Query(alias="datetime", description="RFC 3339 时刻：该时刻生效的版本",
-                                           examples=["2026-06-01T00:00:00Z"])] = None,
+    datetime_: Annotated[str | None, Query(
+        alias="datetime", examples=["2026-06-01T00:00:00Z"],
+        description="RFC 3339 时刻：该时刻（按中国日期，UTC+8）生效的版本，将来的时刻给出届时生效的版本"
+                    " / the release in force at that instant (its China date), future included",
+    )] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> Response:

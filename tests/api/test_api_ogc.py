@@ -9,6 +9,8 @@ import pytest
 import shapely
 
 from tests.api.conftest import api_client, load_release
+from tests.clock import Clock
+from tests.hierarchy import STREET, hierarchy
 from wangge.store import open_store
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -54,7 +56,8 @@ def test_collections_describe_levels_extent_and_crs(client, units):
     x0, y0, x1, y1 = grid["extent"]["spatial"]["bbox"][0]
     bounds = units.loc[units["level"] == "grid"].total_bounds
     assert [x0, y0, x1, y1] == pytest.approx(list(bounds))
-    assert grid["extent"]["temporal"]["interval"][0][0].startswith("2026-01-01")
+    # the first release is in force from 1 January 2026, midnight in China
+    assert grid["extent"]["temporal"]["interval"][0][0] == "2025-12-31T16:00:00Z"
     assert client.get("/ogc/collections/nope").status_code == 422
 
 
@@ -121,3 +124,34 @@ def test_item_of_another_level_is_404(client, units):
     code = units.loc[units["level"] == "grid", "code"].iloc[0]
     r = client.get(f"/ogc/collections/street/items/{code}")
     assert r.status_code == 404 and r.json()["message"]
+
+
+def test_datetime_is_read_as_a_china_date_and_future_instants_answer_with_the_plan(store_url):
+    clock = Clock("2026-12-04T16:48:00Z")  # 00:48 on 5 December in China
+    with open_store(store_url) as store:
+        store.clock = clock
+        now = store.create_release(hierarchy(), source="now", make_current=True)
+        redrawn = hierarchy()
+        redrawn.loc[redrawn["level"] == "street", "name"] = "新街道"
+        plan = store.create_release(redrawn, source="plan", effective_date=date(2027, 1, 1),
+                                    make_current=True)
+    with api_client(store_url, role="integrator") as client:
+        client.app.state.store.clock = clock
+
+        def at(instant: str | None):
+            params = {} if instant is None else {"datetime": instant}
+            return client.get(f"/ogc/collections/street/items/{STREET}", params=params)
+
+        # 18:00Z on 4 December is 02:00 on 5 December in China: the release is in force.
+        assert at("2026-12-04T18:00:00Z").json()["properties"]["release_id"] == now.id
+        assert at("2026-12-05").json()["properties"]["release_id"] == now.id
+        before = at("2026-12-04T15:59:59Z")
+        assert before.status_code == 404 and "2026-12-05" in before.json()["message"]
+        assert at("2026-12-31T15:59:59Z").json()["properties"]["release_id"] == now.id
+        for instant in ("2026-12-31T16:00:00Z", "2027-01-01T00:00:00+08:00", "2030-01-01"):
+            body = at(instant).json()
+            assert body["properties"]["release_id"] == plan.id, instant
+            assert body["properties"]["name"] == "新街道"
+        assert at(None).json()["properties"]["release_id"] == now.id
+        clock.set("2027-01-01T00:00:00+08:00")
+        assert at(None).json()["properties"]["release_id"] == plan.id
