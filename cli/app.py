@@ -117,7 +117,8 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(help="GeoJSON / GeoPackage / zip Shapefile")],
     crs: CrsOpt = None, field: FieldOpt = None, level: LevelOpt = None, repair: RepairOpt = False,
     draft: Annotated[bool, typer.Option("--draft", help="存为草稿（有错误也保存），不设为当前版本")] = False,
-    effective_date: Annotated[str | None, typer.Option(help="生效日期 YYYY-MM-DD，默认今天")] = None,
+    effective_date: Annotated[str | None, typer.Option(
+        help="生效日期 YYYY-MM-DD（中国日期），默认今天；将来的日期则定时生效")] = None,
     note: Annotated[str | None, typer.Option(help="版本说明")] = None,
 ) -> None:
     """导入边界文件为新版本 / Import a boundary file as a new release."""
@@ -137,7 +138,9 @@ def import_cmd(
     if checked.report.findings:
         print_findings([f.as_dict(with_geometry=False) for f in checked.report.findings])
     print_summary(checked.report)
-    state = say("当前版本", "current") if info.is_current else say("草稿", "draft")
+    state = {"current": say("当前版本", "current"),
+             "scheduled": say(f"{info.effective_date} 起生效", f"in force from {info.effective_date}"),
+             }.get(info.state, say("草稿", "draft"))
     console.print(say(f"已导入版本 {info.id}（{state}），{info.unit_count} 个单元。",
                       f"Imported release {info.id} ({state}), {info.unit_count} units."))
 
@@ -181,23 +184,38 @@ def releases_cmd() -> None:
     for col in ("id", say("状态", "state"), say("生效日期", "effective"), say("单元", "units"),
                 say("错误", "errors"), say("警告", "warnings"), say("来源", "source")):
         table.add_column(col)
+    states = {"current": say("当前", "current"), "scheduled": say("待生效", "scheduled"),
+              "published": say("已发布", "published"), "draft": say("草稿", "draft")}
     for r in rows:
-        table.add_row(str(r.id), say("当前", "current") if r.is_current else
-                      (say("已发布", "published") if r.published_at else say("草稿", "draft")),
-                      str(r.effective_date), str(r.unit_count), str(r.error_count),
-                      str(r.warning_count), r.source)
+        table.add_row(str(r.id), states[r.state], str(r.effective_date), str(r.unit_count),
+                      str(r.error_count), str(r.warning_count), r.source)
     console.print(table)
 
 
 @app.command("publish")
-def publish_cmd(release: Annotated[int, typer.Argument(help="版本号")]) -> None:
-    """把某版本设为当前版本（有错误则拒绝）/ Make a release current."""
+def publish_cmd(
+    release: Annotated[int, typer.Argument(help="版本号")],
+    effective_date: Annotated[str | None, typer.Option(
+        help="生效日期 YYYY-MM-DD（中国日期），默认为版本自己的；将来的日期则定时生效")] = None,
+) -> None:
+    """发布某版本：立即生效或定时生效（有错误则拒绝）/ Publish a release, now or on a future date."""
     from wangge.boundaries import publish
 
     settings = load_settings()
     with user_errors():
-        info = publish(open_store(settings), release)
-    console.print(say(f"版本 {info.id} 已设为当前版本。", f"Release {info.id} is now current."))
+        day = parse_day(effective_date)
+        store = open_store(settings)
+        info = publish(store, release, day)
+        current = store.current_release_id()
+    if info.scheduled:
+        until = say("在此之前没有当前版本", "until then no release is in force") if current is None \
+            else say(f"在此之前当前版本仍为 {current}", f"until then release {current} stays current")
+        console.print(say(f"版本 {info.id} 已发布，将于 {info.effective_date} 零点（北京时间）起生效；"
+                          f"{until}。",
+                          f"Release {info.id} is published and comes into force on "
+                          f"{info.effective_date} (00:00 China time); {until}."))
+    else:
+        console.print(say(f"版本 {info.id} 已设为当前版本。", f"Release {info.id} is now current."))
 
 
 @app.command("demo")

@@ -117,12 +117,14 @@ def store_checked(store: Store, checked: Checked, *, source: str, make_current: 
         warning_count=len(report.warnings), make_current=make_current, note=note)
 
 
-def publish(store: Store, release_id: int) -> ReleaseInfo:
-    """Make a stored release current; refused with its report if it has errors."""
+def publish(store: Store, release_id: int, effective_date: date | None = None) -> ReleaseInfo:
+    """Publish a stored release: in force now, or scheduled when ``effective_date`` (a China
+    date, default the release's own) is after today (see ``Store.make_current``); refused with
+    its report if it has errors."""
     info = store.release(release_id)
     if info.error_count:
         raise ValidationFailed(
-            f"版本 {release_id} 有 {info.error_count} 个错误，不能设为当前版本。",
-            f"Release {release_id} has {info.error_count} errors and cannot be made current.",
+            f"版本 {release_id} 有 {info.error_count} 个错误，不能发布。",
+            f"Release {release_id} has {info.error_count} errors and cannot be published.",
             report=store.report(release_id), release_id=release_id)
-    return store.make_current(release_id)
+    return store.make_current(release_id, effective_date)

@@ -1,4 +1,5 @@
-"""Releases (boundary versions): list, inspect, validate an upload, import, publish."""
+"""Releases (boundary versions): list, inspect, validate an upload, import, publish (now or on
+a future effective date)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile, status
+from pydantic import BaseModel, Field
 
 from wangge.api.auth import READ, Staff, Writer, require
 from wangge.api.deps import SettingsDep, StoreDep
@@ -58,7 +60,8 @@ def import_release(
     _: Writer, heavy: HeavySlot, settings: SettingsDep, store: StoreDep, file: _FILE, crs: _CRS = None,
     level: _LEVEL = None, fields: _FIELDS = None, repair: _REPAIR = False,
     make_current: Annotated[bool, Form(description="同时设为当前版本")] = False,
-    effective_date: Annotated[date | None, Form(description="生效日期，默认今天")] = None,
+    effective_date: Annotated[date | None, Form(
+        description="生效日期，默认今天；make_current=true 且为将来日期时定时生效")] = None,
     note: Annotated[str | None, Form(description="版本说明")] = None,
 ) -> dict:
     with saved_upload(file, settings.max_upload_mb) as path:
@@ -70,7 +73,21 @@ def import_release(
     return {"release": info.as_dict(), **checked.as_dict(with_geometry=False)}
 
 
+class Publication(BaseModel):
+    effective_date: date | None = Field(
+        default=None, examples=["2027-01-01"],
+        description="生效日期（中国日期 YYYY-MM-DD），默认为版本自己的生效日期；今天或以前：立即生效；"
+                    "将来：定时生效，当天零点（UTC+8）起成为当前版本 / China date; today or earlier: "
+                    "in force now; later: scheduled, current from that day's midnight (UTC+8)")
+
+
 @router.post("/releases/{release_id}/publish",
-             summary="设为当前版本（有错误则拒绝）/ make current (refused if it has errors)")
-def publish_release(_: Writer, release_id: int, store: StoreDep) -> dict:
-    return publish(store, release_id).as_dict()
+             summary="发布：立即生效或定时生效（有错误则拒绝）/ publish: in force now or on a future date "
+                     "(refused if it has errors)",
+             description="请求体可省略，或为 {\"effective_date\": \"2027-01-01\"}。已生效过的版本不能改期，"
+                         "不带日期发布即从今天起重新生效（回退）。 / The body is optional. A release that "
+                         "has been in force keeps its date: published again without one it is back in "
+                         "force from today (a roll back).")
+def publish_release(_: Writer, release_id: int, store: StoreDep,
+                    body: Publication | None = None) -> dict:
+    return publish(store, release_id, body.effective_date if body else None).as_dict()

@@ -10,6 +10,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import BAD_BOUNDARY_FILES, api_client, upload
+from tests.clock import Clock
 from tests.hierarchy import M1, M2, X0, Y0, D, cell, hierarchy
 from wangge.geo.io.boundaries import write_units
 from wangge.store import open_store
@@ -59,6 +60,30 @@ def test_import_publish_and_history(client, good_file):
     assert old["numberMatched"] == 1
 
 
+def test_publish_with_an_effective_date_schedules_the_release(client, good_file):
+    client.app.state.store.clock = Clock("2026-12-05T10:00:00+08:00")
+    first = client.post("/v1/releases", files=upload(good_file), data=CURRENT).json()["release"]
+    assert first["effective_date"] == "2026-12-05" and first["state"] == "current"
+    draft = client.post("/v1/releases", files=upload(good_file)).json()["release"]
+    r = client.post(f"/v1/releases/{draft['id']}/publish", json={"effective_date": "2027-01-01"})
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["scheduled"] and plan["state"] == "scheduled" and not plan["is_current"]
+    assert plan["effective_date"] == "2027-01-01" and plan["published_at"]
+    listed = client.get("/v1/releases").json()
+    assert [(x["id"], x["state"]) for x in listed] == [(plan["id"], "scheduled"),
+                                                       (first["id"], "current")]
+    assert client.get("/health").json()["current_release"] == first["id"]
+    # A release that has been in force keeps its date; without a body it is current again.
+    moved = client.post(f"/v1/releases/{first['id']}/publish", json={"effective_date": "2027-02-01"})
+    assert moved.status_code == 409 and moved.json()["message"] and moved.json()["message_en"]
+    assert client.post(f"/v1/releases/{first['id']}/publish").json()["is_current"]
+    bad = client.post(f"/v1/releases/{draft['id']}/publish", json={"effective_date": "2027-13-01"})
+    assert bad.status_code == 422
+    client.app.state.store.clock.set("2027-01-01T00:00:00+08:00")
+    assert client.get("/health").json()["current_release"] == plan["id"]
+
+
 def test_import_with_errors_is_refused_whole_unless_draft(client, broken_file):
     r = client.post("/v1/releases", files=upload(broken_file), data=CURRENT)
     assert r.status_code == 422
@@ -72,6 +97,9 @@ def test_import_with_errors_is_refused_whole_unless_draft(client, broken_file):
     assert client.get(f"/v1/releases/{rid}/report").json()["report"]["error_count"] == 1
     refused = client.post(f"/v1/releases/{rid}/publish")
     assert refused.status_code == 422 and refused.json()["report"]["report"]["error_count"] == 1
+    later = client.post(f"/v1/releases/{rid}/publish", json={"effective_date": "2099-01-01"})
+    assert later.status_code == 422 and later.json()["code"] == "validation_failed"
+    assert client.get(f"/v1/releases/{rid}").json()["state"] == "draft"
     assert client.get("/health").json()["current_release"] is None
 
 

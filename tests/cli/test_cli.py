@@ -66,6 +66,24 @@ def test_import_export_releases_publish(run, files, tmp_path):
     assert missing.exit_code == 2 and "99" in missing.output
 
 
+def test_publish_with_a_future_effective_date_schedules_it(run, files):
+    assert run("import", files["good"], "--effective-date", "2026-11-01").exit_code == 0
+    assert run("import", files["good"], "--draft").exit_code == 0
+    planned = run("publish", "2", "--effective-date", "2099-01-01")
+    assert planned.exit_code == 0, planned.output
+    assert "2099-01-01 零点" in planned.output and "仍为 1" in planned.output
+    listing = run("releases")
+    assert "待生效" in listing.output and "当前" in listing.output
+    assert "scheduled" in run("--lang", "en", "releases").output
+    assert run("publish", "2", "--effective-date", "2099-13-01").exit_code == 2
+    moved = run("publish", "1", "--effective-date", "2099-01-01")  # has been in force
+    assert moved.exit_code == 2 and "不带日期发布" in moved.output
+    again = run("publish", "1")
+    assert again.exit_code == 0 and "版本 1 已设为当前版本" in again.output
+    imported = run("import", files["good"], "--effective-date", "2099-02-01")
+    assert imported.exit_code == 0 and "2099-02-01 起生效" in imported.output
+
+
 def test_bad_input_is_a_clear_message(run, tmp_path):
     bad = tmp_path / "x.csv"
     bad.write_text("a\n1\n")
