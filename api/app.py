@@ -17,6 +17,7 @@ from wangge.api.routers import ROUTERS
 from wangge.coverage import CoverageCache
 from wangge.gcpause import freeze_heap
 from wangge.membership import MembershipService
+from wangge.plans import PlanService
 from wangge.settings import Settings
 from wangge.store import open_store
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store, poll_s=settings.refresh_poll_s, match_config=settings.match_config())
         service.on_refresh.append(keyring.refresh)
         app.state.coverage = CoverageCache()
+        app.state.plans = PlanService(store, settings)
         app.state.heavy_slots = HeavySlots(settings.heavy_per_key, settings.heavy_total)
         service.start()
         freeze_heap()

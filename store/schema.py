@@ -366,3 +366,35 @@ network_edges = sa.Table(
     sa.Column("length_m", sa.Double, nullable=False),
     sa.Column("geom", GeometryWKB, nullable=False),
 )
+
+# ---- plans: planners' drafts of new boundaries, as a log of edits over a base release -------
+PLAN_STATUSES = ("draft", "submitted", "published", "abandoned")
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("author", sa.Text),                 # the key's name (no personal data)
+    sa.Column("base_release_id", sa.Integer, sa.ForeignKey("releases.id"), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("published_release_id", sa.Integer, sa.ForeignKey("releases.id")),
+    sa.CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in PLAN_STATUSES) + ")",
+                       name="status"),
+)
+
+# The edits of a plan in order. Undone edits stay (for redo) until a new edit replaces them.
+plan_edits = sa.Table(
+    "plan_edits",
+    metadata,
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("op", sa.JSON, nullable=False),
+    sa.Column("admin", sa.Boolean, nullable=False),   # made with an administrator's rights
+    sa.Column("undone", sa.Boolean, nullable=False),
+    sa.Column("author", sa.Text),
+    sa.Column("at", UTCDateTime, nullable=False),
+)

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
 
     max_upload_mb: int = 200
 
+    # Plans: households per unit that the impact measures against, "min,max" (see
+    # wangge.geo.plans.impact for where the defaults come from), and the snapping tolerance
+    # of drawn outlines.
+    households_range_grid: str = "300,500"
+    households_range_microgrid: str = "10,150"
+    plan_snap_m: float = Field(default=2.0, ge=0.0, le=50.0,
+                               description="drawn outlines snap to vertices and edges this near")
+
     # Heavy requests: reading and validating uploads, imports
     isolate_above_mb: float = Field(
         default=4.0, ge=0.0, description="boundary uploads larger than this are read and validated "
@@ -150,6 +158,25 @@ class Settings(BaseSettings):
             if not 0 <= low <= high:
                 raise ValueError("an area range needs 0 <= min <= max")
         return v
+
+    @field_validator("households_range_grid", "households_range_microgrid")
+    @classmethod
+    def _households_range(cls, v: str) -> str:
+        try:
+            low, high = (int(x) for x in v.split(","))
+        except ValueError as exc:
+            raise ValueError("a households range is 'min,max', e.g. 300,500") from exc
+        if not 0 <= low <= high:
+            raise ValueError("a households range needs 0 <= min <= max")
+        return v
+
+    def household_ranges(self) -> dict[Level, tuple[int, int]]:
+        """Households per grid and micro-grid a plan's impact measures against."""
+        out = {}
+        for level in (Level.GRID, Level.MICROGRID):
+            low, high = (int(x) for x in getattr(self, f"households_range_{level.value}").split(","))
+            out[level] = (low, high)
+        return out
 
     @field_validator("language")
     @classmethod

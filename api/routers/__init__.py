@@ -11,6 +11,7 @@ from wangge.api.routers import (
     maps,
     membership,
     ogc,
+    plans,
     releases,
     sites,
     units,
@@ -20,4 +21,5 @@ from wangge.api.routers import (
 ROUTERS = [(membership.router, "/v1"), (health.router, ""), (releases.router, "/v1"),
            (units.router, "/v1"), (households.router, "/v1"), (access.router, "/v1"),
            (workers.router, "/v1"), (sites.router, "/v1"), (coverage.router, "/v1"),
+           (plans.router, "/v1"),
            (ogc.router, "/ogc"), (maps.router, "/maps")]

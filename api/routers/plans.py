@@ -1,0 +1,127 @@
+"""Plans: planners' drafts of new boundaries, edited one checked edit at a time.
+
+Staff read plans; planners and administrators create and edit them. Only an administrator's
+edit may change an official (street or community) boundary. Every write is audited by the
+guard (who, what, status). Geometry in edits is GeoJSON in CGCS2000 lon/lat.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request, status
+from pydantic import BaseModel, Field
+
+from wangge.api.auth import STAFF, Writer, require
+from wangge.api.deps import StoreDep
+from wangge.api.geojson import GeoJSONResponse, feature_collection
+from wangge.plans import PlanService
+
+router = APIRouter(tags=["plans"], dependencies=[Depends(require(STAFF))])
+
+_ID = Annotated[int, Query(ge=1, le=2_147_483_647)]
+
+
+def _plans(request: Request) -> PlanService:
+    return request.app.state.plans
+
+
+PlansDep = Annotated[PlanService, Depends(_plans)]
+
+
+class PlanCreate(BaseModel):
+    title: str = Field(min_length=1, max_length=200, examples=["2027 年网格调整"])
+    base_release: int | None = Field(default=None, ge=1, le=2_147_483_647,
+                                     description="基础版本，默认当前版本 / base release, current by default")
+
+
+_EDIT_EXAMPLES = {
+    "move": {"summary": "把微网格划入另一网格 / paint micro-grids into a grid",
+             "value": {"op": "move", "units": ["320902001001001001"], "to": "320902001001002"}},
+    "merge": {"summary": "合并网格 / merge grids",
+              "value": {"op": "merge", "units": ["320902001001001", "320902001001002"]}},
+    "split": {"summary": "沿线分割网格 / split a grid along a line",
+              "value": {"op": "split", "unit": "320902001001001", "cut": False,
+                        "line": {"type": "LineString",
+                                 "coordinates": [[120.05, 33.46], [120.07, 33.47]]}}},
+    "lock": {"summary": "锁定 / lock", "value": {"op": "lock", "units": ["320902001001001"]}},
+}
+
+
+@router.post("/plans", status_code=status.HTTP_201_CREATED,
+             summary="新建方案（复制一个版本）/ start a plan from a release")
+def create_plan(principal: Writer, plans: PlansDep, body: PlanCreate) -> dict:
+    return plans.create(body.title, body.base_release, author=principal.name).as_dict()
+
+
+@router.get("/plans", summary="全部方案 / every plan, newest first")
+def list_plans(store: StoreDep, status_: Annotated[
+        Literal["draft", "submitted", "published", "abandoned"] | None,
+        Query(alias="status")] = None) -> list[dict]:
+    return [p.as_dict() for p in store.plans(status_)]
+
+
+@router.get("/plans/{plan_id}", summary="一个方案及其概况 / a plan and its summary")
+def get_plan(plan_id: int, plans: PlansDep, store: StoreDep) -> dict:
+    info = store.plan(plan_id)
+    return {**info.as_dict(), "summary": plans.summary(plan_id)}
+
+
+@router.post("/plans/{plan_id}/edits",
+             summary="编辑方案，返回校验与影响 / apply an edit; answers its validation and impact",
+             description="编辑类型 / edits: move, merge, split, reshape, create, delete, rename, "
+                         "recode, lock, unlock. 被拒绝的编辑不改变方案。 / A refused edit changes "
+                         "nothing.")
+def edit_plan(plan_id: int, principal: Writer, plans: PlansDep,
+              op: Annotated[dict[str, Any], Body(openapi_examples=_EDIT_EXAMPLES)]) -> dict:
+    return plans.edit(plan_id, op, admin=principal.role == "admin", author=principal.name)
+
+
+@router.post("/plans/{plan_id}/undo", summary="撤销上一次编辑 / undo the last edit")
+def undo(plan_id: int, _: Writer, plans: PlansDep) -> dict:
+    return plans.undo(plan_id)
+
+
+@router.post("/plans/{plan_id}/redo", summary="重做 / redo the last undone edit")
+def redo(plan_id: int, _: Writer, plans: PlansDep) -> dict:
+    return plans.redo(plan_id)
+
+
+@router.get("/plans/{plan_id}/edits", summary="编辑记录 / the plan's log of edits")
+def plan_log(plan_id: int, store: StoreDep) -> list[dict]:
+    return [{"seq": e.seq, "op": e.op, "admin": e.admin, "undone": e.undone, "author": e.author,
+             "at": e.at.isoformat()} for e in store.plan_edits(plan_id)]
+
+
+@router.get("/plans/{plan_id}/impact",
+            summary="方案相对基础版本的影响 / the plan against its base: changes and who moves")
+def plan_impact(plan_id: int, plans: PlansDep) -> dict:
+    return plans.impact(plan_id)
+
+
+@router.get("/plans/{plan_id}/findings", summary="方案的校验结果 / the plan's validation findings")
+def plan_findings(plan_id: int, plans: PlansDep) -> list[dict]:
+    return plans.findings(plan_id)
+
+
+@router.get("/plans/{plan_id}/units", response_class=GeoJSONResponse,
+            summary="方案中的单元（GeoJSON）/ the plan's units as GeoJSON")
+def plan_units(plan_id: int, plans: PlansDep, level: Annotated[
+        Literal["street", "community", "grid", "microgrid"] | None, Query()] = None
+        ) -> GeoJSONResponse:
+    return GeoJSONResponse(feature_collection(plans.units(plan_id, level), 0, plan_id=plan_id))
+
+
+@router.post("/plans/{plan_id}/submit", summary="提交审核 / submit for publication")
+def submit(plan_id: int, _: Writer, plans: PlansDep) -> dict:
+    return plans.set_status(plan_id, "submitted").as_dict()
+
+
+@router.post("/plans/{plan_id}/reopen", summary="退回草稿 / back to draft")
+def reopen(plan_id: int, _: Writer, plans: PlansDep) -> dict:
+    return plans.set_status(plan_id, "draft").as_dict()
+
+
+@router.post("/plans/{plan_id}/abandon", summary="放弃方案 / abandon the plan")
+def abandon(plan_id: int, _: Writer, plans: PlansDep) -> dict:
+    return plans.set_status(plan_id, "abandoned").as_dict()

@@ -1,0 +1,108 @@
+"""Plans through the API on both backends: create, edit with impact, refusals that change
+nothing, locks, undo/redo that survive a restart, roles, status."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from tests.api.conftest import api_client, load_release
+from wangge.store import open_store
+
+
+def _with_households(store_url: str, units) -> None:
+    """Households at the representative points of every micro-grid (3 each)."""
+    micro = units[units["level"] == "microgrid"]
+    pts = shapely.point_on_surface(micro.geometry.values)
+    lon = np.repeat(shapely.get_x(pts), 3)
+    lat = np.repeat(shapely.get_y(pts), 3)
+    frame = pd.DataFrame({"external_id": [f"H{i:05d}" for i in range(len(lon))],
+                          "address": None, "given_lon": lon, "given_lat": lat,
+                          "given_crs": "EPSG:4490", "building_ref": None, "size": 2,
+                          "lon": lon, "lat": lat, "located_by": "coordinates",
+                          "match_level": None, "match_score": None, "matched_id": None,
+                          "flags": None})
+    with open_store(store_url) as store:
+        store.upsert_households(frame, frame.iloc[:0][["external_id"]].assign(
+            name=None, phone=None, id_number=None), source="test")
+
+
+def _two_grids(units):
+    grids = units[units["level"] == "grid"]
+    community = grids["parent_code"].value_counts().index[0]
+    a, b = grids[grids["parent_code"] == community]["code"].iloc[:2]
+    micro = units[(units["level"] == "microgrid") & (units["parent_code"] == b)]["code"].tolist()
+    return community, a, b, micro
+
+
+def test_plan_edits_impact_undo_and_restart(store_url, small_units):
+    load_release(store_url, small_units)
+    _with_households(store_url, small_units)
+    community, a, b, micro = _two_grids(small_units)
+    with api_client(store_url, "planner") as client:
+        plan = client.post("/v1/plans", json={"title": "调整"}).json()
+        pid = plan["id"]
+        assert plan["status"] == "draft" and plan["edits"] == 0
+        moved = client.post(f"/v1/plans/{pid}/edits",
+                            json={"op": "move", "units": micro[:1], "to": a})
+        assert moved.status_code == 200, moved.text
+        answer = moved.json()
+        assert answer["moves"]["households"] == 3
+        assert answer["moves"]["from_to"] == [{"from": b, "to": a, "households": 3, "residents": 6}]
+        assert list(answer["recoded"]) == micro[:1]
+        assert all(not f["severity"] == "error" for f in answer["findings"])
+        # official boundary: a planner may not merge communities' ground away
+        refused = client.post(f"/v1/plans/{pid}/edits", json={"op": "rename", "unit": community,
+                                                              "name": "新社区"})
+        assert refused.status_code == 403 and refused.json()["code"] == "not_permitted"
+        locked = client.post(f"/v1/plans/{pid}/edits", json={"op": "lock", "units": [a]})
+        assert locked.status_code == 200
+        blocked = client.post(f"/v1/plans/{pid}/edits", json={"op": "merge", "units": [b, a]})
+        assert blocked.status_code == 409 and "锁定" in blocked.json()["message"]
+        bad = client.post(f"/v1/plans/{pid}/edits", json={"op": "teleport"})
+        assert bad.status_code == 400
+        log = client.get(f"/v1/plans/{pid}/edits").json()
+        assert [e["op"]["op"] for e in log] == ["move", "lock"]
+        assert client.post(f"/v1/plans/{pid}/undo").status_code == 200
+        impact = client.get(f"/v1/plans/{pid}/impact").json()
+        assert impact["moves"]["households"] == 3
+    # a new process: the plan is replayed from the log, undone edit included (redo works)
+    with api_client(store_url, "planner") as client:
+        info = client.get(f"/v1/plans/{pid}").json()
+        assert info["edits"] == 1 and info["undone"] == 1
+        assert info["summary"]["can_redo"] is True
+        redone = client.post(f"/v1/plans/{pid}/redo").json()
+        assert redone["op"]["op"] == "lock"
+        units = client.get(f"/v1/plans/{pid}/units", params={"level": "grid"}).json()
+        codes = {f["properties"]["code"] for f in units["features"]}
+        assert a in codes and b in codes
+        assert client.post(f"/v1/plans/{pid}/submit").json()["status"] == "submitted"
+        late = client.post(f"/v1/plans/{pid}/edits", json={"op": "unlock", "units": [a]})
+        assert late.status_code == 409
+    with api_client(store_url, "viewer") as client:
+        assert client.get(f"/v1/plans/{pid}").status_code == 200
+        assert client.post("/v1/plans", json={"title": "x"}).status_code == 403
+
+
+def test_admin_may_move_ground_across_communities(store_url, small_units):
+    load_release(store_url, small_units)
+    grids = small_units[small_units["level"] == "grid"]
+    micro = small_units[small_units["level"] == "microgrid"]
+    # a micro-grid and a grid of another community that it touches
+    communities = dict(zip(grids["code"], grids["parent_code"], strict=True))
+    tree = shapely.STRtree(grids.geometry.values)
+    for code, parent, geom in zip(micro["code"], micro["parent_code"], micro.geometry, strict=True):
+        near = [grids["code"].iloc[j] for j in tree.query(geom, predicate="touches")
+                if communities[grids["code"].iloc[j]] != communities[parent]]
+        if near:
+            break
+    op = {"op": "move", "units": [code], "to": near[0]}
+    with api_client(store_url, "planner") as client:
+        pid = client.post("/v1/plans", json={"title": "跨社区"}).json()["id"]
+        assert client.post(f"/v1/plans/{pid}/edits", json=op).status_code == 403
+    with api_client(store_url, "admin") as client:
+        answer = client.post(f"/v1/plans/{pid}/edits", json=op).json()
+        assert len(answer["official_changed"]) >= 2
+        assert not [f for f in client.get(f"/v1/plans/{pid}/findings").json()
+                    if f["severity"] == "error"]
