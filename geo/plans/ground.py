@@ -33,7 +33,7 @@ def polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
 
 def pieces(geom: shapely.Geometry) -> list[shapely.Geometry]:
     """The polygons of ``geom`` above the noise floor."""
-    return list(shapely.get_parts(polygonal(geom)))
+    return [p for p in shapely.get_parts(polygonal(geom)) if has_ground(p)]
 
 
 def has_ground(geom: shapely.Geometry | None) -> bool:
