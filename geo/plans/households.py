@@ -26,6 +26,7 @@ class PlanHouseholds:
         self.n = len(lon)
         located = np.isfinite(lon) & np.isfinite(lat)
         self.located = np.flatnonzero(located)
+        self.is_located = located
         self.points = np.empty(self.n, dtype=object)
         self.points[self.located] = shapely.points(lon[located], lat[located])
         self.tree = shapely.STRtree(self.points[self.located])
@@ -42,7 +43,7 @@ class PlanHouseholds:
 
     def locate(self, state: PlanState, which: NDArray[np.intp] | None = None) -> NDArray[np.intp]:
         """The leaf uid holding each household of ``which`` (all if None); NOWHERE if none."""
-        which = self.located if which is None else np.intersect1d(which, self.located)
+        which = self.located if which is None else which[self.is_located[which]]
         out = np.full(len(which), NOWHERE, dtype=np.intp)
         leaves = [u for u in state if not state.children.get(u.uid)]
         if not leaves or len(which) == 0:
