@@ -1,27 +1,29 @@
 """Topology helpers for the demo district generator (:mod:`wangge.demo.district`).
 
-Exact polygon coverages built by noding, adjacency read from shared segments, and contiguous,
-roughly balanced partitions of an adjacency graph. Everything here works in a metric CRS and on
-plain arrays; nothing here knows about codes or names.
+Exact polygon coverages built by noding, adjacency read from shared segments (with
+:func:`wangge.geo.partition.graph.shared_edges`), and contiguous, roughly balanced partitions of
+an adjacency graph. Everything here works in a metric CRS and on plain arrays; nothing here
+knows about codes or names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeAlias
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 from scipy.cluster.vq import ClusterError, kmeans2
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-_ATTEMPTS = 5
+# The coverage's adjacency is the partitioner's (one way of reading shared edges); the district
+# generator imports outer_vertices and shared_edges from here.
+from wangge.geo.partition.graph import Adjacency, Geoms, shared_edges
+from wangge.geo.partition.graph import outer_vertices as outer_vertices
 
-Geoms: TypeAlias = NDArray[np.object_]
-Adjacency: TypeAlias = csr_matrix  # symmetric; weights are shared boundary lengths in metres
+_ATTEMPTS = 5
 
 
 def voronoi_cells(points: NDArray[np.float64], extent: shapely.Geometry) -> Geoms:
@@ -63,55 +65,6 @@ def dissolve(geoms: Geoms, labels: NDArray[np.intp], n: int) -> Geoms:
         members = geoms[order[bounds[i]:bounds[i + 1]]]
         out[i] = members[0] if len(members) == 1 else shapely.coverage_union_all(members)
     return out
-
-
-def _segments(geoms: Geoms) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp],
-                                      NDArray[np.intp]]:
-    """Every ring segment as ``(x0, y0, x1, y1)`` with its end points in sorted order.
-
-    Returns the segments, the index of the geometry each comes from, a key that is equal for
-    identical segments, and how often each segment's key occurs.
-    """
-    parts, part_owner = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    same = ring_of[1:] == ring_of[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    owner = part_owner[ring_part[ring_of[:-1][same]]]
-    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
-    seg = np.hstack([np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)])
-    _, key, count = np.unique(seg, axis=0, return_inverse=True, return_counts=True)
-    key = key.ravel()
-    return seg, owner, key, count[key]
-
-
-def shared_edges(geoms: Geoms) -> tuple[Adjacency, NDArray[np.float64]]:
-    """Adjacency of polygons in an exact coverage, from segments with identical end points.
-
-    Returns a symmetric sparse matrix of shared boundary lengths and, per polygon, the length of
-    its boundary shared with no other polygon (the outer boundary of the coverage).
-    """
-    n = len(geoms)
-    seg, owner, key, count = _segments(geoms)
-    length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
-    outer = np.bincount(owner[count == 1], weights=length[count == 1], minlength=n)
-    pair = count == 2
-    order = np.argsort(key[pair], kind="stable")
-    i = owner[pair][order][0::2]
-    j = owner[pair][order][1::2]
-    w = length[pair][order][0::2]
-    differ = i != j
-    i, j, w = i[differ], j[differ], w[differ]
-    adj = coo_matrix((np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))),
-                     shape=(n, n)).tocsr()
-    adj.sum_duplicates()
-    return adj, outer.astype(np.float64)
-
-
-def outer_vertices(geoms: Geoms) -> NDArray[np.float64]:
-    """The distinct vertices on the outer boundary of an exact coverage."""
-    seg, _, _, count = _segments(geoms)
-    return np.unique(seg[count == 1].reshape(-1, 2), axis=0)
 
 
 def make_contiguous(labels: NDArray[np.intp], adjacency: Adjacency,
