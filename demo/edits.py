@@ -18,18 +18,27 @@ from wangge.geo.plans.session import PlanSession
 
 KINDS = ("move", "move", "merge", "split", "reshape", "reshape_micro", "create", "delete",
          "rename", "recode", "lock", "unlock")
+ADMIN_KINDS = (*KINDS, "move_across", "move_across")
 
 
-def random_edit(session: PlanSession, rng: np.random.Generator) -> dict[str, Any]:
-    """A random edit (a JSON-able dict) over the session's current units."""
+def random_edit(session: PlanSession, rng: np.random.Generator, *, admin: bool = False
+                ) -> dict[str, Any]:
+    """A random edit (a JSON-able dict) over the session's current units; with ``admin``,
+    also moves of micro-grids into a grid of a neighbouring community (official borders)."""
     state = session.state
     grids = sorted((u for u in state if u.level.value == "grid"), key=lambda u: u.code)
     grid = grids[rng.integers(len(grids))]
     community = state.units[grid.parent]
     siblings = [g for g in state.kids(community.uid) if g.uid != grid.uid]
     micro = state.kids(grid.uid)
-    kind = str(rng.choice(KINDS))
+    kind = str(rng.choice(ADMIN_KINDS if admin else KINDS))
     geo = shapely.geometry.mapping
+    if kind == "move_across" and micro:
+        across = [g for g in grids if g.parent != grid.parent and shapely.intersects(g.geom, grid.geom)]
+        if across:
+            touching = [m.code for m in micro if shapely.intersects(m.geom, across[0].geom)]
+            if touching:
+                return {"op": "move", "units": touching[:2], "to": across[0].code}
     if kind == "move" and siblings and micro:
         target = siblings[rng.integers(len(siblings))]
         brush = [m.code for m in micro[: rng.integers(1, len(micro) + 1)]]

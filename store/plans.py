@@ -146,6 +146,19 @@ class PlansMixin:
             conn.execute(sa.update(plan_table).where(plan_table.c.id == plan_id).values(values))
             return self._plan(conn, plan_id)
 
+    def rebase_plan(self, plan_id: int, release_id: int) -> PlanInfo:
+        """Move a draft onto another base release (its edits replay unchanged over it)."""
+        with self._write() as conn:
+            self._release_row(conn, release_id)
+            info = self._plan(conn, plan_id)
+            if info.status not in ("draft", "submitted"):
+                raise Conflict(f"方案 {plan_id} 已{STATUS_ZH[info.status]}，不能更换基础版本。",
+                               f"Plan {plan_id} is {info.status}; its base cannot change.",
+                               plan_id=plan_id)
+            conn.execute(sa.update(plan_table).where(plan_table.c.id == plan_id)
+                         .values(base_release_id=release_id, updated_at=datetime.now(UTC)))
+            return self._plan(conn, plan_id)
+
     # ---- helpers -------------------------------------------------------------------------
     def _plan(self, conn: Connection, plan_id: int) -> PlanInfo:
         p, e = plan_table.c, edit_table.c

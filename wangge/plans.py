@@ -13,13 +13,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import numpy as np
+import shapely
 
-from wangge.geo.errors import Conflict
+from wangge.boundaries import with_areas
+from wangge.geo.boundaries.validate import validate
+from wangge.geo.errors import Conflict, ValidationFailed, WanggeError
 from wangge.geo.plans.households import PlanHouseholds
 from wangge.geo.plans.session import PlanSession
+from wangge.households import assign_release
 from wangge.settings import Settings
 from wangge.store import Store
 from wangge.store.plans import PlanInfo
@@ -77,6 +82,73 @@ class PlanService:
                 session.redo() if undo else session.undo()
                 raise
             return answer
+
+    # ---- publishing ------------------------------------------------------------------------
+    def publish(self, plan_id: int, effective_date: date | None = None) -> dict[str, Any]:
+        """Make the plan a release in force on ``effective_date`` (today by default; a later
+        date schedules it), assign the households to it and mark the plan published.
+
+        Refused while the plan has errors. When the base is no longer the current release,
+        the plan is first rebased onto the current one if none of the units it changes were
+        changed there, else refused with the units that both changed.
+        """
+        info = self.store.plan(plan_id)
+        if info.status not in ("draft", "submitted"):
+            raise Conflict(f"方案 {plan_id} 已{info.as_dict()['status_zh']}，不能发布。",
+                           f"Plan {plan_id} is {info.status}; it cannot be published.",
+                           plan_id=plan_id)
+        current = self.store.current_release_id()
+        rebased_from = None
+        if current is not None and current != info.base_release_id:
+            self._rebase(info, current)
+            rebased_from, info = info.base_release_id, self.store.plan(plan_id)
+        with self._session(plan_id) as session:
+            frame = with_areas(session.frame())
+        report = validate(frame, self.settings.validation_config())
+        checked = {"report": report.as_dict(), "plan_id": plan_id}
+        if report.errors:
+            raise ValidationFailed(
+                f"方案 {plan_id} 有 {len(report.errors)} 个错误，不能发布；请先修正。",
+                f"Plan {plan_id} has {len(report.errors)} errors and cannot be published; fix "
+                "them first.", report=checked, plan_id=plan_id)
+        release = self.store.create_release(
+            frame, source=f"方案 {plan_id}：{info.title}", effective_date=effective_date,
+            report=checked, error_count=0, warning_count=len(report.warnings), make_current=True,
+            note=f"plan {plan_id} over release {info.base_release_id}")
+        assigned = assign_release(self.store, release.id)
+        info = self.store.set_plan_status(plan_id, "published", published_release_id=release.id)
+        with self._guard:
+            self._sessions.pop(plan_id, None)
+        return {"plan": info.as_dict(), "release": release.as_dict(), "assignment": assigned,
+                "rebased_from": rebased_from}
+
+    def _rebase(self, info: PlanInfo, release_id: int) -> None:
+        base = self.store.units(info.base_release_id)
+        target = self.store.units(release_id)
+        changed_there = _changed_codes(base, target)
+        with self._session(info.id) as session:
+            touched = _touched_codes(session)
+        both = sorted(changed_there & touched)
+        if both:
+            raise Conflict(
+                f"方案 {info.id} 的基础版本 {info.base_release_id} 已不是当前版本；当前版本 "
+                f"{release_id} 也改动了方案改动的单元：{'、'.join(both[:20])}。请基于当前版本重新规划。",
+                f"Plan {info.id} was drawn over release {info.base_release_id}, which is no longer "
+                f"current; release {release_id} also changed units the plan changes: "
+                f"{', '.join(both[:20])}. Redraw the plan over the current release.",
+                plan_id=info.id, base_release_id=info.base_release_id, current_release_id=release_id,
+                conflicts=both[:200])
+        trial = PlanService(self.store, self.settings, kept=1)
+        moved = self.store.rebase_plan(info.id, release_id)
+        try:
+            trial._load(moved)
+        except WanggeError as exc:
+            self.store.rebase_plan(info.id, info.base_release_id)
+            raise Conflict(f"方案 {info.id} 的编辑不能在当前版本 {release_id} 上重放：{exc.message_zh}",
+                           f"Plan {info.id}'s edits do not replay over the current release "
+                           f"{release_id}: {exc.message_en}", plan_id=info.id) from exc
+        with self._guard:
+            self._sessions.pop(info.id, None)
 
     # ---- reading ---------------------------------------------------------------------------
     def impact(self, plan_id: int) -> dict[str, Any]:
@@ -137,3 +209,30 @@ class PlanService:
             if edit.undone:
                 session.undo()
         return session
+
+
+def _changed_codes(a: Any, b: Any) -> set[str]:
+    """Codes of units that differ between two unit frames (added, removed or redrawn)."""
+    def keyed(frame: Any) -> dict[str, tuple[Any, ...]]:
+        wkb = shapely.to_wkb(shapely.normalize(frame.geometry.values))
+        return {str(c): (n, lv, p, g) for c, n, lv, p, g in
+                zip(frame["code"], frame["name"], frame["level"], frame["parent_code"], wkb,
+                    strict=True)}
+    ka, kb = keyed(a), keyed(b)
+    return {c for c in ka.keys() | kb.keys() if ka.get(c) != kb.get(c)}
+
+
+def _touched_codes(session: PlanSession) -> set[str]:
+    """Base codes of the units the plan changes, with the parents of the units it adds."""
+    out = set()
+    for unit in session.state:
+        old = session.base.units.get(unit.uid)
+        if old is None:
+            parent = session.base.units.get(unit.parent)
+            if parent is not None:
+                out.add(parent.code)
+        elif (old.code, old.name, old.parent, old.geom) != (unit.code, unit.name, unit.parent,
+                                                           unit.geom):
+            out.add(old.code)
+    out |= {u.code for u in session.base if u.uid not in session.state.units}
+    return out

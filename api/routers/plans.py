@@ -7,12 +7,13 @@ guard (who, what, status). Geometry in edits is GeoJSON in CGCS2000 lon/lat.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
-from wangge.api.auth import STAFF, Writer, require
+from wangge.api.auth import STAFF, Admin, Writer, require
 from wangge.api.deps import StoreDep
 from wangge.api.geojson import GeoJSONResponse, feature_collection
 from wangge.plans import PlanService
@@ -125,3 +126,20 @@ def reopen(plan_id: int, _: Writer, plans: PlansDep) -> dict:
 @router.post("/plans/{plan_id}/abandon", summary="放弃方案 / abandon the plan")
 def abandon(plan_id: int, _: Writer, plans: PlansDep) -> dict:
     return plans.set_status(plan_id, "abandoned").as_dict()
+
+
+class PlanPublish(BaseModel):
+    effective_date: date | None = Field(
+        default=None, description="生效日期（中国日期），默认今天；晚于今天则定时生效 / the China "
+                                  "date it comes into force; a later date schedules it")
+
+
+@router.post("/plans/{plan_id}/publish",
+             summary="发布方案为新版本（管理员）/ publish the plan as a release (admins)",
+             description="有错误时拒绝；基础版本已不是当前版本时，若当前版本没有改动方案改动的单元则自动"
+                         "换基，否则拒绝并列出冲突单元。 / Refused while it has errors; rebased onto "
+                         "the current release when that changed none of the plan's units, else "
+                         "refused with the units both changed.")
+def publish(plan_id: int, _: Admin, plans: PlansDep,
+            body: Annotated[PlanPublish | None, Body()] = None) -> dict:
+    return plans.publish(plan_id, body.effective_date if body else None)

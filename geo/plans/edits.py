@@ -489,36 +489,29 @@ def finish(draft: Draft, ctx: EditContext) -> None:
         for unit in (old, new):
             if unit is not None and unit.parent >= 0:
                 dirty.add(unit.parent)
+    def depth(uid: int) -> int:
+        return (state.units.get(uid) or draft.unit(uid) or _NO_UNIT).level.depth
+
     while dirty:
-        deepest = max(dirty, key=lambda uid: (state.units.get(uid) or draft.unit(uid) or
-                                               _NO_UNIT).level.depth)
-        dirty.discard(deepest)
-        parent = draft.unit(deepest)
-        if parent is None:
+        level = max(depth(uid) for uid in dirty)
+        batch = sorted(uid for uid in dirty if depth(uid) == level)
+        dirty -= set(batch)
+        parents = [p for p in (draft.unit(uid) for uid in batch) if p is not None]
+        if parents and parents[0].official:
+            dirty |= _official_outlines(draft, parents)
             continue
-        kids = draft.kids(deepest)
-        if not kids:
-            if parent.official:
-                raise InputError(f"{parent.level.zh} {parent.code} 将没有任何下级单元。",
-                                 f"{parent.level.value} {parent.code} would be left empty.",
-                                 code=parent.code)
-            draft.delete(deepest)
-            draft.note(f"{parent.level.zh} {parent.code} 已没有下级单元，已删除。",
-                       f"{parent.level.value} {parent.code} has no children left and was removed.")
-            dirty.add(parent.parent)
-            continue
-        ground = dissolve([k.geom for k in kids])
-        if parent.official:
-            # An official outline follows its children only when an administrator moved ground
-            # across it; a planner's children that leave part of it uncovered leave a gap (a
-            # finding), and children sticking out of it are refused below.
-            changed = shapely.symmetric_difference(ground, parent.geom) if ctx.admin else \
-                shapely.difference(ground, parent.geom)
-            if shapely.area(changed) <= NOISE_DEG2 * 100:
+        for parent in parents:
+            kids = draft.kids(parent.uid)
+            if not kids:
+                draft.delete(parent.uid)
+                draft.note(f"{parent.level.zh} {parent.code} 已没有下级单元，已删除。",
+                           f"{parent.level.value} {parent.code} has no children left and was "
+                           "removed.")
+                dirty.add(parent.parent)
                 continue
-        if not shapely.equals_exact(ground, parent.geom, 0.0):
-            draft.set(parent.but(geom=ground))
-            if parent.parent >= 0:
+            ground = dissolve([k.geom for k in kids])
+            if not shapely.equals_exact(ground, parent.geom, 0.0):
+                draft.set(parent.but(geom=ground))
                 dirty.add(parent.parent)
     dirty.discard(-1)
     for uid, new in draft.changes.items():
@@ -542,6 +535,40 @@ def finish(draft: Draft, ctx: EditContext) -> None:
                                f"{guard.level.value} {guard.code} ({guard.name}) is locked and the "
                                f"edit would change {unit.code}; unlock it first.",
                                code=guard.code, changed=unit.code)
+
+
+def _official_outlines(draft: Draft, parents: list[Unit]) -> set[int]:
+    """New outlines of official units (of one level) whose children changed; their parents.
+
+    An official outline moves only where ground crossed it: a unit gains the ground its
+    children now hold outside it and loses the ground its official siblings gained from it.
+    Ground its children no longer cover stays its own (a gap: a finding, not a new border).
+    Only an administrator's edit may change an official outline (checked afterwards).
+    """
+    gained: dict[int, shapely.Geometry] = {}
+    for parent in parents:
+        kids = draft.kids(parent.uid)
+        if not kids:
+            raise InputError(f"{parent.level.zh} {parent.code} 将没有任何下级单元。",
+                             f"{parent.level.value} {parent.code} would be left empty.",
+                             code=parent.code)
+        outside = polygonal(shapely.difference(dissolve([k.geom for k in kids]), parent.geom))
+        if shapely.area(outside) > NOISE_DEG2 * 100:
+            gained[parent.uid] = outside
+    changed: set[int] = set()
+    for parent in parents:
+        lost = [g for uid, g in gained.items() if uid != parent.uid
+                and shapely.intersects(g, parent.geom)]
+        if parent.uid not in gained and not lost:
+            continue
+        geom = parent.geom
+        if parent.uid in gained:
+            geom = polygonal(shapely.union(geom, gained[parent.uid]))
+        if lost:
+            geom = polygonal(shapely.difference(geom, dissolve(lost)))
+        draft.set(parent.but(geom=geom))
+        changed.add(parent.parent)
+    return changed
 
 
 _NO_UNIT = Unit(-1, "", "", Level.STREET, -1, shapely.Polygon())

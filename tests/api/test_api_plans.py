@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 
 from tests.api.conftest import api_client, load_release
 from wangge.store import open_store
@@ -106,3 +107,60 @@ def test_admin_may_move_ground_across_communities(store_url, small_units):
         assert len(answer["official_changed"]) >= 2
         assert not [f for f in client.get(f"/v1/plans/{pid}/findings").json()
                     if f["severity"] == "error"]
+
+
+def test_publish_schedules_refuses_errors_and_rebases(store_url, small_units):
+    load_release(store_url, small_units)
+    _with_households(store_url, small_units)
+    grids = small_units[small_units["level"] == "grid"]
+    by_community = grids.groupby("parent_code")["code"].apply(list)
+    (c1, g1), (c2, g2) = [(c, g) for c, g in by_community.items() if len(g) >= 2][:2]
+    micro = small_units[small_units["level"] == "microgrid"]
+    m1 = micro[micro["parent_code"] == g1[1]]["code"].tolist()
+    with api_client(store_url, "planner") as planner:
+        first = planner.post("/v1/plans", json={"title": "甲"}).json()["id"]
+        second = planner.post("/v1/plans", json={"title": "乙"}).json()["id"]
+        clash = planner.post("/v1/plans", json={"title": "丙"}).json()["id"]
+        assert planner.post(f"/v1/plans/{first}/edits",
+                            json={"op": "move", "units": m1[:1], "to": g1[0]}).status_code == 200
+        assert planner.post(f"/v1/plans/{second}/edits",
+                            json={"op": "merge", "units": g2[:2]}).status_code == 200
+        assert planner.post(f"/v1/plans/{clash}/edits",
+                            json={"op": "merge", "units": g1[:2]}).status_code == 200
+        assert planner.post(f"/v1/plans/{first}/submit").status_code == 200
+        assert planner.post(f"/v1/plans/{first}/publish").status_code == 403
+    with api_client(store_url, "admin") as admin:
+        base = admin.get("/v1/releases").json()[0]["id"]
+        done = admin.post(f"/v1/plans/{first}/publish").json()
+        release = done["release"]
+        assert release["id"] != base and release["is_current"] and done["plan"]["status"] == "published"
+        assert done["assignment"]["found"] == 3 * len(micro)
+        moved_unit = admin.get(f"/v1/units/{m1[0]}", params={"release": release["id"]})
+        assert moved_unit.status_code == 404       # recoded under its new grid
+        # the second plan's base is no longer current, but it touches another community: rebased
+        later = admin.post(f"/v1/plans/{second}/publish",
+                           json={"effective_date": "2099-01-01"}).json()
+        assert later["rebased_from"] == base and later["release"]["scheduled"] is True
+        assert admin.get("/v1/releases").json()[0]["state"] == "scheduled"
+        # the third changed the same grids as the first: refused, with the units both changed
+        refused = admin.post(f"/v1/plans/{clash}/publish")
+        assert refused.status_code == 409
+        assert g1[0] in refused.json()["detail"]["conflicts"]
+        assert admin.get(f"/v1/plans/{clash}").json()["base_release_id"] == base
+
+
+def test_publish_refused_while_the_plan_has_errors(store_url, small_units):
+    load_release(store_url, small_units)
+    grids = small_units[small_units["level"] == "grid"]
+    grid = grids.iloc[0]
+    shrunk = shapely.buffer(grid.geometry, -0.002)     # gives up ground at the community's edge
+    with api_client(store_url, "admin") as admin:
+        pid = admin.post("/v1/plans", json={"title": "缩小"}).json()["id"]
+        answer = admin.post(f"/v1/plans/{pid}/edits", json={
+            "op": "reshape", "unit": grid["code"],
+            "outline": shapely.geometry.mapping(shrunk)}).json()
+        assert any("gap" in n["message_en"] for n in answer["notes"])
+        refused = admin.post(f"/v1/plans/{pid}/publish")
+        assert refused.status_code == 422 and refused.json()["code"] == "validation_failed"
+        assert admin.get(f"/v1/plans/{pid}").json()["status"] == "draft"
+        assert len(admin.get("/v1/releases").json()) == 1

@@ -33,8 +33,8 @@ def _check_nesting(session: PlanSession, gaps_left: bool) -> None:
     assert not errors, [f.message_en for f in errors[:3]]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_edits_incremental_equals_full(demo_units, demo_register, seed):
+@pytest.mark.parametrize(("seed", "admin"), [(1, False), (2, False), (3, False), (4, True)])
+def test_random_edits_incremental_equals_full(demo_units, demo_register, seed, admin):
     units, households = one_street(demo_units, demo_register, street_index=seed % 7)
     session = PlanSession(units, households)
     rng = np.random.default_rng(seed)
@@ -49,10 +49,10 @@ def test_random_edits_incremental_equals_full(demo_units, demo_register, seed):
             assert _snapshot(session) == history[-1], "undo did not restore the plan exactly"
             assert session.verify() == []
             continue
-        op = random_edit(session, rng)
+        op = random_edit(session, rng, admin=admin)
         before = _snapshot(session)
         try:
-            answer = session.edit(op)
+            answer = session.edit(op, admin=admin)
         except WanggeError:
             assert _snapshot(session) == before, f"a refused edit changed the plan: {op['op']}"
             continue
