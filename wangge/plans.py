@@ -163,10 +163,19 @@ class PlanService:
         with self._session(plan_id) as session:
             return [f.as_dict() for f in session.findings.all()]
 
-    def units(self, plan_id: int, level: str | None = None) -> Any:
-        """The plan's units as a frame (EPSG:4490), optionally of one level."""
+    def units(self, plan_id: int, level: str | None = None, within: str | None = None) -> Any:
+        """The plan's units as a frame (EPSG:4490): all, or of one level, or under one unit."""
         with self._session(plan_id) as session:
-            frame = session.frame()
+            state = session.state
+            uids = None
+            if within is not None:
+                root = state.get(within)
+                uids, stack = [], [root.uid]
+                while stack:
+                    uid = stack.pop()
+                    uids.append(uid)
+                    stack.extend(state.children.get(uid, ()))
+            frame = state.frame(uids)
         return frame if level is None else frame[frame["level"] == level].reset_index(drop=True)
 
     # ---- sessions --------------------------------------------------------------------------

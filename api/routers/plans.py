@@ -108,9 +108,12 @@ def plan_findings(plan_id: int, plans: PlansDep) -> list[dict]:
 @router.get("/plans/{plan_id}/units", response_class=GeoJSONResponse,
             summary="方案中的单元（GeoJSON）/ the plan's units as GeoJSON")
 def plan_units(plan_id: int, plans: PlansDep, level: Annotated[
-        Literal["street", "community", "grid", "microgrid"] | None, Query()] = None
+        Literal["street", "community", "grid", "microgrid"] | None, Query()] = None,
+        within: Annotated[str | None, Query(max_length=64, description="只要该单元及其下级 / only "
+                                            "this unit and the units under it")] = None
         ) -> GeoJSONResponse:
-    return GeoJSONResponse(feature_collection(plans.units(plan_id, level), 0, plan_id=plan_id))
+    return GeoJSONResponse(feature_collection(plans.units(plan_id, level, within), 0,
+                                              plan_id=plan_id))
 
 
 @router.post("/plans/{plan_id}/submit", summary="提交审核 / submit for publication")

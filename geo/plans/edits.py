@@ -429,6 +429,41 @@ def delete(draft: Draft, op: dict[str, Any], ctx: EditContext) -> None:
     draft.delete(unit.uid)
 
 
+def regroup(draft: Draft, op: dict[str, Any], ctx: EditContext) -> None:
+    """``{"op": "regroup", "community": code, "groups": {micro-grid: grid}}``: many micro-grids
+    of one community go to new grids at once (an accepted auto-partition). A grid value that
+    is not a grid of the community names a new grid (made in the order of the names); grids
+    left without micro-grids are removed."""
+    community = draft.get(_code(op, "community"))
+    if community.level is not Level.COMMUNITY:
+        raise InputError(f"{community.code} 不是社区。", f"{community.code} is not a community.",
+                         code=community.code)
+    groups = op.get("groups")
+    if not isinstance(groups, dict) or not groups or len(groups) > MAX_UNITS_PER_EDIT \
+            or not all(isinstance(v, str | int) for v in groups.values()):
+        raise InputError("“groups”须为 {微网格编码: 网格编码} 的对象。",
+                         "'groups' must be an object {micro-grid code: grid code}.", field="groups")
+    grids = {g.code: g for g in draft.kids(community.uid)}
+    targets: dict[str, Unit] = {}
+    for key in sorted({str(v) for v in groups.values()} - set(grids)):
+        taken = frozenset(u.code for u in draft.changes.values() if u is not None)
+        code = ctx.codes.new_code(draft, community, Level.GRID, taken)
+        targets[key] = draft.set(Unit(draft.new_uid(), code, f"新网格{code[-3:]}", Level.GRID,
+                                      community.uid, shapely.Polygon()))
+    targets.update(grids)
+    for code, key in groups.items():
+        unit = draft.get(str(code))
+        grid = draft.unit(unit.parent)
+        if unit.level is not Level.MICROGRID or grid is None or grid.parent != community.uid:
+            raise InputError(f"{unit.code} 不是社区 {community.code} 的微网格。",
+                             f"{unit.code} is not a micro-grid of community {community.code}.",
+                             code=unit.code)
+        dest = draft.unit(targets[str(key)].uid)
+        assert dest is not None
+        if unit.parent != dest.uid:
+            _move_into(draft, ctx, unit, dest)
+
+
 # ---- names, codes, locks ----------------------------------------------------------------
 def rename(draft: Draft, op: dict[str, Any], ctx: EditContext) -> None:
     unit = draft.get(_code(op, "unit"))
@@ -458,7 +493,7 @@ def _locking(value: bool) -> Callable[[Draft, dict[str, Any], EditContext], None
 
 EDITS: dict[str, Callable[[Draft, dict[str, Any], EditContext], None]] = {
     "move": move, "merge": merge, "split": split, "reshape": reshape, "create": create,
-    "delete": delete, "rename": rename, "recode": recode,
+    "delete": delete, "rename": rename, "recode": recode, "regroup": regroup,
     "lock": _locking(True), "unlock": _locking(False),
 }
 

@@ -75,3 +75,20 @@ def test_random_edits_incremental_equals_full(demo_units, demo_register, seed, a
         session.undo()
     assert _snapshot(session) == history[0]
     assert session.verify() == []
+
+
+def test_regroup_moves_many_and_makes_new_grids(demo_units, demo_register):
+    units, households = one_street(demo_units, demo_register, street_index=1)
+    session = PlanSession(units, households)
+    community = next(u for u in session.state if u.level.value == "community")
+    grids = session.state.kids(community.uid)
+    micro = [m for g in grids for m in session.state.kids(g.uid)]
+    # everything into the first grid, except two micro-grids that start a new grid
+    groups = {m.code: grids[0].code for m in micro}
+    groups[micro[-1].code] = groups[micro[-2].code] = "new-1"
+    answer = session.edit({"op": "regroup", "community": community.code, "groups": groups})
+    kids = session.state.kids(community.uid)
+    assert len(kids) == 2 and {g.code for g in grids[1:]} <= set(answer["deleted"])
+    assert len(answer["created"]) >= 1 and session.verify() == []
+    session.undo()
+    assert [g.code for g in session.state.kids(community.uid)] == [g.code for g in grids]
