@@ -21,7 +21,7 @@ import shapely
 
 from wangge.boundaries import with_areas
 from wangge.geo.boundaries.validate import validate
-from wangge.geo.errors import Conflict, ValidationFailed, WanggeError
+from wangge.geo.errors import Conflict, NotFound, ValidationFailed, WanggeError
 from wangge.geo.plans.households import PlanHouseholds
 from wangge.geo.plans.session import PlanSession
 from wangge.households import assign_release
@@ -155,6 +155,12 @@ class PlanService:
         with self._session(plan_id) as session:
             return session.impact()
 
+    def propose(self, plan_id: int, community: str, *, minimum: int | None = None,
+                maximum: int | None = None) -> dict[str, Any]:
+        """Proposed grids for a community of the plan (nothing changes; accept with regroup)."""
+        with self._session(plan_id) as session:
+            return session.propose(community, minimum=minimum, maximum=maximum)
+
     def summary(self, plan_id: int) -> dict[str, Any]:
         with self._session(plan_id) as session:
             return session.summary()
@@ -210,7 +216,7 @@ class PlanService:
         session = PlanSession(units, households, workers=store.workers(),
                               config=self.settings.validation_config(),
                               ranges=self.settings.household_ranges(),
-                              snap_m=self.settings.plan_snap_m)
+                              snap_m=self.settings.plan_snap_m, compounds=self._compounds())
         edits = store.plan_edits(info.id)
         for edit in edits:
             session.edit(edit.op, admin=edit.admin)
@@ -218,6 +224,19 @@ class PlanService:
             if edit.undone:
                 session.undo()
         return session
+
+
+    def _compounds(self) -> tuple[PlanHouseholds, Any] | None:
+        """Buildings of the current gazetteer as points with their compound ids, if any."""
+        try:
+            _, _, buildings = self.store.gazetteer()
+        except NotFound:
+            return None
+        if buildings.empty:
+            return None
+        points = PlanHouseholds(shapely.get_x(buildings.geometry.values),
+                                shapely.get_y(buildings.geometry.values))
+        return points, buildings["compound_id"].astype(str).to_numpy(dtype=object)
 
 
 def _changed_codes(a: Any, b: Any) -> set[str]:

@@ -88,6 +88,26 @@ def redo(plan_id: int, _: Writer, plans: PlansDep) -> dict:
     return plans.redo(plan_id)
 
 
+class PartitionAsk(BaseModel):
+    community: str = Field(min_length=1, max_length=64, examples=["320902001004"])
+    min: int | None = Field(default=None, ge=0, le=100_000,
+                            description="每个网格最少户数，默认设置值 / fewest households per grid")
+    max: int | None = Field(default=None, ge=1, le=100_000,
+                            description="每个网格最多户数，默认设置值 / most households per grid")
+
+
+@router.post("/plans/{plan_id}/partition",
+             summary="为社区自动划分网格（建议，不改变方案）/ propose grids for a community",
+             description="微网格连片、每格户数在 [min, max] 内、小区不拆分、尽量少调整住户；"
+                         "接受建议：把返回的 groups 作为 regroup 编辑提交。无法满足时 verdict 为 "
+                         "infeasible 并说明原因。 / Contiguous grids of micro-grids within [min, max] "
+                         "households, compounds whole, moving few households; accept by sending "
+                         "the groups as a regroup edit. When the bounds cannot be met the verdict "
+                         "is infeasible with the reasons.")
+def partition(plan_id: int, _: Writer, plans: PlansDep, body: PartitionAsk) -> dict:
+    return plans.propose(plan_id, body.community, minimum=body.min, maximum=body.max)
+
+
 @router.get("/plans/{plan_id}/edits", summary="编辑记录 / the plan's log of edits")
 def plan_log(plan_id: int, store: StoreDep) -> list[dict]:
     return [{"seq": e.seq, "op": e.op, "admin": e.admin, "undone": e.undone, "author": e.author,

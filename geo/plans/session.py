@@ -23,12 +23,14 @@ from numpy.typing import NDArray
 from wangge.geo.boundaries.findings import ERROR, Finding
 from wangge.geo.boundaries.rules import ValidationConfig
 from wangge.geo.boundaries.validate import validate
+from wangge.geo.errors import Conflict, InputError
 from wangge.geo.levels import Level
+from wangge.geo.partition.proposals import propose_grids
 from wangge.geo.plans.checks import PlanFindings, scopes_of
 from wangge.geo.plans.codes import CodeBook
 from wangge.geo.plans.edits import EditContext, run
 from wangge.geo.plans.households import PlanHouseholds
-from wangge.geo.plans.impact import DEFAULT_RANGES, Tree, moves, unit_stats
+from wangge.geo.plans.impact import DEFAULT_RANGES, Tree, counts, moves, unit_stats
 from wangge.geo.plans.state import Changes, PlanState, Unit
 
 
@@ -52,10 +54,14 @@ class PlanSession:
 
     def __init__(self, units: gpd.GeoDataFrame, households: PlanHouseholds | None = None, *,
                  workers: pd.DataFrame | None = None, config: ValidationConfig | None = None,
-                 ranges: dict[Level, tuple[int, int]] | None = None, snap_m: float = 2.0) -> None:
+                 ranges: dict[Level, tuple[int, int]] | None = None, snap_m: float = 2.0,
+                 compounds: tuple[PlanHouseholds, NDArray[np.object_]] | None = None) -> None:
         self.config = config or ValidationConfig()
         self.ranges = dict(DEFAULT_RANGES if ranges is None else ranges)
         self.snap_m = snap_m
+        # Buildings as points with their compound ids: micro-grids sharing a compound stay in
+        # one grid when grids are proposed.
+        self.compounds = compounds
         self.state = PlanState(units)
         self.base = _copy(self.state)
         self.codes = CodeBook(self.config, set(self.state.by_code))
@@ -81,7 +87,6 @@ class PlanSession:
         return self._answer(step, started)
 
     def undo(self) -> dict[str, Any]:
-        from wangge.geo.errors import Conflict
         if not self.done:
             raise Conflict("没有可以撤销的编辑。", "There is no edit to undo.")
         started = perf_counter()
@@ -91,7 +96,6 @@ class PlanSession:
         return self._answer(step, started, undo=True)
 
     def redo(self) -> dict[str, Any]:
-        from wangge.geo.errors import Conflict
         if not self.undone:
             raise Conflict("没有可以重做的编辑。", "There is no edit to redo.")
         started = perf_counter()
@@ -225,7 +229,6 @@ class PlanSession:
                                "warnings": len(found) - errors, "units": len(self.state)}
         if self.households is not None:
             tree = Tree.of(self.state)
-            from wangge.geo.plans.impact import counts
             for level in self.ranges:
                 n, _ = counts(self.households, tree, level)
                 uids = [u.uid for u in self.state if u.level is level]
@@ -258,6 +261,51 @@ class PlanSession:
             out["moves_microgrid"] = moves(self.households, which, self.base_leaf,
                                            self.households.leaf, before, after, Level.MICROGRID)
         return out
+
+    def propose(self, community: str, *, minimum: int | None = None, maximum: int | None = None,
+                method: str = "repair") -> dict[str, Any]:
+        """Proposed grids for one community of the plan (nothing changes): groups of its
+        micro-grids within [minimum, maximum] households, contiguous, compounds whole, moving
+        few households from the plan as it stands. Accept it with a ``regroup`` edit."""
+        unit = self.state.get(community)
+        if unit.level is not Level.COMMUNITY:
+            raise InputError(f"{community} 不是社区。", f"{community} is not a community.",
+                             code=community)
+        low, high = self.ranges.get(Level.GRID, (300, 500))
+        low = low if minimum is None else int(minimum)
+        high = high if maximum is None else int(maximum)
+        uids, stack = [], [unit.uid]
+        while stack:
+            uid = stack.pop()
+            uids.append(uid)
+            stack.extend(self.state.children.get(uid, ()))
+        micro = [self.state.units[u] for u in uids if self.state.units[u].level is Level.MICROGRID]
+        if not micro:
+            raise InputError(f"社区 {community} 没有微网格，无法自动划分网格。",
+                             f"Community {community} has no micro-grids to group into grids.",
+                             code=community)
+        households = pd.Series(0, index=[m.code for m in micro], dtype=np.int64)
+        if self.households is not None:
+            n, _ = counts(self.households, Tree.of(self.state), Level.MICROGRID)
+            households[:] = [int(n[m.uid]) for m in micro]
+        compounds = None
+        if self.compounds is not None:
+            points, ids = self.compounds
+            leaf = points.locate(self.state)
+            inside = {m.uid: m.code for m in micro}
+            keep = [i for i, u in enumerate(leaf) if int(u) in inside]
+            compounds = pd.Series([ids[points.located[i]] for i in keep],
+                                  index=[inside[int(leaf[i])] for i in keep], dtype=object)
+        proposal = propose_grids(self.state.frame(uids), households, compounds,
+                                 communities=[community], minimum=low, maximum=high,
+                                 method=method)[0]  # type: ignore[arg-type]
+        grids = proposal.grids.assign(compactness=proposal.grids["compactness"].round(4))
+        return {"community": community, "minimum": low, "maximum": high, "method": method,
+                "verdict": proposal.verdict, "reasons": [r.as_dict() for r in proposal.reasons],
+                "groups": proposal.slots, "grids": grids.to_dict("records"),
+                "removed": list(proposal.removed), "moved": int(proposal.moved),
+                "before": {str(k): int(v) for k, v in proposal.before.items()},
+                "seconds": round(proposal.partition.seconds, 3)}
 
     def verify(self) -> list[str]:
         """Differences between the incremental state and a full recomputation (none expected)."""

@@ -164,3 +164,29 @@ def test_publish_refused_while_the_plan_has_errors(store_url, small_units):
         assert refused.status_code == 422 and refused.json()["code"] == "validation_failed"
         assert admin.get(f"/v1/plans/{pid}").json()["status"] == "draft"
         assert len(admin.get("/v1/releases").json()) == 1
+
+
+def test_partition_proposal_accepted_as_regroup(store_url, small_units):
+    load_release(store_url, small_units)
+    _with_households(store_url, small_units)
+    grids = small_units[small_units["level"] == "grid"]
+    micro = small_units[small_units["level"] == "microgrid"]
+    per_community = micro["parent_code"].map(dict(zip(grids["code"], grids["parent_code"],
+                                                      strict=True))).value_counts()
+    community = per_community.index[0]
+    with api_client(store_url, "planner") as client:
+        pid = client.post("/v1/plans", json={"title": "自动划分"}).json()["id"]
+        ask = {"community": community, "min": 6, "max": 12}
+        proposal = client.post(f"/v1/plans/{pid}/partition", json=ask).json()
+        assert proposal["verdict"] == "feasible", proposal["reasons"]
+        assert all(6 <= g["households"] <= 12 for g in proposal["grids"])
+        assert client.get(f"/v1/plans/{pid}").json()["edits"] == 0      # a proposal changes nothing
+        accepted = client.post(f"/v1/plans/{pid}/edits", json={
+            "op": "regroup", "community": community, "groups": proposal["groups"]})
+        assert accepted.status_code == 200, accepted.text
+        impact = client.get(f"/v1/plans/{pid}/impact").json()
+        assert impact["moves"]["households"] == proposal["moved"]
+        impossible = client.post(f"/v1/plans/{pid}/partition",
+                                 json={**ask, "min": 1000, "max": 1200}).json()
+        assert impossible["verdict"] == "infeasible"
+        assert impossible["reasons"] and impossible["reasons"][0]["message"]
