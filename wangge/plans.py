@@ -20,6 +20,7 @@ import numpy as np
 import shapely
 
 from wangge.boundaries import with_areas
+from wangge.compare import changed_codes
 from wangge.geo.boundaries.validate import validate
 from wangge.geo.errors import Conflict, NotFound, ValidationFailed, WanggeError
 from wangge.geo.plans.households import PlanHouseholds
@@ -125,7 +126,7 @@ class PlanService:
     def _rebase(self, info: PlanInfo, release_id: int) -> None:
         base = self.store.units(info.base_release_id)
         target = self.store.units(release_id)
-        changed_there = _changed_codes(base, target)
+        changed_there = changed_codes(base, target)
         with self._session(info.id) as session:
             touched = _touched_codes(session)
         both = sorted(changed_there & touched)
@@ -237,17 +238,6 @@ class PlanService:
         points = PlanHouseholds(shapely.get_x(buildings.geometry.values),
                                 shapely.get_y(buildings.geometry.values))
         return points, buildings["compound_id"].astype(str).to_numpy(dtype=object)
-
-
-def _changed_codes(a: Any, b: Any) -> set[str]:
-    """Codes of units that differ between two unit frames (added, removed or redrawn)."""
-    def keyed(frame: Any) -> dict[str, tuple[Any, ...]]:
-        wkb = shapely.to_wkb(shapely.normalize(frame.geometry.values))
-        return {str(c): (n, lv, p, g) for c, n, lv, p, g in
-                zip(frame["code"], frame["name"], frame["level"], frame["parent_code"], wkb,
-                    strict=True)}
-    ka, kb = keyed(a), keyed(b)
-    return {c for c in ka.keys() | kb.keys() if ka.get(c) != kb.get(c)}
 
 
 def _touched_codes(session: PlanSession) -> set[str]:

@@ -4,9 +4,9 @@ a future effective date)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from pydantic import BaseModel, Field
 
 from wangge.api.auth import READ, Staff, Writer, require
@@ -14,6 +14,7 @@ from wangge.api.deps import SettingsDep, StoreDep
 from wangge.api.heavy import HeavySlot
 from wangge.api.uploads import parse_field_map, saved_upload
 from wangge.boundaries import Checked, check_file, publish, store_checked
+from wangge.compare import compare_releases
 
 router = APIRouter(tags=["releases"], dependencies=[Depends(require(READ))])
 
@@ -91,3 +92,11 @@ class Publication(BaseModel):
 def publish_release(_: Writer, release_id: int, store: StoreDep,
                     body: Publication | None = None) -> dict:
     return publish(store, release_id, body.effective_date if body else None).as_dict()
+
+
+@router.get("/releases/{release_id}/compare/{other_id}",
+            summary="比较两个版本：变化的单元和调整的住户 / two releases: changed units, who moves")
+def compare(release_id: int, other_id: int, store: StoreDep,
+            level: Annotated[Literal["street", "community", "grid", "microgrid"], Query()] = "grid"
+            ) -> dict:
+    return compare_releases(store, release_id, other_id, level)

@@ -190,3 +190,20 @@ def test_partition_proposal_accepted_as_regroup(store_url, small_units):
                                  json={**ask, "min": 1000, "max": 1200}).json()
         assert impossible["verdict"] == "infeasible"
         assert impossible["reasons"] and impossible["reasons"][0]["message"]
+
+
+def test_compare_two_releases(store_url, small_units):
+    load_release(store_url, small_units)
+    _with_households(store_url, small_units)
+    community, a, b, micro = _two_grids(small_units)
+    with api_client(store_url, "admin") as client:
+        pid = client.post("/v1/plans", json={"title": "比较"}).json()["id"]
+        client.post(f"/v1/plans/{pid}/edits", json={"op": "move", "units": micro[:2], "to": a})
+        published = client.post(f"/v1/plans/{pid}/publish").json()["release"]["id"]
+        base = client.get(f"/v1/plans/{pid}").json()["base_release_id"]
+        diff = client.get(f"/v1/releases/{base}/compare/{published}").json()
+        assert set(micro[:2]) <= set(diff["removed"]) and len(diff["added"]) == 2
+        assert {a, b} <= set(diff["changed"])
+        assert diff["moves"]["from_to"] == [{"from": b, "to": a, "households": 6, "residents": 12}]
+        same = client.get(f"/v1/releases/{base}/compare/{base}").json()
+        assert same["moves"]["households"] == 0 and not same["changed"]
