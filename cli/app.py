@@ -30,6 +30,7 @@ from wangge.cli.common import (
 from wangge.cli.coverage import coverage_app, network_app, sites_app
 from wangge.cli.households import gazetteer_app, households_app
 from wangge.cli.maps import map_app
+from wangge.cli.plans import plans_app
 from wangge.settings import Settings
 
 app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、存储与服务。", no_args_is_help=True,
@@ -42,6 +43,7 @@ app.add_typer(map_app, name="map")
 app.add_typer(sites_app, name="sites")
 app.add_typer(network_app, name="network")
 app.add_typer(coverage_app, name="coverage")
+app.add_typer(plans_app, name="plans")
 
 
 @app.callback()
