@@ -11,6 +11,7 @@ from wangge.api.routers import (
     maps,
     membership,
     ogc,
+    plan_files,
     plans,
     releases,
     sites,
@@ -22,4 +23,5 @@ ROUTERS = [(membership.router, "/v1"), (health.router, ""), (releases.router, "/
            (units.router, "/v1"), (households.router, "/v1"), (access.router, "/v1"),
            (workers.router, "/v1"), (sites.router, "/v1"), (coverage.router, "/v1"),
            (plans.router, "/v1"),
+           (plan_files.router, "/v1"),
            (ogc.router, "/ogc"), (maps.router, "/maps")]

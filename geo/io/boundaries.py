@@ -252,8 +252,11 @@ def _attrs(df: pd.DataFrame, columns: list[str], i: int) -> dict[str, Any]:
 
 
 def write_units(units: gpd.GeoDataFrame, path: str | Path, *, crs: object = "EPSG:4490",
-                layer: str | None = None) -> Path:
+                layer: str | None = None, add_layer: bool = False) -> Path:
     """Write a unit table (EPSG:4490) to GeoJSON or GeoPackage in the requested CRS.
+
+    The file is replaced, unless ``add_layer``: then ``layer`` is added to an existing
+    GeoPackage (a plan's export writes one layer per level).
 
     GCJ-02/BD-09 output carries WGS-84 as its declared CRS (no file format can declare the
     offset systems) and says so in the layer description.
@@ -274,7 +277,7 @@ def write_units(units: gpd.GeoDataFrame, path: str | Path, *, crs: object = "EPS
     })
     out = gpd.GeoDataFrame(table, geometry=list(shapely.force_2d(geoms)), crs=target.crs)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
+    if path.exists() and not (add_layer and driver == "GPKG"):
         path.unlink()
     kwargs: dict[str, Any] = {}
     if driver == "GPKG":
