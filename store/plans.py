@@ -24,6 +24,12 @@ NEXT_STATUS = {"draft": {"submitted", "abandoned", "published"},
                "published": set(), "abandoned": set()}
 
 
+class StalePlan(Conflict):
+    """The plan changed (in another process) since the version the caller holds."""
+
+    code = "plan_changed"
+
+
 @dataclass(frozen=True)
 class PlanInfo:
     id: int
@@ -36,6 +42,7 @@ class PlanInfo:
     published_release_id: int | None
     edits: int
     undone: int
+    version: int
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "author": self.author,
@@ -43,7 +50,7 @@ class PlanInfo:
                 "status_zh": STATUS_ZH[self.status], "created_at": self.created_at.isoformat(),
                 "updated_at": self.updated_at.isoformat(),
                 "published_release_id": self.published_release_id, "edits": self.edits,
-                "undone": self.undone}
+                "undone": self.undone, "version": self.version}
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,7 @@ class PlansMixin:
             self._release_row(conn, base_release_id)
             insert = sa.insert(plan_table).values(
                 title=title, author=author, base_release_id=base_release_id, status="draft",
-                created_at=now, updated_at=now).returning(plan_table.c.id)
+                created_at=now, updated_at=now, version=0).returning(plan_table.c.id)
             plan_id = conn.execute(insert).scalar_one()
             return self._plan(conn, plan_id)
 
@@ -100,25 +107,30 @@ class PlansMixin:
         return [PlanEdit(*row) for row in rows]
 
     def add_plan_edit(self, plan_id: int, op: dict[str, Any], *, admin: bool,
-                      author: str | None = None) -> int:
-        """Append an edit to a draft (dropping undone edits); return its sequence number."""
+                      author: str | None = None, expected_version: int | None = None
+                      ) -> tuple[int, int]:
+        """Append an edit to a draft (dropping undone edits): ``(its sequence, plan version)``.
+
+        With ``expected_version``, refused with :class:`StalePlan` if the plan changed since.
+        """
         e = edit_table.c
         now = datetime.now(UTC)
         with self._write() as conn:
-            self._editable(conn, plan_id)
+            self._editable(conn, plan_id, expected_version)
             conn.execute(sa.delete(edit_table).where(e.plan_id == plan_id, e.undone))
             seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(e.seq), 0))
                                .where(e.plan_id == plan_id)).scalar_one() + 1
             conn.execute(sa.insert(edit_table).values(plan_id=plan_id, seq=seq, op=op, admin=admin,
                                                       undone=False, author=author, at=now))
-            self._touch(conn, plan_id, now)
-            return int(seq)
+            return int(seq), self._touch(conn, plan_id, now)
 
-    def mark_plan_edit(self, plan_id: int, *, undone: bool) -> int:
-        """Undo (the last done edit) or redo (the first undone one); return its sequence."""
+    def mark_plan_edit(self, plan_id: int, *, undone: bool, expected_version: int | None = None
+                       ) -> tuple[int, int]:
+        """Undo (the last done edit) or redo (the first undone one): ``(its sequence, plan
+        version)``; with ``expected_version`` refused with :class:`StalePlan` if it changed."""
         e = edit_table.c
         with self._write() as conn:
-            self._editable(conn, plan_id)
+            self._editable(conn, plan_id, expected_version)
             pick = sa.func.max(e.seq) if undone else sa.func.min(e.seq)
             seq = conn.execute(sa.select(pick).where(e.plan_id == plan_id,
                                                      e.undone.is_(not undone))).scalar()
@@ -128,8 +140,7 @@ class PlansMixin:
                                plan_id=plan_id)
             conn.execute(sa.update(edit_table).where(e.plan_id == plan_id, e.seq == seq)
                          .values(undone=undone))
-            self._touch(conn, plan_id, datetime.now(UTC))
-            return int(seq)
+            return int(seq), self._touch(conn, plan_id, datetime.now(UTC))
 
     def set_plan_status(self, plan_id: int, status: str, *,
                         published_release_id: int | None = None) -> PlanInfo:
@@ -140,7 +151,8 @@ class PlansMixin:
                                f"“{STATUS_ZH.get(status, status)}”。",
                                f"Plan {plan_id} is {info.status}; it cannot become {status}.",
                                plan_id=plan_id, status=info.status)
-            values: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC)}
+            values: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC),
+                                      "version": info.version + 1}
             if published_release_id is not None:
                 values["published_release_id"] = published_release_id
             conn.execute(sa.update(plan_table).where(plan_table.c.id == plan_id).values(values))
@@ -156,7 +168,8 @@ class PlansMixin:
                                f"Plan {plan_id} is {info.status}; its base cannot change.",
                                plan_id=plan_id)
             conn.execute(sa.update(plan_table).where(plan_table.c.id == plan_id)
-                         .values(base_release_id=release_id, updated_at=datetime.now(UTC)))
+                         .values(base_release_id=release_id, updated_at=datetime.now(UTC),
+                                 version=info.version + 1))
             return self._plan(conn, plan_id)
 
     # ---- helpers -------------------------------------------------------------------------
@@ -170,10 +183,18 @@ class PlansMixin:
                                    .group_by(e.undone)).all())
         return PlanInfo(row.id, row.title, row.author, row.base_release_id, row.status,
                         row.created_at, row.updated_at, row.published_release_id,
-                        int(counts.get(False, 0)), int(counts.get(True, 0)))
+                        int(counts.get(False, 0)), int(counts.get(True, 0)), row.version)
 
-    def _editable(self, conn: Connection, plan_id: int) -> PlanInfo:
+    def _editable(self, conn: Connection, plan_id: int, expected_version: int | None = None
+                  ) -> PlanInfo:
+        # Lock the plan's row first (PostgreSQL): writers of one plan go one at a time.
+        conn.execute(sa.select(plan_table.c.id).where(plan_table.c.id == plan_id)
+                     .with_for_update())
         info = self._plan(conn, plan_id)
+        if expected_version is not None and info.version != expected_version:
+            raise StalePlan(f"方案 {plan_id} 已在别处被修改，请重新加载。",
+                            f"Plan {plan_id} was changed elsewhere; reload it.", plan_id=plan_id,
+                            version=info.version)
         if info.status != "draft":
             raise Conflict(f"方案 {plan_id} 状态为“{STATUS_ZH[info.status]}”，只有草稿可以编辑。",
                            f"Plan {plan_id} is {info.status}; only a draft can be edited.",
@@ -181,6 +202,9 @@ class PlansMixin:
         return info
 
     @staticmethod
-    def _touch(conn: Connection, plan_id: int, now: datetime) -> None:
-        conn.execute(sa.update(plan_table).where(plan_table.c.id == plan_id)
-                     .values(updated_at=now))
+    def _touch(conn: Connection, plan_id: int, now: datetime) -> int:
+        """Mark the plan changed; its new version."""
+        query = (sa.update(plan_table).where(plan_table.c.id == plan_id)
+                 .values(updated_at=now, version=plan_table.c.version + 1)
+                 .returning(plan_table.c.version))
+        return int(conn.execute(query).scalar_one())

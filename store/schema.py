@@ -381,6 +381,9 @@ plans = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("published_release_id", sa.Integer, sa.ForeignKey("releases.id")),
+    # Bumped by every change of the plan or its log: a service holding an older version in
+    # memory reloads before it writes (several service processes may edit the same plan).
+    sa.Column("version", sa.Integer, nullable=False),
     sa.CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in PLAN_STATUSES) + ")",
                        name="status"),
 )

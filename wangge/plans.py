@@ -28,7 +28,7 @@ from wangge.geo.plans.session import PlanSession
 from wangge.households import assign_release
 from wangge.settings import Settings
 from wangge.store import Store
-from wangge.store.plans import PlanInfo
+from wangge.store.plans import PlanInfo, StalePlan
 
 KEPT_SESSIONS = 4   # a demo-sized session holds ~60 MB (households' points and their tree)
 
@@ -50,23 +50,28 @@ class PlanService:
 
     def set_status(self, plan_id: int, status: str) -> PlanInfo:
         info = self.store.set_plan_status(plan_id, status)
-        if status == "abandoned":
-            with self._guard:
-                self._sessions.pop(plan_id, None)
+        self._forget(plan_id)
         return info
 
     # ---- editing ---------------------------------------------------------------------------
     def edit(self, plan_id: int, op: dict[str, Any], *, admin: bool,
              author: str | None = None) -> dict[str, Any]:
-        with self._session(plan_id, editing=True) as session:
-            answer = session.edit(op, admin=admin)
-            try:
-                answer["seq"] = self.store.add_plan_edit(plan_id, op, admin=admin, author=author)
-            except BaseException:
-                session.undo()
-                session.undone.pop()
-                raise
-            return answer
+        for attempt in range(2):
+            with self._session(plan_id, editing=True) as session:
+                answer = session.edit(op, admin=admin)
+                try:
+                    seq, session.version = self.store.add_plan_edit(
+                        plan_id, op, admin=admin, author=author, expected_version=session.version)
+                except BaseException as exc:
+                    session.undo()
+                    session.undone.pop()
+                    if isinstance(exc, StalePlan) and attempt == 0:
+                        self._forget(plan_id)     # another process wrote: reload, apply again
+                        continue
+                    raise
+                answer["seq"] = seq
+                return answer
+        raise AssertionError("unreachable")
 
     def undo(self, plan_id: int) -> dict[str, Any]:
         return self._step(plan_id, undo=True)
@@ -75,14 +80,24 @@ class PlanService:
         return self._step(plan_id, undo=False)
 
     def _step(self, plan_id: int, *, undo: bool) -> dict[str, Any]:
-        with self._session(plan_id, editing=True) as session:
-            answer = session.undo() if undo else session.redo()
-            try:
-                self.store.mark_plan_edit(plan_id, undone=undo)
-            except BaseException:
-                session.redo() if undo else session.undo()
-                raise
-            return answer
+        for attempt in range(2):
+            with self._session(plan_id, editing=True) as session:
+                answer = session.undo() if undo else session.redo()
+                try:
+                    _, session.version = self.store.mark_plan_edit(
+                        plan_id, undone=undo, expected_version=session.version)
+                except BaseException as exc:
+                    session.redo() if undo else session.undo()
+                    if isinstance(exc, StalePlan) and attempt == 0:
+                        self._forget(plan_id)
+                        continue
+                    raise
+                return answer
+        raise AssertionError("unreachable")
+
+    def _forget(self, plan_id: int) -> None:
+        with self._guard:
+            self._sessions.pop(plan_id, None)
 
     # ---- publishing ------------------------------------------------------------------------
     def publish(self, plan_id: int, effective_date: date | None = None) -> dict[str, Any]:
@@ -118,8 +133,7 @@ class PlanService:
             note=f"plan {plan_id} over release {info.base_release_id}")
         assigned = assign_release(self.store, release.id)
         info = self.store.set_plan_status(plan_id, "published", published_release_id=release.id)
-        with self._guard:
-            self._sessions.pop(plan_id, None)
+        self._forget(plan_id)
         return {"plan": info.as_dict(), "release": release.as_dict(), "assignment": assigned,
                 "rebased_from": rebased_from}
 
@@ -148,8 +162,7 @@ class PlanService:
             raise Conflict(f"方案 {info.id} 的编辑不能在当前版本 {release_id} 上重放：{exc.message_zh}",
                            f"Plan {info.id}'s edits do not replay over the current release "
                            f"{release_id}: {exc.message_en}", plan_id=info.id) from exc
-        with self._guard:
-            self._sessions.pop(info.id, None)
+        self._forget(info.id)
 
     # ---- reading ---------------------------------------------------------------------------
     def impact(self, plan_id: int) -> dict[str, Any]:
@@ -188,16 +201,18 @@ class PlanService:
     # ---- sessions --------------------------------------------------------------------------
     @contextmanager
     def _session(self, plan_id: int, *, editing: bool = False) -> Iterator[PlanSession]:
-        info = self.store.plan(plan_id)
-        if editing and info.status != "draft":
-            raise Conflict(f"方案 {plan_id} 不是草稿，不能编辑。",
-                           f"Plan {plan_id} is {info.status}; only a draft can be edited.",
-                           plan_id=plan_id, status=info.status)
         with self._guard:
             lock = self._locks.setdefault(plan_id, threading.Lock())
         with lock:
+            info = self.store.plan(plan_id)
+            if editing and info.status != "draft":
+                raise Conflict(f"方案 {plan_id} 不是草稿，不能编辑。",
+                               f"Plan {plan_id} is {info.status}; only a draft can be edited.",
+                               plan_id=plan_id, status=info.status)
             with self._guard:
                 session = self._sessions.get(plan_id)
+                if session is not None and session.version != info.version:
+                    session = None            # changed by another process: replay again
                 if session is not None:
                     self._sessions.move_to_end(plan_id)
             if session is None:
@@ -224,6 +239,7 @@ class PlanService:
         for edit in edits:
             if edit.undone:
                 session.undo()
+        session.version = info.version
         return session
 
 

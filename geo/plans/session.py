@@ -75,6 +75,7 @@ class PlanSession:
         self.findings.check_all(self.state)
         self.done: list[Step] = []
         self.undone: list[Step] = []
+        self.version = 0    # the stored plan's version this session reflects (set by its keeper)
 
     # ---- editing ---------------------------------------------------------------------------
     def edit(self, op: dict[str, Any], *, admin: bool = False) -> dict[str, Any]:

@@ -207,3 +207,27 @@ def test_compare_two_releases(store_url, small_units):
         assert diff["moves"]["from_to"] == [{"from": b, "to": a, "households": 6, "residents": 12}]
         same = client.get(f"/v1/releases/{base}/compare/{base}").json()
         assert same["moves"]["households"] == 0 and not same["changed"]
+
+
+def test_two_service_processes_editing_one_plan_stay_in_step(store_url, small_units):
+    """Two services (as two worker processes) over one store: each sees the other's edits."""
+    from wangge.plans import PlanService
+    from wangge.settings import Settings
+
+    load_release(store_url, small_units)
+    community, a, b, micro = _two_grids(small_units)
+    settings = Settings(database_url=store_url, _env_file=None)
+    with open_store(store_url) as store:
+        one, two = PlanService(store, settings), PlanService(store, settings)
+        pid = one.create("两个进程").id
+        one.edit(pid, {"op": "move", "units": micro[:1], "to": a}, admin=False)
+        two.summary(pid)                                # two now holds the plan in memory
+        one.edit(pid, {"op": "move", "units": micro[1:2], "to": a}, admin=False)
+        # two's session is stale: it replays before answering, and its edit lands on top
+        answer = two.edit(pid, {"op": "rename", "unit": a, "name": "甲网格"}, admin=False)
+        assert answer["seq"] == 3
+        assert two.summary(pid)["edits"] == 3
+        one.undo(pid)                                   # one reloads, undoes the rename
+        grids = two.units(pid, "grid")
+        assert grids.set_index("code").loc[a, "name"] != "甲网格"
+        assert [e.undone for e in store.plan_edits(pid)] == [False, False, True]

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("created_at", _time(), nullable=False),
         sa.Column("updated_at", _time(), nullable=False),
         sa.Column("published_release_id", sa.Integer),
+        sa.Column("version", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plans")),
         sa.ForeignKeyConstraint(["base_release_id"], ["releases.id"],
                                 name=op.f("fk_plans_base_release_id_releases")),
