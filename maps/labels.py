@@ -67,6 +67,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "units_involved": ("涉及单元", "Units"),
     "findings": ("问题", "Problems"),
     "no_findings": ("未发现问题", "No problems found"),
+    # comparison of two versions
+    "compare_title": ("方案对比", "Comparison"),
+    "before": ("调整前", "Before"),
+    "after": ("调整后", "After"),
+    "changed_units": ("有变化的单元（{count} 个）", "Changed units ({count})"),
     # legend and landing page
     "legend": ("图例", "Legend"),
     "landing_title": ("网格化管理地图", "Grid governance maps"),

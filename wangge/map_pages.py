@@ -71,6 +71,27 @@ def unit_map(store: Store, release_id: int, code: str, options: MapOptions) -> f
                 assets=options.assets)
 
 
+def compare_map(store: Store, first: int, second: int, options: MapOptions,
+                level: str = "grid") -> folium.Map:
+    """Release ``second`` drawn over release ``first``, changed units filled."""
+    from wangge.compare import changed_codes
+    from wangge.maps.compare import compare
+
+    before, after = store.units(first), store.units(second)
+    assigned = set(store.assigned_releases())
+
+    def counts(release_id: int) -> dict[str, int]:
+        if release_id not in assigned:
+            return {}
+        table = store.unit_counts(release_id)
+        return dict(zip(table["code"].astype(str), table["households"].astype(int), strict=True))
+
+    return compare(before, after, level=level, changed=changed_codes(before, after),
+                   households_before=counts(first), households_after=counts(second),
+                   lang=options.lang, tiles=options.tiles, tianditu_key=options.tianditu_key,
+                   assets=options.assets)
+
+
 def validation_map(store: Store, release_id: int, options: MapOptions,
                    config: ValidationConfig) -> folium.Map:
     units = store.units(release_id)

@@ -175,6 +175,21 @@ class PlanService:
         with self._session(plan_id) as session:
             return session.propose(community, minimum=minimum, maximum=maximum)
 
+    def compare_map(self, plan_id: int, options: Any, level: str = "grid") -> Any:
+        """The plan drawn over its base, changed units filled (a folium map)."""
+        from wangge.geo.levels import Level
+        from wangge.maps.compare import compare
+
+        with self._session(plan_id) as session:
+            before, after = session.base.frame(), session.frame()
+            impact_changed = set(session.impact()["changed"])
+            lv = Level(level)
+            hb = session.households_by_code(lv, base=True)
+            ha = session.households_by_code(lv)
+        return compare(before, after, level=level, changed=impact_changed, households_before=hb,
+                       households_after=ha, lang=options.lang, tiles=options.tiles,
+                       tianditu_key=options.tianditu_key, assets=options.assets)
+
     def summary(self, plan_id: int) -> dict[str, Any]:
         with self._session(plan_id) as session:
             return session.summary()

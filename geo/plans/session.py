@@ -263,6 +263,17 @@ class PlanSession:
                                            self.households.leaf, before, after, Level.MICROGRID)
         return out
 
+    def households_by_code(self, level: Level, *, base: bool = False) -> dict[str, int]:
+        """Households per unit code at ``level``, in the plan (or in its base)."""
+        if self.households is None:
+            return {}
+        state = self.base if base else self.state
+        leaf = self.base_leaf if base else self.households.leaf
+        tree = Tree.of(state)
+        owner = tree.at(leaf, level)
+        n = np.bincount(owner[owner >= 0], minlength=len(tree.parent))
+        return {u.code: int(n[u.uid]) for u in state if u.level is level}
+
     def propose(self, community: str, *, minimum: int | None = None, maximum: int | None = None,
                 method: str = "repair") -> dict[str, Any]:
         """Proposed grids for one community of the plan (nothing changes): groups of its

@@ -289,3 +289,27 @@ def test_landing_page(open_page: Any) -> None:
     _no_errors(opened)
     links = opened.page.locator("li a").all_text_contents()
     assert links == ["网格总览", "网格员工作量", "服务圈覆盖", "边界检查"]
+
+
+def test_compare_map_fills_changed_grids(demo: gpd.GeoDataFrame, open_page: Any) -> None:
+    from wangge.geo.plans.session import PlanSession
+    from wangge.maps.compare import compare
+
+    session = PlanSession(demo)
+    grids = demo[demo["level"] == "grid"]
+    community = grids["parent_code"].iloc[0]
+    pair = grids[grids["parent_code"] == community]["code"].iloc[:2].tolist()
+    session.edit({"op": "merge", "units": pair})
+    changed = set(session.impact()["changed"])
+    m = compare(session.base.frame(), session.frame(), changed=changed, tiles="none",
+                assets="/assets", households_before={pair[0]: 300, pair[1]: 200},
+                households_after={pair[0]: 500})
+    opened = open_page(m, "compare")
+    _no_errors(opened)
+    names = opened.js(LAYER_NAMES)
+    assert any("调整前" in n for n in names) and any("调整后" in n for n in names)
+    filled = opened.js(f"""() => {{ const out = []; {MAP}.eachLayer(l => {{
+      if (l.feature && l.feature.properties.x && l.options.fill) out.push(l.feature.properties.c);
+      }}); return out; }}""")
+    assert filled == [pair[0]]
+    assert "有变化的单元（1 个）" in opened.page.locator(".wg-legend").inner_text()
