@@ -6,7 +6,9 @@ official npm packages (``npm pack``, which checks the registry's integrity hash)
 folder, once per machine (``python -m wangge.maps.assets [DIR]``), and :func:`use_assets` points a
 map at that folder's URL (the API serves it under ``/maps/assets/``) or at the CDN.
 
-Only what the maps use is linked: Leaflet itself, Leaflet.markercluster and Leaflet.heat.
+Only what the maps use is linked: Leaflet itself, Leaflet.markercluster and Leaflet.heat, and
+for the planner's editor (``maps/editor.py``, not a folium map) Leaflet-Geoman free (MIT), which
+draws split lines and outlines with snapping to the drawn layers' vertices.
 folium's other defaults (jQuery, Bootstrap, Font Awesome, awesome-markers) are dropped: no
 wangge map needs them, and each is a request that fails offline.
 """
@@ -27,6 +29,7 @@ from branca.element import Element
 
 LEAFLET = "1.9.4"            # BSD-2-Clause
 MARKERCLUSTER = "1.5.3"      # MIT
+GEOMAN = "2.20.2"            # MIT, @geoman-io/leaflet-geoman-free
 
 # Local layout: <dir>/<package>/<file>; the npm package and the files taken from its dist/.
 NPM_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -37,6 +40,8 @@ NPM_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "markercluster": (f"leaflet.markercluster@{MARKERCLUSTER}",
                       ("leaflet.markercluster.js", "MarkerCluster.css",
                        "MarkerCluster.Default.css")),
+    "geoman": (f"@geoman-io/leaflet-geoman-free@{GEOMAN}",
+               ("leaflet-geoman.min.js", "leaflet-geoman.css")),
 }
 # Leaflet.heat (BSD-2-Clause) ships inside the folium wheel itself.
 HEAT_FILE = "heat/leaflet-heat.min.js"
@@ -70,6 +75,15 @@ ASSETS: dict[str, _Asset] = {
         HEAT_FILE,
         "https://cdn.jsdelivr.net/gh/python-visualization/folium@v0.20.0/folium/templates/"
         "leaflet_heat.min.js"),
+    # not folium's: the editor links these itself (maps/editor.py)
+    "geoman_js": _Asset(
+        "geoman/leaflet-geoman.min.js",
+        f"https://cdn.jsdelivr.net/npm/@geoman-io/leaflet-geoman-free@{GEOMAN}/dist/"
+        "leaflet-geoman.min.js"),
+    "geoman_css": _Asset(
+        "geoman/leaflet-geoman.css",
+        f"https://cdn.jsdelivr.net/npm/@geoman-io/leaflet-geoman-free@{GEOMAN}/dist/"
+        "leaflet-geoman.css"),
 }
 _MAP_JS = ("leaflet",)
 _MAP_CSS = ("leaflet_css",)
@@ -92,7 +106,7 @@ def missing(dest: Path) -> list[str]:
 
 
 def fetch(dest: Path | None = None, npm: str = "npm") -> Path:
-    """Put Leaflet, Leaflet.markercluster and Leaflet.heat in ``dest``; return ``dest``.
+    """Put Leaflet, its plugins and Leaflet-Geoman in ``dest``; return ``dest``.
 
     Uses ``npm pack`` (the npm registry, no Node project needed). Does nothing when every file
     is already there. Raises ``RuntimeError`` with npm's message when npm fails.
@@ -110,7 +124,8 @@ def fetch(dest: Path | None = None, npm: str = "npm") -> Path:
             raise RuntimeError(f"npm pack failed: {done.stderr.strip()[-2000:]}")
         for folder, (spec, files) in NPM_FILES.items():
             name, version = spec.rsplit("@", 1)
-            with tarfile.open(Path(tmp) / f"{name}-{version}.tgz") as tar:
+            packed = name.removeprefix("@").replace("/", "-")  # npm's file name for a scope
+            with tarfile.open(Path(tmp) / f"{packed}-{version}.tgz") as tar:
                 tar.extractall(Path(tmp) / folder, filter="data")
             package = Path(tmp) / folder / "package"
             for file in files:

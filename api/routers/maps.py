@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -18,6 +18,7 @@ from wangge.api.auth import STAFF, Principal, Staff, require
 from wangge.api.deps import ReleaseDep, SettingsDep, StoreDep
 from wangge.map_pages import MapOptions, coverage_map, overview_map, unit_map, validation_map
 from wangge.maps.base import render_html
+from wangge.maps.editor import editor_page, plans_page
 from wangge.maps.landing import landing
 from wangge.maps.tiles import TILE_CHOICES
 
@@ -103,3 +104,22 @@ def coverage_page(request: Request, store: StoreDep, settings: SettingsDep, rele
     return HTMLResponse(render_html(coverage_map(store, release.id, options, settings,
                                                  cache=request.app.state.coverage,
                                                  suggest_k=suggest)))
+
+
+@router.get("/plans", response_class=HTMLResponse, responses=HTML,
+            summary="规划方案列表：打开或新建 / the plans: open one or start one")
+def plans_list_page(principal: Staff, lang: Lang = "zh") -> HTMLResponse:
+    return HTMLResponse(plans_page(lang=lang, role=principal.role))
+
+
+@router.get("/plans/{plan_id}", response_class=HTMLResponse, responses=HTML,
+            summary="规划编辑器：刷入、分割、重绘、合并、自动划分、发布 / the planner's editor")
+def plan_editor_page(request: Request, principal: Staff, store: StoreDep,
+                     plan_id: Annotated[int, Path(ge=1, le=2_147_483_647)], lang: Lang = "zh",
+                     tiles: Tiles = None) -> HTMLResponse:
+    store.plan(plan_id)  # 404 for a plan that does not exist
+    settings = request.app.state.settings
+    return HTMLResponse(editor_page(
+        plan_id, lang=lang, role=principal.role, assets=request.app.state.map_assets,
+        tiles=tiles or settings.map_tiles,
+        tianditu_key=settings.tianditu_key.get_secret_value() or None))
