@@ -4,11 +4,13 @@ snapping, undo and redo from the keyboard, an auto-partition accepted, publishin
 
 The server is uvicorn on loopback over a small demo district with 3 households per micro-grid
 (grids are 10–25 households here, so the bars show both sides of the range). Everything the page
-asks for comes from the service itself: no request leaves it (tiles are off).
+asks for comes from the service itself: no request leaves it (tiles are off). Screenshots go to
+artifacts/screenshots/; with WANGGE_DOCS_SCREENSHOTS=1 the README's are updated in docs/ too.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -114,7 +116,7 @@ class Editor:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         self.page.screenshot(path=str(path))
-        if docs:
+        if docs and os.environ.get("WANGGE_DOCS_SCREENSHOTS"):   # README's pictures, on request
             shutil.copyfile(path, DOCS / f"{name}.png")
 
     def close(self, refused: tuple[int, ...] = ()) -> None:
