@@ -1,4 +1,4 @@
-"""A plan to and from desktop GIS, and the numbers the planner's editor shows per unit.
+"""A plan to and from desktop GIS.
 
 :func:`export_plan` writes the plan's units as a GeoPackage with one layer per level (street,
 community, grid, microgrid) in CGCS2000, what QGIS opens as it is. :func:`read_plan_file` reads
@@ -8,9 +8,6 @@ such a file back (or a GeoJSON of one level) through the one boundary reader, an
 redrawn outline (micro-grids first, then grids, so a grid redrawn to match its redrawn
 micro-grids changes nothing more). The edits are tried on a copy of the plan first: an edit
 refused there, or new validation errors, refuse the whole import and change nothing.
-
-:func:`unit_stats` answers the households, range status, contiguity and compactness of the
-units under one unit, the figures an edit's answer gives for the units it touched.
 """
 
 from __future__ import annotations
@@ -26,11 +23,10 @@ import shapely
 import shapely.geometry
 
 from wangge.geo.boundaries.rules import ValidationConfig
-from wangge.geo.errors import Conflict, InputError, ValidationFailed, WanggeError, echo
+from wangge.geo.errors import Conflict, InputError, ValidationFailed, WanggeError
 from wangge.geo.io.boundaries import COLUMNS, read_units, write_units
 from wangge.geo.io.vector import read_vector
-from wangge.geo.levels import ORDER, Level, parse_level
-from wangge.geo.plans import impact
+from wangge.geo.levels import ORDER, Level
 from wangge.plans import PlanService
 
 # Outlines closer than this (Hausdorff distance, degrees: about 1 cm) are the same outline: a
@@ -38,33 +34,6 @@ from wangge.plans import PlanService
 SAME_OUTLINE_DEG = 1e-7
 LAYERS = tuple(level.value for level in ORDER)
 MAX_LISTED = 20
-
-
-# ---- the editor's figures ----------------------------------------------------------------
-def unit_stats(plans: PlanService, plan_id: int, level: str, within: str | None = None
-               ) -> list[dict[str, Any]]:
-    """Figures of the plan's units of ``level`` (all, or those under ``within``)."""
-    wanted = parse_level(level)
-    if wanted is None:
-        raise InputError(f"未知的层级：{echo(level)}。", f"Unknown level {echo(level)!r}.")
-    # PlanService has no public reader of its session's households yet: this is the one place
-    # outside it that opens a session (read only, under the plan's lock).
-    with plans._session(plan_id) as session:
-        state = session.state
-        if within is None:
-            units = [u for u in state if u.level is wanted]
-        else:
-            root = state.get(within)
-            units, stack = [], [root.uid]
-            while stack:
-                uid = stack.pop()
-                unit = state.units[uid]
-                if unit.level is wanted:
-                    units.append(unit)
-                elif unit.level.depth < wanted.depth:
-                    stack.extend(state.children.get(uid, ()))
-        stats = impact.unit_stats(state, units, session.households, session.ranges)
-    return [s.as_dict() for s in stats]
 
 
 # ---- export ------------------------------------------------------------------------------
@@ -206,7 +175,7 @@ def import_plan(plans: PlanService, plan_id: int, edited: gpd.GeoDataFrame, *, a
             "message_en": f"{source} matches the plan: nothing to import."}],
             "plan": plans.summary(plan_id)}
     before = _error_keys(plans.findings(plan_id))
-    trial = PlanService(plans.store, plans.settings, kept=1)._load(info)
+    trial = plans.trial(plan_id)
     codes: dict[str, str] = {}
     ops: list[dict[str, Any]] = []
     notes: list[dict[str, str]] = []

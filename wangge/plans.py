@@ -153,10 +153,9 @@ class PlanService:
                 f"{', '.join(both[:20])}. Redraw the plan over the current release.",
                 plan_id=info.id, base_release_id=info.base_release_id, current_release_id=release_id,
                 conflicts=both[:200])
-        trial = PlanService(self.store, self.settings, kept=1)
         moved = self.store.rebase_plan(info.id, release_id)
         try:
-            trial._load(moved)
+            self._load(moved)
         except WanggeError as exc:
             self.store.rebase_plan(info.id, info.base_release_id)
             raise Conflict(f"方案 {info.id} 的编辑不能在当前版本 {release_id} 上重放：{exc.message_zh}",
@@ -190,6 +189,17 @@ class PlanService:
                        households_after=ha, lang=options.lang, tiles=options.tiles,
                        tianditu_key=options.tianditu_key, assets=options.assets)
 
+    def stats(self, plan_id: int, level: str, within: str | None = None) -> list[dict[str, Any]]:
+        """Figures of the plan's units of ``level`` (all, or under ``within``)."""
+        from wangge.geo.levels import Level
+
+        with self._session(plan_id) as session:
+            return session.stats(Level(level), within)
+
+    def trial(self, plan_id: int) -> PlanSession:
+        """A private copy of the plan as stored, to try edits on without touching it."""
+        return self._load(self.store.plan(plan_id))
+
     def summary(self, plan_id: int) -> dict[str, Any]:
         with self._session(plan_id) as session:
             return session.summary()
@@ -202,15 +212,7 @@ class PlanService:
         """The plan's units as a frame (EPSG:4490): all, or of one level, or under one unit."""
         with self._session(plan_id) as session:
             state = session.state
-            uids = None
-            if within is not None:
-                root = state.get(within)
-                uids, stack = [], [root.uid]
-                while stack:
-                    uid = stack.pop()
-                    uids.append(uid)
-                    stack.extend(state.children.get(uid, ()))
-            frame = state.frame(uids)
+            frame = state.frame(state.subtree(state.get(within).uid) if within else None)
         return frame if level is None else frame[frame["level"] == level].reset_index(drop=True)
 
     # ---- sessions --------------------------------------------------------------------------

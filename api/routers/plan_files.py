@@ -1,12 +1,10 @@
-"""A plan to and from desktop GIS (GeoPackage export, import of edited units as edits), and the
-per-unit figures the planner's editor shows (households against the range, contiguity,
-Polsby–Popper) for a community's grids before any edit touched them."""
+"""A plan to and from desktop GIS: GeoPackage export, import of edited units as edits."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from wangge.api.auth import STAFF, Writer, require
@@ -14,7 +12,7 @@ from wangge.api.deps import SettingsDep
 from wangge.api.heavy import HeavySlot
 from wangge.api.routers.plans import PlansDep
 from wangge.api.uploads import saved_upload
-from wangge.plan_files import export_bytes, import_plan, read_plan_file, unit_stats
+from wangge.plan_files import export_bytes, import_plan, read_plan_file
 
 router = APIRouter(tags=["plans"], dependencies=[Depends(require(STAFF))])
 
@@ -46,14 +44,3 @@ def import_file(plan_id: int, principal: Writer, plans: PlansDep, heavy: HeavySl
                            config=settings.validation_config())
     return import_plan(plans, plan_id, edited, admin=principal.role == "admin",
                        author=principal.name, source=file.filename or "file")
-
-
-@router.get("/plans/{plan_id}/stats",
-            summary="单元统计：户数与范围、连通、紧凑度 / per-unit households against the range, "
-                    "contiguity, compactness")
-def plan_stats(plan_id: int, plans: PlansDep,
-               level: Annotated[Literal["grid", "microgrid", "community", "street"], Query()] = "grid",
-               within: Annotated[str | None, Query(max_length=64, description="只要该单元下的 / "
-                                                   "only the units under this one")] = None
-               ) -> list[dict]:
-    return unit_stats(plans, plan_id, level, within)

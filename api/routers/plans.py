@@ -120,6 +120,17 @@ def plan_impact(plan_id: int, plans: PlansDep) -> dict:
     return plans.impact(plan_id)
 
 
+@router.get("/plans/{plan_id}/stats",
+            summary="单元统计：户数与范围、连通、紧凑度 / per-unit households against the range, "
+                    "contiguity, compactness")
+def plan_stats(plan_id: int, plans: PlansDep,
+               level: Annotated[Literal["grid", "microgrid", "community", "street"], Query()] = "grid",
+               within: Annotated[str | None, Query(max_length=64, description="只要该单元下的 / "
+                                                   "only the units under this one")] = None
+               ) -> list[dict]:
+    return plans.stats(plan_id, level, within)
+
+
 @router.get("/plans/{plan_id}/findings", summary="方案的校验结果 / the plan's validation findings")
 def plan_findings(plan_id: int, plans: PlansDep) -> list[dict]:
     return plans.findings(plan_id)

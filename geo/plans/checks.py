@@ -32,15 +32,6 @@ def scopes_of(state: PlanState, unit: Unit) -> set[int]:
     return {OFFICIAL_SCOPE}
 
 
-def _subtree(state: PlanState, uid: int) -> list[int]:
-    out, stack = [], [uid]
-    while stack:
-        u = stack.pop()
-        out.append(u)
-        stack.extend(state.children.get(u, ()))
-    return out
-
-
 class PlanFindings:
     """Findings per scope: a community's uid, or OFFICIAL_SCOPE."""
 
@@ -77,6 +68,6 @@ class PlanFindings:
         community = state.units[scope]
         street = state.units.get(community.parent)
         outside = frozenset({street.code} if street is not None else set())
-        found = validate(state.frame(_subtree(state, scope)), self.config,
+        found = validate(state.frame(state.subtree(scope)), self.config,
                          outside_parents=outside).findings
         return [f for f in found if f.codes != (community.code,) or f.rule == "gap"]

@@ -263,6 +263,14 @@ class PlanSession:
                                            self.households.leaf, before, after, Level.MICROGRID)
         return out
 
+    def stats(self, level: Level, within: str | None = None) -> list[dict[str, Any]]:
+        """Figures of the plan's units of ``level`` (all, or those under ``within``):
+        households against the range, contiguity, compactness."""
+        uids = self.state.subtree(self.state.get(within).uid) if within is not None else \
+            list(self.state.units)
+        units = [self.state.units[u] for u in uids if self.state.units[u].level is level]
+        return [s.as_dict() for s in unit_stats(self.state, units, self.households, self.ranges)]
+
     def households_by_code(self, level: Level, *, base: bool = False) -> dict[str, int]:
         """Households per unit code at ``level``, in the plan (or in its base)."""
         if self.households is None:
@@ -286,11 +294,7 @@ class PlanSession:
         low, high = self.ranges.get(Level.GRID, (300, 500))
         low = low if minimum is None else int(minimum)
         high = high if maximum is None else int(maximum)
-        uids, stack = [], [unit.uid]
-        while stack:
-            uid = stack.pop()
-            uids.append(uid)
-            stack.extend(self.state.children.get(uid, ()))
+        uids = self.state.subtree(unit.uid)
         micro = [self.state.units[u] for u in uids if self.state.units[u].level is Level.MICROGRID]
         if not micro:
             raise InputError(f"社区 {community} 没有微网格，无法自动划分网格。",

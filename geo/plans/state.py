@@ -119,6 +119,15 @@ class PlanState:
         next(above)
         return next((unit for unit in above if unit.official), None)
 
+    def subtree(self, uid: int) -> list[int]:
+        """``uid`` and the uids of every unit under it."""
+        out, stack = [], [uid]
+        while stack:
+            u = stack.pop()
+            out.append(u)
+            stack.extend(self.children.get(u, ()))
+        return out
+
     def leaves(self, uid: int) -> list[Unit]:
         """The units under ``uid`` (itself included) that hold ground: those without children."""
         out, stack = [], [uid]
