@@ -33,6 +33,10 @@ DEFAULT_LINKS: tuple[MapLink, ...] = (
     MapLink("validation", "边界检查", "Boundary validation",
             "重叠、空隙、无效几何等问题所在位置。",
             "Where the overlaps, gaps and invalid geometries are."),
+    MapLink("plans", "规划方案", "Plans",
+            "调整网格边界：刷入微网格、分割、重绘、自动划分，查看影响后发布。",
+            "Redraw grids: paint micro-grids, split, redraw, auto-partition; see the impact, "
+            "then publish."),
 )
 
 _CSS = """

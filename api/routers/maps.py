@@ -16,7 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from wangge.api.auth import STAFF, Principal, Staff, require
 from wangge.api.deps import ReleaseDep, SettingsDep, StoreDep
-from wangge.map_pages import MapOptions, coverage_map, overview_map, unit_map, validation_map
+from wangge.map_pages import (
+    MapOptions,
+    compare_map,
+    coverage_map,
+    overview_map,
+    unit_map,
+    validation_map,
+)
 from wangge.maps.base import render_html
 from wangge.maps.editor import editor_page, plans_page
 from wangge.maps.landing import landing
@@ -123,3 +130,25 @@ def plan_editor_page(request: Request, principal: Staff, store: StoreDep,
         plan_id, lang=lang, role=principal.role, assets=request.app.state.map_assets,
         tiles=tiles or settings.map_tiles,
         tianditu_key=settings.tianditu_key.get_secret_value() or None))
+
+
+@router.get("/plans/{plan_id}/compare", response_class=HTMLResponse, responses=HTML,
+            summary="方案与基础版本对比地图 / the plan drawn over its base, changes filled")
+def plan_compare_page(request: Request, plan_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+                      lang: Lang = "zh", tiles: Tiles = None, level: Annotated[
+                          str, Query(pattern="^(street|community|grid|microgrid)$")] = "grid"
+                      ) -> HTMLResponse:
+    options = _options(request, lang, tiles)
+    return HTMLResponse(render_html(request.app.state.plans.compare_map(plan_id, options, level)))
+
+
+@router.get("/compare", response_class=HTMLResponse, responses=HTML,
+            summary="两个版本对比地图 / two releases drawn over each other, changes filled")
+def compare_page(request: Request, store: StoreDep,
+                 first: Annotated[int, Query(alias="from", ge=1, le=2_147_483_647)],
+                 second: Annotated[int, Query(alias="to", ge=1, le=2_147_483_647)],
+                 lang: Lang = "zh", tiles: Tiles = None, level: Annotated[
+                     str, Query(pattern="^(street|community|grid|microgrid)$")] = "grid"
+                 ) -> HTMLResponse:
+    options = _options(request, lang, tiles)
+    return HTMLResponse(render_html(compare_map(store, first, second, options, level)))

@@ -3,6 +3,8 @@ nothing, locks, undo/redo that survive a restart, roles, status."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -93,12 +95,13 @@ def test_admin_may_move_ground_across_communities(store_url, small_units):
     # a micro-grid and a grid of another community that it touches
     communities = dict(zip(grids["code"], grids["parent_code"], strict=True))
     tree = shapely.STRtree(grids.geometry.values)
-    for code, parent, geom in zip(micro["code"], micro["parent_code"], micro.geometry, strict=True):
-        near = [grids["code"].iloc[j] for j in tree.query(geom, predicate="touches")
-                if communities[grids["code"].iloc[j]] != communities[parent]]
-        if near:
-            break
-    op = {"op": "move", "units": [code], "to": near[0]}
+    pairs = ((code, grids["code"].iloc[j])
+             for code, parent, geom in zip(micro["code"], micro["parent_code"], micro.geometry,
+                                           strict=True)
+             for j in tree.query(geom, predicate="touches")
+             if communities[grids["code"].iloc[j]] != communities[parent])
+    code, across = next(pairs)
+    op = {"op": "move", "units": [code], "to": across}
     with api_client(store_url, "planner") as client:
         pid = client.post("/v1/plans", json={"title": "跨社区"}).json()["id"]
         assert client.post(f"/v1/plans/{pid}/edits", json=op).status_code == 403
@@ -207,6 +210,14 @@ def test_compare_two_releases(store_url, small_units):
         assert diff["moves"]["from_to"] == [{"from": b, "to": a, "households": 6, "residents": 12}]
         same = client.get(f"/v1/releases/{base}/compare/{base}").json()
         assert same["moves"]["households"] == 0 and not same["changed"]
+        page = client.get("/maps/compare", params={"from": base, "to": published, "tiles": "none"})
+        assert page.status_code == 200 and "<title>方案对比</title>" in page.text
+        assert json.dumps("有变化的单元（2 个）")[1:-1] in page.text
+        other = client.post("/v1/plans", json={"title": "再调"}).json()["id"]
+        client.post(f"/v1/plans/{other}/edits", json={"op": "merge", "units": [a, b]})
+        plan_page = client.get(f"/maps/plans/{other}/compare", params={"lang": "en", "tiles": "none"})
+        assert plan_page.status_code == 200 and "Changed units (1)" in plan_page.text
+        assert client.get("/maps/plans/999/compare").status_code == 404
 
 
 def test_two_service_processes_editing_one_plan_stay_in_step(store_url, small_units):

@@ -288,7 +288,7 @@ def test_landing_page(open_page: Any) -> None:
     opened = open_page(landing(district="亭湖区"), "landing")
     _no_errors(opened)
     links = opened.page.locator("li a").all_text_contents()
-    assert links == ["网格总览", "网格员工作量", "服务圈覆盖", "边界检查"]
+    assert links == ["网格总览", "网格员工作量", "服务圈覆盖", "边界检查", "规划方案"]
 
 
 def test_compare_map_fills_changed_grids(demo: gpd.GeoDataFrame, open_page: Any) -> None:
