@@ -147,6 +147,6 @@ def glue(graph: AtomGraph, groups: NDArray[np.intp]) -> tuple[AtomGraph, NDArray
     merged.setdiag(0)
     merged.eliminate_zeros()
     weight = np.bincount(of, weights=graph.weight, minlength=m).round().astype(np.int64)
-    area = np.bincount(of, weights=graph.area, minlength=m)
-    perimeter = np.bincount(of, weights=graph.perimeter, minlength=m) - internal
+    area = np.bincount(of, weights=graph.area, minlength=m).astype(np.float64)
+    perimeter = (np.bincount(of, weights=graph.perimeter, minlength=m) - internal).astype(np.float64)
     return AtomGraph(weight, merged, area, perimeter), of

@@ -186,9 +186,9 @@ class Parts:
         self.pw[to] += self.w[atom]
         self.parea[frm] -= self.area[atom]
         self.parea[to] += self.area[atom]
-        if not self.members[frm]:
-            for table in (self.members, self.pw, self.parea, self.pperim, self.owner):
-                del table[frm]  # type: ignore[attr-defined]
+        if not self.members[frm]:  # the part is gone
+            del self.members[frm], self.pw[frm], self.parea[frm], self.pperim[frm]
+            self.owner.pop(frm, None)
 
     def relabel(self, atoms: NDArray[np.intp] | list[int], to: int | None = None) -> int:
         """Put ``atoms`` into part ``to`` (a new part by default); returns the part."""
