@@ -79,7 +79,7 @@ def reasons_against(graph: AtomGraph, minimum: int, maximum: int,
         out.append(disconnected(sizes.tolist(), totals.tolist()))
     for c in range(ncomp):
         fewest, most = count_range(int(totals[c]), minimum, maximum)
-        if fewest > most:
+        if fewest > most or most == 0:  # most == 0: even one grid is below the minimum
             out.append(count_impossible(int(totals[c]), minimum, maximum, int(sizes[c]),
                                         None if ncomp == 1 else c))
     return out

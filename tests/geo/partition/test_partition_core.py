@@ -117,6 +117,8 @@ def test_a_count_that_no_bounds_allow_is_named() -> None:
     assert part.violations == 1  # the best that can be done: one grid out of bounds
     small = repair_partition(atom_graph(lattice(2, 2), np.full(4, 50)), np.zeros(4, dtype=int))
     assert small.reasons[0].code == "count_impossible" and "下限" in small.reasons[0].message_zh
+    empty = repair_partition(atom_graph(lattice(2, 1), np.zeros(2)), np.zeros(2, dtype=int))
+    assert empty.verdict == "infeasible" and empty.k == 1 and empty.moved == 0
 
 
 def test_a_disconnected_community_is_said_and_each_piece_partitioned() -> None:
