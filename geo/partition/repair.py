@@ -25,9 +25,15 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from wangge.geo.partition.bisect import tree_cuts
-from wangge.geo.partition.feasibility import check_bounds, reasons_against, shortfall
+from wangge.geo.partition.exhaustive import best_partition
+from wangge.geo.partition.feasibility import (
+    check_bounds,
+    components,
+    reasons_against,
+    shortfall,
+)
 from wangge.geo.partition.graph import AtomGraph, glue
-from wangge.geo.partition.report import Partition, finish
+from wangge.geo.partition.report import Partition, Reason, finish, no_partition
 from wangge.geo.partition.search import Parts, descend, improve
 
 __all__ = ["fix_bounds", "glued_problem", "repair_partition", "split_part"]
@@ -211,4 +217,24 @@ def repair_partition(graph: AtomGraph, current: NDArray[np.integer], minimum: in
     parts = fix_bounds(parts, rng, use_cost=True)
     parts.reown()
     improve(parts, use_cost=True)
-    return finish(graph, parts.labels()[of], current, minimum, maximum, reasons, started)
+    labels, reasons = settle_small(glued, parts.labels(), cur, minimum, maximum, reasons)
+    return finish(graph, labels[of], current, minimum, maximum, reasons, started)
+
+
+def settle_small(glued: AtomGraph, labels: NDArray[np.intp], current: NDArray[np.integer] | None,
+                 minimum: int, maximum: int, reasons: list[Reason]
+                 ) -> tuple[NDArray[np.intp], list[Reason]]:
+    """A small community the search left out of range: try every partition (see
+    :mod:`wangge.geo.partition.exhaustive`); the best one found, or a reason proving none."""
+    k = int(labels.max()) + 1 if len(labels) else 0
+    sums = np.bincount(labels, weights=glued.weight, minlength=k)
+    if ((sums >= minimum) & (sums <= maximum)).all() or any(r.blocking for r in reasons) \
+            or len(np.unique(components(glued))) != 1:
+        return labels, reasons
+    try:
+        found, tried = best_partition(glued, minimum, maximum, current)
+    except OverflowError:
+        return labels, reasons
+    if found is not None:
+        return found, reasons
+    return labels, [*reasons, no_partition(int(glued.weight.sum()), minimum, maximum, tried)]

@@ -80,6 +80,19 @@ def disconnected(sizes: list[int], households: list[int]) -> Reason:
                                           "households": households})
 
 
+def no_partition(households: int, minimum: int, maximum: int, tried: int) -> Reason:
+    fewest, most = -(-households // maximum), households // minimum
+    count_zh = f"{fewest}" if fewest == most else f"{fewest}–{most}"
+    return Reason("no_partition",
+                  f"该社区 {households} 户可分成 {count_zh} 个网格，但没有一种分法能让每个网格都连片且在 "
+                  f"{minimum}–{maximum} 户之间（已穷举 {tried} 种连片组合）。",
+                  f"The community's {households} households allow {count_zh} grids, but no "
+                  f"partition leaves every grid contiguous and within {minimum}–{maximum} "
+                  f"households (all {tried} contiguous sets tried).",
+                  detail={"households": households, "minimum": minimum, "maximum": maximum,
+                          "grids": [fewest, most], "sets_tried": tried})
+
+
 def not_found(below: int, above: int) -> Reason:
     return Reason("not_found",
                   f"未证明无解，但搜索后仍有 {below} 个网格低于下限、{above} 个高于上限。",

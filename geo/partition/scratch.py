@@ -23,7 +23,7 @@ from wangge.geo.partition.feasibility import (
     shortfall,
 )
 from wangge.geo.partition.graph import AtomGraph
-from wangge.geo.partition.repair import TREES, fix_bounds, glued_problem
+from wangge.geo.partition.repair import TREES, fix_bounds, glued_problem, settle_small
 from wangge.geo.partition.report import Partition, finish
 from wangge.geo.partition.search import Parts, improve
 
@@ -104,4 +104,5 @@ def scratch_partition(graph: AtomGraph, minimum: int = 300, maximum: int = 500, 
     parts = Parts(glued, labels, minimum, maximum)
     parts = fix_bounds(parts, rng, use_cost=False)
     improve(parts, use_cost=False)
-    return finish(graph, parts.labels()[of], current, minimum, maximum, reasons, started)
+    labels, reasons = settle_small(glued, parts.labels(), None, minimum, maximum, reasons)
+    return finish(graph, labels[of], current, minimum, maximum, reasons, started)

@@ -207,3 +207,32 @@ def test_the_same_seed_gives_the_same_partition() -> None:
     current = strips(5, 5, [2])
     a, b = repair_partition(graph, current, seed=3), repair_partition(graph, current, seed=3)
     assert np.array_equal(a.labels, b.labels)
+
+
+def test_a_shape_no_partition_fits_is_proven_impossible() -> None:
+    # a row of 100 | 450 | 100: 650 households allow exactly two grids of 300-500, but any
+    # contiguous cut leaves a side of 100 or of 550
+    graph = atom_graph(lattice(3, 1), np.array([100, 450, 100]))
+    for part in (repair_partition(graph, np.zeros(3, dtype=int)), scratch_partition(graph)):
+        assert part.verdict == "infeasible"
+        (reason,) = part.reasons
+        assert reason.code == "no_partition" and reason.blocking
+        assert "连片" in reason.message_zh and reason.detail["grids"] == [2, 2]
+
+
+def test_every_partition_is_tried_when_the_search_falls_short() -> None:
+    from wangge.geo.partition.exhaustive import best_partition
+
+    # a 2 x 2 block of 160 households each: two grids of 320 are the only answer; with the
+    # current grids as two diagonals, either cut keeps half of each, moving 320
+    graph = atom_graph(lattice(2, 2), np.full(4, 160))
+    labels, tried = best_partition(graph, 300, 500, np.array([0, 1, 1, 0]))
+    assert labels is not None and tried > 0
+    assert np.bincount(labels, weights=graph.weight).tolist() == [320.0, 320.0]
+    keep = np.array([0, 0, 1, 1])
+    labels, _ = best_partition(graph, 300, 500, keep)      # the current plan is itself valid
+    assert (labels == keep).all() or (labels == 1 - keep).all()
+    nothing, _ = best_partition(atom_graph(lattice(3, 1), np.array([100, 450, 100])), 300, 500)
+    assert nothing is None
+    with pytest.raises(OverflowError):
+        best_partition(atom_graph(lattice(8, 8), np.full(64, 10)), 300, 500)
