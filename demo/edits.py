@@ -2,7 +2,8 @@
 
 Every kind of edit, aimed at a random grid: brushes of micro-grids into a neighbour, merges,
 splits along a line through the grid at a random angle (cutting micro-grids or not), outlines
-scaled or shifted, new grids and micro-grids, deletions, renames, recodes, locks.
+scaled or shifted, new grids and micro-grids, deletions, renames, recodes, locks, and the
+auto-partition proposals (grids of a community, micro-grids of a grid) accepted.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import shapely.geometry
 from wangge.geo.plans.session import PlanSession
 
 KINDS = ("move", "move", "merge", "split", "reshape", "reshape_micro", "create", "delete",
-         "rename", "recode", "lock", "unlock")
+         "rename", "recode", "lock", "unlock", "regroup", "subdivide")
 ADMIN_KINDS = (*KINDS, "move_across", "move_across")
 
 
@@ -61,6 +62,14 @@ def random_edit(session: PlanSession, rng: np.random.Generator, *, admin: bool =
         shifted = shapely.affinity.translate(m.geom, rng.uniform(-3e-4, 3e-4),
                                              rng.uniform(-3e-4, 3e-4))
         return {"op": "reshape", "unit": m.code, "outline": geo(shifted)}
+    if kind == "regroup":
+        proposal = session.propose(community.code, minimum=int(rng.integers(150, 300)),
+                                   maximum=int(rng.integers(400, 700)))
+        return {"op": "regroup", "community": community.code, "groups": proposal["groups"]}
+    if kind == "subdivide" and micro:
+        proposal = session.propose_microgrids(grid.code, minimum=int(rng.integers(10, 40)),
+                                              maximum=int(rng.integers(60, 150)))
+        return {"op": "subdivide", "unit": grid.code, "parts": proposal["parts"]}
     if kind == "create":
         if rng.integers(2) and micro:
             return {"op": "create", "level": "grid", "parent": community.code,

@@ -174,6 +174,12 @@ class PlanService:
         with self._session(plan_id) as session:
             return session.propose(community, minimum=minimum, maximum=maximum)
 
+    def propose_microgrids(self, plan_id: int, grid: str, *, minimum: int | None = None,
+                           maximum: int | None = None) -> dict[str, Any]:
+        """Proposed micro-grids for a grid, buildings as atoms (accept with subdivide)."""
+        with self._session(plan_id) as session:
+            return session.propose_microgrids(grid, minimum=minimum, maximum=maximum)
+
     def compare_map(self, plan_id: int, options: Any, level: str = "grid") -> Any:
         """The plan drawn over its base, changed units filled (a folium map)."""
         from wangge.geo.levels import Level

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from wangge.api.auth import STAFF, Admin, Writer, require
 from wangge.api.deps import StoreDep
 from wangge.api.geojson import GeoJSONResponse, feature_collection
+from wangge.geo.errors import InputError
 from wangge.plans import PlanService
 
 router = APIRouter(tags=["plans"], dependencies=[Depends(require(STAFF))])
@@ -89,23 +90,36 @@ def redo(plan_id: int, _: Writer, plans: PlansDep) -> dict:
 
 
 class PartitionAsk(BaseModel):
-    community: str = Field(min_length=1, max_length=64, examples=["320902001004"])
+    community: str | None = Field(default=None, min_length=1, max_length=64,
+                                  examples=["320902001004"],
+                                  description="划分该社区的网格 / grids for this community")
+    grid: str | None = Field(default=None, min_length=1, max_length=64,
+                             description="以楼栋为单位划分该网格的微网格 / micro-grids for this "
+                                         "grid, buildings as atoms")
     min: int | None = Field(default=None, ge=0, le=100_000,
-                            description="每个网格最少户数，默认设置值 / fewest households per grid")
+                            description="每格最少户数，默认设置值 / fewest households per unit")
     max: int | None = Field(default=None, ge=1, le=100_000,
-                            description="每个网格最多户数，默认设置值 / most households per grid")
+                            description="每格最多户数，默认设置值 / most households per unit")
 
 
 @router.post("/plans/{plan_id}/partition",
-             summary="为社区自动划分网格（建议，不改变方案）/ propose grids for a community",
-             description="微网格连片、每格户数在 [min, max] 内、小区不拆分、尽量少调整住户；"
-                         "接受建议：把返回的 groups 作为 regroup 编辑提交。无法满足时 verdict 为 "
-                         "infeasible 并说明原因。 / Contiguous grids of micro-grids within [min, max] "
-                         "households, compounds whole, moving few households; accept by sending "
-                         "the groups as a regroup edit. When the bounds cannot be met the verdict "
-                         "is infeasible with the reasons.")
+             summary="自动划分（建议，不改变方案）/ propose grids for a community, or micro-grids "
+                     "for a grid",
+             description="给 community：微网格连片组成网格，每格户数在 [min, max] 内、小区不拆分、尽量少"
+                         "调整住户；接受：把 groups 作为 regroup 编辑提交。给 grid：以楼栋为单位重划其微"
+                         "网格；接受：把 parts 作为 subdivide 编辑提交。无法满足时 verdict 为 infeasible "
+                         "并说明原因。 / With community: contiguous grids of micro-grids within [min, "
+                         "max] households, compounds whole, few households moved; accept by sending "
+                         "the groups as a regroup edit. With grid: its micro-grids drawn again from "
+                         "its buildings; accept by sending the parts as a subdivide edit. When the "
+                         "bounds cannot be met the verdict is infeasible with the reasons.")
 def partition(plan_id: int, _: Writer, plans: PlansDep, body: PartitionAsk) -> dict:
-    return plans.propose(plan_id, body.community, minimum=body.min, maximum=body.max)
+    if (body.community is None) == (body.grid is None):
+        raise InputError("请给出 community（划分网格）或 grid（划分微网格）之一。",
+                         "Give either 'community' (to propose grids) or 'grid' (micro-grids).")
+    if body.grid is not None:
+        return plans.propose_microgrids(plan_id, body.grid, minimum=body.min, maximum=body.max)
+    return plans.propose(plan_id, str(body.community), minimum=body.min, maximum=body.max)
 
 
 @router.get("/plans/{plan_id}/edits", summary="编辑记录 / the plan's log of edits")

@@ -211,7 +211,7 @@ class _Release:
                 if shapely.covers(self.geoms[p], self.geoms[i]):
                     continue
                 part = shapely.difference(self.geoms[i], self.geoms[p])
-                if self.area_of(part) > self.config.noise_m2:
+                if next(_pieces(self, part), None) is not None:  # not overlay residue
                     out[int(i)] = (int(p), part)
         return out
 

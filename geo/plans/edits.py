@@ -464,6 +464,51 @@ def regroup(draft: Draft, op: dict[str, Any], ctx: EditContext) -> None:
             _move_into(draft, ctx, unit, dest)
 
 
+def subdivide(draft: Draft, op: dict[str, Any], ctx: EditContext) -> None:
+    """``{"op": "subdivide", "unit": grid, "parts": {slot: outline}}``: the grid's micro-grids
+    drawn again at once (an accepted micro-grid proposal). A slot naming one of its micro-grids
+    keeps that code; any other slot is a new micro-grid; micro-grids not named are removed.
+    Outlines are cut to the grid and to the parts before them; ground none covers goes to the
+    part sharing the longest edge with it."""
+    unit = draft.get(_code(op, "unit"))
+    _official(unit, ctx, "重划", "subdivide")
+    parts = op.get("parts")
+    if not isinstance(parts, dict) or not parts or len(parts) > MAX_UNITS_PER_EDIT:
+        raise InputError("“parts”须为 {微网格编码或新名称: GeoJSON 面} 的对象。",
+                         "'parts' must be an object {micro-grid code or new name: GeoJSON polygon}.",
+                         field="parts")
+    kids = {k.code: k for k in draft.kids(unit.uid)}
+    if any(draft.kids(k.uid) for k in kids.values()) or unit.level.child is None:
+        raise InputError(f"{unit.code} 的下级不是最底层单元，不能整体重划。",
+                         f"The children of {unit.code} are not the finest units; they cannot be "
+                         "redrawn at once.", code=unit.code)
+    ground: dict[str, shapely.Geometry] = {}
+    used = shapely.Polygon()
+    for slot, outline in parts.items():
+        shape = _geometry({"outline": outline}, "outline", ("Polygon", "MultiPolygon"))
+        piece = polygonal(shapely.difference(shapely.intersection(shape, unit.geom), used))
+        if has_ground(piece):
+            ground[str(slot)] = piece
+            used = polygonal(shapely.union(used, piece))
+    if not ground:
+        raise InputError(f"所给边界与 {unit.code} 没有重叠。",
+                         f"The outlines do not overlap {unit.code}.", code=unit.code)
+    for piece in pieces(shapely.difference(unit.geom, used)):
+        target = longest_edge(piece, list(enumerate(ground.values())))
+        slot = list(ground)[target if target is not None else 0]
+        ground[slot] = dissolve([ground[slot], piece])
+    for code, kid in kids.items():
+        if code not in ground:
+            draft.delete(kid.uid)
+        elif not shapely.equals(ground[code], kid.geom):
+            draft.set(kid.but(geom=ground[code]))
+    for slot in sorted(set(ground) - set(kids)):
+        taken = frozenset(u.code for u in draft.changes.values() if u is not None)
+        code = ctx.codes.new_code(draft, unit, unit.level.child, taken)
+        draft.set(Unit(draft.new_uid(), code, f"新{unit.level.child.zh}{code[-3:]}",
+                       unit.level.child, unit.uid, ground[slot]))
+
+
 # ---- names, codes, locks ----------------------------------------------------------------
 def rename(draft: Draft, op: dict[str, Any], ctx: EditContext) -> None:
     unit = draft.get(_code(op, "unit"))
@@ -494,6 +539,7 @@ def _locking(value: bool) -> Callable[[Draft, dict[str, Any], EditContext], None
 EDITS: dict[str, Callable[[Draft, dict[str, Any], EditContext], None]] = {
     "move": move, "merge": merge, "split": split, "reshape": reshape, "create": create,
     "delete": delete, "rename": rename, "recode": recode, "regroup": regroup,
+    "subdivide": subdivide,
     "lock": _locking(True), "unlock": _locking(False),
 }
 

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 from numpy.typing import NDArray
 
 from wangge.geo.boundaries.findings import ERROR, Finding
@@ -25,6 +26,7 @@ from wangge.geo.boundaries.rules import ValidationConfig
 from wangge.geo.boundaries.validate import validate
 from wangge.geo.errors import Conflict, InputError
 from wangge.geo.levels import Level
+from wangge.geo.partition.microgrids import propose_microgrids
 from wangge.geo.partition.proposals import propose_grids
 from wangge.geo.plans.checks import PlanFindings, scopes_of
 from wangge.geo.plans.codes import CodeBook
@@ -322,6 +324,49 @@ class PlanSession:
                 "removed": list(proposal.removed), "moved": int(proposal.moved),
                 "before": {str(k): int(v) for k, v in proposal.before.items()},
                 "seconds": round(proposal.partition.seconds, 3)}
+
+    def propose_microgrids(self, grid: str, *, minimum: int | None = None,
+                           maximum: int | None = None) -> dict[str, Any]:
+        """Micro-grids proposed for one grid with its buildings as atoms (nothing changes):
+        outlines per micro-grid within [minimum, maximum] households, few households moved.
+        Accept it with a ``subdivide`` edit. Without a gazetteer, the households' own places
+        stand for the buildings."""
+        unit = self.state.get(grid)
+        if unit.level is not Level.GRID or not self.state.children.get(unit.uid):
+            raise InputError(f"{grid} 不是有微网格的网格。", f"{grid} is not a grid with micro-grids.",
+                             code=grid)
+        low, high = self.ranges.get(Level.MICROGRID, (10, 150))
+        low = low if minimum is None else int(minimum)
+        high = high if maximum is None else int(maximum)
+        leaves = {leaf.uid: leaf.code for leaf in self.state.leaves(unit.uid)}
+        homes = np.empty(0, dtype=np.intp)
+        if self.households is not None:
+            homes = np.flatnonzero(np.isin(self.households.leaf, list(leaves)))
+        if self.compounds is not None:
+            points = self.compounds[0]
+            where = points.locate(self.state)
+            mine = np.flatnonzero(np.isin(where, list(leaves)))
+            atoms = points.points[points.located[mine]]
+            current = [leaves[int(u)] for u in where[mine]]
+        else:
+            atoms, current = np.empty(0, dtype=object), []
+        if len(atoms) == 0 and self.households is not None:   # no buildings: households' places
+            atoms = self.households.points[homes]
+            current = [leaves[int(u)] for u in self.households.leaf[homes]]
+        weight = np.zeros(len(atoms), dtype=np.int64)
+        if len(atoms) and len(homes) and self.households is not None:
+            nearest = shapely.STRtree(atoms).nearest(self.households.points[homes])
+            weight = np.bincount(nearest, minlength=len(atoms)).astype(np.int64)
+        proposal = propose_microgrids(
+            grid, unit.geom, shapely.get_x(atoms), shapely.get_y(atoms), weight, current,
+            minimum=low, maximum=high,
+            outlines_now={leaf.code: leaf.geom for leaf in self.state.leaves(unit.uid)})
+        part = proposal.partition
+        return {"grid": grid, "minimum": low, "maximum": high, "verdict": part.verdict,
+                "reasons": [r.as_dict() for r in part.reasons],
+                "parts": {slot: shapely.geometry.mapping(g) for slot, g in proposal.outlines.items()},
+                "households": proposal.households, "removed": list(proposal.removed),
+                "moved": int(part.moved), "seconds": round(part.seconds, 3)}
 
     def verify(self) -> list[str]:
         """Differences between the incremental state and a full recomputation (none expected)."""

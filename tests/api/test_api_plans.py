@@ -287,3 +287,27 @@ def test_random_edits_through_the_store_replay_exactly(store_url, small_units):
         replayed = snapshot(PlanService(store, settings), pid)
     assert replayed == live
     assert len(kinds) >= 5
+
+
+def test_microgrid_proposal_accepted_as_subdivide(store_url, small_units):
+    load_release(store_url, small_units)
+    _with_households(store_url, small_units)      # 3 households at one place per micro-grid
+    micro = small_units[small_units["level"] == "microgrid"]
+    grid = micro["parent_code"].value_counts().index[0]
+    count = int((micro["parent_code"] == grid).sum())
+    with api_client(store_url, "planner") as client:
+        pid = client.post("/v1/plans", json={"title": "微网格"}).json()["id"]
+        both = client.post(f"/v1/plans/{pid}/partition", json={"community": "x", "grid": grid})
+        assert both.status_code == 400
+        proposal = client.post(f"/v1/plans/{pid}/partition",
+                               json={"grid": grid, "min": 6, "max": 9}).json()
+        assert proposal["verdict"] == "feasible", proposal["reasons"]
+        assert all(6 <= n <= 9 for n in proposal["households"].values())
+        assert len(proposal["parts"]) < count             # places of 3 grouped by 2 or 3
+        answer = client.post(f"/v1/plans/{pid}/edits", json={
+            "op": "subdivide", "unit": grid, "parts": proposal["parts"]}).json()
+        assert answer["moves"]["households"] == 0         # the grid's households stay in it
+        assert not [f for f in answer["findings"] if f["severity"] == "error"]
+        stats = client.get(f"/v1/plans/{pid}/stats",
+                           params={"level": "microgrid", "within": grid}).json()
+        assert sorted(s["households"] for s in stats) == sorted(proposal["households"].values())
