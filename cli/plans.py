@@ -166,36 +166,40 @@ def show(plan_id: _PLAN) -> None:
 
 @plans_app.command("partition")
 def partition(plan_id: _PLAN,
-              community: Annotated[str, typer.Argument(help="社区编码 / community code")],
+              code: Annotated[str, typer.Argument(help="社区编码（划分网格）或网格编码（划分微网格）")],
               minimum: Annotated[int | None, typer.Option("--min", help="每格最少户数")] = None,
               maximum: Annotated[int | None, typer.Option("--max", help="每格最多户数")] = None,
               accept: Annotated[bool, typer.Option("--accept", help="接受建议（作为一次编辑）")] = False
               ) -> None:
-    """为社区自动划分网格 / propose grids for a community (and accept with --accept)."""
+    """自动划分：社区的网格，或网格的微网格（以楼栋为单位）/ propose grids for a community or
+    micro-grids for a grid (and accept with --accept)."""
     with user_errors():
         service = _service()
+        is_grid = code in set(service.units(plan_id, "grid", code)["code"].astype(str))
         with step(say("正在划分…", "Partitioning…")):
-            proposal = service.propose(plan_id, community, minimum=minimum, maximum=maximum)
+            proposal = service.propose_microgrids(plan_id, code, minimum=minimum, maximum=maximum) \
+                if is_grid else service.propose(plan_id, code, minimum=minimum, maximum=maximum)
         verdict = {"feasible": "可行", "infeasible": "无法满足", "unsolved": "未能全部满足"}
-        console.print(say(f"社区 {community}：{verdict[proposal['verdict']]}；"
-                          f"调整 {proposal['moved']} 户；用时 {proposal['seconds']} 秒。",
-                          f"Community {community}: {proposal['verdict']}; {proposal['moved']} "
-                          f"households move; {proposal['seconds']} s."))
+        console.print(say(f"{code}：{verdict[proposal['verdict']]}；调整 {proposal['moved']} 户；"
+                          f"用时 {proposal['seconds']} 秒。",
+                          f"{code}: {proposal['verdict']}; {proposal['moved']} households move; "
+                          f"{proposal['seconds']} s."))
         for reason in proposal["reasons"]:
             console.print(say(reason["message"], reason["message_en"]))
-        table = Table(title=say("建议的网格", "Proposed grids"))
-        for col in (say("网格", "grid"), say("户数", "households"), say("微网格", "micro-grids"),
-                    say("紧凑度", "compactness"), say("原有户数", "before")):
+        table = Table(title=say("建议的微网格" if is_grid else "建议的网格",
+                                "Proposed micro-grids" if is_grid else "Proposed grids"))
+        for col in (say("单元", "unit"), say("户数", "households")):
             table.add_column(col)
-        for g in proposal["grids"]:
-            table.add_row(g["slot"], str(g["households"]), str(g["microgrids"]),
-                          f"{g['compactness']:.2f}", str(proposal["before"].get(g["slot"], "")))
+        rows = proposal["households"].items() if is_grid else \
+            ((g["slot"], g["households"]) for g in proposal["grids"])
+        for slot, households in rows:
+            table.add_row(str(slot), str(households))
         console.print(table)
         if accept:
-            answer = service.edit(plan_id, {"op": "regroup", "community": community,
-                                            "groups": proposal["groups"]}, admin=False,
-                                  author="cli")
-            _audit(service, "edit plan", plan_id, {"op": "regroup", "seq": answer.get("seq")})
+            op = {"op": "subdivide", "unit": code, "parts": proposal["parts"]} if is_grid else \
+                {"op": "regroup", "community": code, "groups": proposal["groups"]}
+            answer = service.edit(plan_id, op, admin=False, author="cli")
+            _audit(service, "edit plan", plan_id, {"op": op["op"], "seq": answer.get("seq")})
             _answer(answer)
 
 

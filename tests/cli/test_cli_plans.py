@@ -35,6 +35,10 @@ def test_plan_from_the_command_line(tmp_path: Path):
     assert official.exit_code != 0 and "管理员" in official.output
     assert run("plans", "undo", "1").exit_code == 0
     assert run("plans", "redo", "1").exit_code == 0
+    proposal = run("plans", "partition", "1", "320902001002", "--min", "1", "--max", "5")
+    assert proposal.exit_code == 0 and "无法满足" in proposal.output   # no households at all
+    micro = run("plans", "partition", "1", "320902001002001")
+    assert micro.exit_code != 0 and "楼栋" in micro.output
     shown = run("plans", "show", "1")
     assert shown.exit_code == 0 and "1 次编辑" in shown.output
     published = run("plans", "publish", "1", "--effective-date", "2099-01-01")
