@@ -17,6 +17,7 @@ from wangge.api.auth import STAFF, Admin, Writer, require
 from wangge.api.deps import StoreDep
 from wangge.api.geojson import GeoJSONResponse, feature_collection
 from wangge.geo.errors import InputError
+from wangge.geo.plans.edits import op_to_storage
 from wangge.plans import PlanService
 
 router = APIRouter(tags=["plans"], dependencies=[Depends(require(STAFF))])
@@ -75,8 +76,13 @@ def get_plan(plan_id: int, plans: PlansDep, store: StoreDep) -> dict:
                          "recode, lock, unlock. 被拒绝的编辑不改变方案。 / A refused edit changes "
                          "nothing.")
 def edit_plan(plan_id: int, principal: Writer, plans: PlansDep,
-              op: Annotated[dict[str, Any], Body(openapi_examples=_EDIT_EXAMPLES)]) -> dict:
-    return plans.edit(plan_id, op, admin=principal.role == "admin", author=principal.name)
+              op: Annotated[dict[str, Any], Body(openapi_examples=_EDIT_EXAMPLES)],
+              crs: Annotated[str, Query(max_length=200, description=(
+                  "编辑中几何（line、outline、parts）的坐标系，如 GCJ-02；默认 CGCS2000 经纬度 / the "
+                  "CRS of the edit's geometries, e.g. GCJ-02; default CGCS2000 lon/lat"))] = "EPSG:4490"
+              ) -> dict:
+    return plans.edit(plan_id, op_to_storage(op, crs), admin=principal.role == "admin",
+                      author=principal.name)
 
 
 @router.post("/plans/{plan_id}/undo", summary="撤销上一次编辑 / undo the last edit")

@@ -18,6 +18,7 @@ import shapely
 import shapely.geometry
 import shapely.ops
 
+from wangge.geo.crs import STORAGE, parse_crs, to_storage
 from wangge.geo.errors import Conflict, InputError, NotPermitted, echo
 from wangge.geo.levels import Level, parse_level
 from wangge.geo.plans.codes import CodeBook, reprefix
@@ -65,6 +66,35 @@ def run(state: PlanState, op: dict[str, Any], ctx: EditContext) -> Draft:
 
 
 # ---- parameters --------------------------------------------------------------------------
+GEOMETRY_KEYS = ("line", "outline")   # and the values of a subdivide's "parts"
+
+
+def op_to_storage(op: dict[str, Any], crs: object) -> dict[str, Any]:
+    """``op`` with its geometries converted from ``crs`` (e.g. GCJ-02) to stored lon/lat.
+
+    The edge where drawn coordinates enter: the log keeps the converted edit, so a replay
+    never converts twice."""
+    src = parse_crs(crs)
+    if src == STORAGE or not isinstance(op, dict):
+        return op
+
+    def convert(value: Any, key: str) -> Any:
+        try:
+            geom = shapely.geometry.shape(value)
+        except Exception as exc:  # shapely raises several kinds for malformed GeoJSON
+            raise InputError(f"“{key}”须为 GeoJSON 几何。", f"{key!r} must be a GeoJSON geometry.",
+                             field=key) from exc
+        return shapely.geometry.mapping(to_storage(np.array([geom], dtype=object), src)[0])
+
+    out = dict(op)
+    for key in GEOMETRY_KEYS:
+        if out.get(key) is not None:
+            out[key] = convert(out[key], key)
+    if isinstance(out.get("parts"), dict):
+        out["parts"] = {slot: convert(v, "parts") for slot, v in out["parts"].items()}
+    return out
+
+
 def _code(op: dict[str, Any], key: str) -> str:
     value = op.get(key)
     if not isinstance(value, str | int) or not str(value).strip():

@@ -311,3 +311,26 @@ def test_microgrid_proposal_accepted_as_subdivide(store_url, small_units):
         stats = client.get(f"/v1/plans/{pid}/stats",
                            params={"level": "microgrid", "within": grid}).json()
         assert sorted(s["households"] for s in stats) == sorted(proposal["households"].values())
+
+
+def test_edit_geometry_in_gcj02_is_converted_at_the_edge(store_url, small_units):
+    from wangge.geo.crs import from_storage, parse_crs
+
+    load_release(store_url, small_units)
+    grid = small_units[small_units["level"] == "grid"].iloc[0]
+    c = shapely.centroid(grid.geometry)
+    line = shapely.LineString([(c.x - 0.5, c.y - 0.004), (c.x + 0.5, c.y + 0.004)])
+    shifted = from_storage(np.array([line], dtype=object), parse_crs("GCJ-02"))[0]
+    with api_client(store_url, "planner") as client:
+        plain = client.post("/v1/plans", json={"title": "经纬度"}).json()["id"]
+        gcj = client.post("/v1/plans", json={"title": "GCJ-02"}).json()["id"]
+        a = client.post(f"/v1/plans/{plain}/edits", json={
+            "op": "split", "unit": grid["code"], "line": shapely.geometry.mapping(line)}).json()
+        b = client.post(f"/v1/plans/{gcj}/edits", params={"crs": "GCJ-02"}, json={
+            "op": "split", "unit": grid["code"], "line": shapely.geometry.mapping(shifted)}).json()
+        assert a["created"] == b["created"] and len(a["created"]) == 1
+        logged = client.get(f"/v1/plans/{gcj}/edits").json()[0]["op"]["line"]["coordinates"]
+        assert np.allclose(logged, shapely.get_coordinates(line), atol=1e-6)
+        bad = client.post(f"/v1/plans/{gcj}/edits", params={"crs": "nonsense"}, json={
+            "op": "rename", "unit": grid["code"], "name": "x"})
+        assert bad.status_code == 400 and bad.json()["code"] == "invalid_crs"
