@@ -401,3 +401,33 @@ plan_edits = sa.Table(
     sa.Column("author", sa.Text),
     sa.Column("at", UTCDateTime, nullable=False),
 )
+
+# ---- review: how a person resolved a household of the review queue --------------------------
+# One row per decision (the history stays; the newest for a household and address wins). The
+# address is kept as the SHA-256 of its text as imported: enough to know the register still says
+# the same, without another copy of a resident's address. A decision is reused when the same
+# household comes again with the same address text (see wangge/review.py).
+REVIEW_DECISIONS = ("candidate", "point")
+
+review_decisions = sa.Table(
+    "review_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("external_id", code_type(), nullable=False),
+    sa.Column("address_sha256", sa.Text, nullable=False),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("entry_id", sa.Text),               # the gazetteer building or compound chosen
+    sa.Column("lon", sa.Double, nullable=False),  # the decided location, CGCS2000 lon/lat
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("given_lon", sa.Double),            # a placed point as given, in given_crs
+    sa.Column("given_lat", sa.Double),
+    sa.Column("given_crs", sa.Text),
+    sa.Column("decided_by", sa.Text, nullable=False),   # the key's name, or "cli" (no personal data)
+    sa.Column("key_id", sa.Integer),
+    sa.Column("role", sa.Text),
+    sa.Column("decided_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("decision IN (" + ", ".join(f"'{d}'" for d in REVIEW_DECISIONS) + ")",
+                       name="decision"),
+    sa.CheckConstraint("decision = 'point' OR entry_id IS NOT NULL", name="candidate_entry"),
+    sa.Index(None, "external_id", "address_sha256"),
+)
