@@ -32,6 +32,7 @@ from wangge.store.migrate import upgrade
 from wangge.store.networks import NetworksMixin
 from wangge.store.plans import PlansMixin
 from wangge.store.release_info import ReleaseInfo, china_date
+from wangge.store.review import ReviewMixin
 from wangge.store.schema import LEVEL_DEPTH
 from wangge.store.schema import releases as release_table
 from wangge.store.schema import units as unit_table
@@ -50,7 +51,7 @@ _UNIT_COLUMNS = [unit_table.c.code, unit_table.c.name, unit_table.c.level, unit_
 
 
 class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMixin,
-            NetworksMixin, PlansMixin):
+            NetworksMixin, PlansMixin, ReviewMixin):
     """Releases of boundary units, and households, in one database. Thread-safe; open with ``open_store``.
 
     ``url`` is the database URL with any password masked; ``engine`` the one SQLAlchemy engine.
