@@ -28,6 +28,7 @@ from wangge.geo.io.rows import RowProblem
 from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits
 from wangge.geocode.gazetteer import Gazetteer
 from wangge.geocode.match import FAR_FLAG, MatchConfig, Matcher
+from wangge.review import apply_decisions
 from wangge.store import Store
 
 LOW_SCORE_FLAG = "low_match_score"
@@ -115,6 +116,7 @@ def import_register(store: Store, path: str | Path, *, columns: dict[str, str] |
     register = read_register(path, columns=columns, default_crs=default_crs, display_name=name,
                              limits=limits)
     households = locate(register.records, current_matcher(store, match_config))
+    households = apply_decisions(store, households)  # people's decisions: wangge.review
     counts = store.upsert_households(households, register.personal, source=name)
     located = households["located_by"].value_counts(dropna=False)
     summary = {"coordinates": int(located.get("coordinates", 0)),
