@@ -25,6 +25,7 @@ _HOUSEHOLD_FIELDS = ["address", "given_lon", "given_lat", "given_crs", "building
 ASSIGNMENT_FIELDS = ["microgrid", "grid", "community", "street", "status", "nearest_code",
                      "nearest_m"]
 _BATCH = 5_000
+_IN_BATCH = 900  # ids per ``IN (…)`` list: under SQLite's 999 bound parameters
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
@@ -41,6 +42,21 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 def _chunks(rows: list[dict[str, Any]]) -> Any:
     for i in range(0, len(rows), _BATCH):
         yield rows[i:i + _BATCH]
+
+
+def _move_rows(before: pd.DataFrame, table: pd.DataFrame, release_id: int,
+               compare_to: int) -> list[dict[str, Any]]:
+    """Rows of ``assignment_moves``: households whose micro-grid or grid differs between
+    ``before`` (their assignment in ``compare_to``) and ``table`` (in ``release_id``)."""
+    after = table[["household_id", "microgrid", "grid"]]
+    both = before.merge(after, on="household_id", suffixes=("_from", "_to"))
+    changed = both[(both["microgrid_from"].fillna("") != both["microgrid_to"].fillna(""))
+                   | (both["grid_from"].fillna("") != both["grid_to"].fillna(""))]
+    return [{"to_release_id": release_id, "from_release_id": compare_to,
+             "household_id": r["household_id"],
+             "from_microgrid": r["microgrid_from"], "to_microgrid": r["microgrid_to"],
+             "from_grid": r["grid_from"], "to_grid": r["grid_to"]}
+            for r in _records(changed, list(changed.columns))]
 
 
 class HouseholdsMixin:
@@ -62,8 +78,9 @@ class HouseholdsMixin:
         rows = _records(located, ["external_id", *_HOUSEHOLD_FIELDS])
         for row in rows:
             row.update(source=source, updated_at=now)
+        named = [r["external_id"] for r in rows]
         with self._write() as conn:
-            ids = self._household_ids(conn)
+            ids = self._household_ids(conn, named)
             new = [r for r in rows if r["external_id"] not in ids]
             old = [{**r, "hid": ids[r["external_id"]]} for r in rows if r["external_id"] in ids]
             for chunk in _chunks(new):
@@ -72,7 +89,7 @@ class HouseholdsMixin:
             for chunk in _chunks(old):
                 conn.execute(update.values({c: sa.bindparam(c) for c in
                                             [*_HOUSEHOLD_FIELDS, "source", "updated_at"]}), chunk)
-            ids = self._household_ids(conn)
+            ids = self._household_ids(conn, named)
             touched = [ids[r["external_id"]] for r in rows]
             for i in range(0, len(touched), _BATCH):
                 conn.execute(personal_table.delete().where(
@@ -85,9 +102,45 @@ class HouseholdsMixin:
         return {"inserted": len(new), "updated": len(old)}
 
     @staticmethod
-    def _household_ids(conn: Connection) -> dict[str, int]:
-        rows = conn.execute(sa.select(household_table.c.external_id, household_table.c.id))
-        return {ext: hid for ext, hid in rows}
+    def _household_ids(conn: Connection, external_ids: list[str] | None = None) -> dict[str, int]:
+        """External id -> household id, for ``external_ids`` (all households when None)."""
+        h = household_table.c
+        if external_ids is None:
+            return {ext: hid for ext, hid in conn.execute(sa.select(h.external_id, h.id))}
+        out: dict[str, int] = {}
+        for i in range(0, len(external_ids), _IN_BATCH):
+            part = external_ids[i:i + _IN_BATCH]
+            out.update(conn.execute(sa.select(h.external_id, h.id)
+                                    .where(h.external_id.in_(part))).all())
+        return out
+
+    def household_ids(self, external_ids: list[str]) -> dict[str, int]:
+        """External id -> household id for those of ``external_ids`` that are stored."""
+        with self._read() as conn:
+            return self._household_ids(conn, list(external_ids))
+
+    def stored_households(self, external_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The stored rows of the named households (those that exist), as ``upsert_households``
+        takes them: location columns (``id, external_id`` and the household fields) and
+        personal fields (``external_id, name, phone, id_number``, a row per household that has
+        any). For comparing a re-import with what is stored; the personal frame stays in memory
+        and is never logged."""
+        h, p = household_table.c, personal_table.c
+        cols = [h.id, h.external_id, *(h[c] for c in _HOUSEHOLD_FIELDS)]
+        located: list[Any] = []
+        people: list[Any] = []
+        ids = list(dict.fromkeys(external_ids))
+        with self._read() as conn:
+            for i in range(0, len(ids), _IN_BATCH):
+                part = ids[i:i + _IN_BATCH]
+                located += conn.execute(sa.select(*cols).where(h.external_id.in_(part))).all()
+                people += conn.execute(
+                    sa.select(h.external_id, p.name, p.phone, p.id_number)
+                    .select_from(personal_table.join(household_table, h.id == p.household_id))
+                    .where(h.external_id.in_(part))).all()
+        return (pd.DataFrame(located, columns=["id", "external_id", *_HOUSEHOLD_FIELDS]),
+                pd.DataFrame(people, columns=["external_id", "name", "phone", "id_number"],
+                             dtype=object))
 
     def households(self) -> pd.DataFrame:
         """Every household's location data (no personal fields)."""
@@ -121,25 +174,63 @@ class HouseholdsMixin:
             moved = 0
             if compare_to is not None:
                 before = self._assignment_frame(conn, compare_to)
-                after = table[["household_id", "microgrid", "grid"]]
-                both = before.merge(after, on="household_id", suffixes=("_from", "_to"))
-                changed = both[(both["microgrid_from"].fillna("") != both["microgrid_to"].fillna(""))
-                               | (both["grid_from"].fillna("") != both["grid_to"].fillna(""))]
-                move_rows = [{"to_release_id": release_id, "from_release_id": compare_to,
-                              "household_id": r["household_id"],
-                              "from_microgrid": r["microgrid_from"], "to_microgrid": r["microgrid_to"],
-                              "from_grid": r["grid_from"], "to_grid": r["grid_to"]}
-                             for r in _records(changed, list(changed.columns))]
+                move_rows = _move_rows(before, table, release_id, compare_to)
                 for chunk in _chunks(move_rows):
                     conn.execute(moves_table.insert(), chunk)
                 moved = len(move_rows)
         return {"assigned": len(rows), "moved": moved}
 
-    @staticmethod
-    def _assignment_frame(conn: Connection, release_id: int) -> pd.DataFrame:
+    def save_assignments_of(self, release_id: int, table: pd.DataFrame, *,
+                            compare_to: int | None = None) -> dict[str, int]:
+        """Replace the assignments of the households in ``table`` only (the rest of the
+        release's assignments stay as they are); with ``compare_to``, their moves against that
+        release are stored again, as :meth:`save_assignments` stores everyone's. Atomic.
+
+        ``table``: ``household_id`` and :data:`ASSIGNMENT_FIELDS`.
+        """
+        rows = _records(table, ["household_id", *ASSIGNMENT_FIELDS])
+        for row in rows:
+            row["release_id"] = release_id
+        hids = [int(h) for h in table["household_id"]]
+        a, m = assignment_table.c, moves_table.c
+        moved = 0
+        with self._write() as conn:
+            for i in range(0, len(hids), _IN_BATCH):
+                part = hids[i:i + _IN_BATCH]
+                conn.execute(assignment_table.delete().where(a.release_id == release_id,
+                                                             a.household_id.in_(part)))
+                conn.execute(moves_table.delete().where(m.to_release_id == release_id,
+                                                        m.household_id.in_(part)))
+            for chunk in _chunks(rows):
+                conn.execute(assignment_table.insert(), chunk)
+            if compare_to is not None:
+                before = self._assignment_frame(conn, compare_to, hids)
+                move_rows = _move_rows(before, table, release_id, compare_to)
+                for chunk in _chunks(move_rows):
+                    conn.execute(moves_table.insert(), chunk)
+                moved = len(move_rows)
+        return {"assigned": len(rows), "moved": moved}
+
+    def has_assignments(self, release_id: int) -> bool:
+        """Whether households have been assigned to the release."""
         a = assignment_table.c
-        rows = conn.execute(sa.select(a.household_id, a.microgrid, a.grid)
-                            .where(a.release_id == release_id)).all()
+        with self._read() as conn:
+            return conn.execute(sa.select(a.household_id).where(a.release_id == release_id)
+                                .limit(1)).first() is not None
+
+    @staticmethod
+    def _assignment_frame(conn: Connection, release_id: int,
+                          household_ids: list[int] | None = None) -> pd.DataFrame:
+        """Micro-grid and grid of the households (all when ``household_ids`` is None)."""
+        a = assignment_table.c
+        query = sa.select(a.household_id, a.microgrid, a.grid).where(a.release_id == release_id)
+        if household_ids is None:
+            rows = conn.execute(query).all()
+        else:
+            rows = []
+            for i in range(0, len(household_ids), _IN_BATCH):
+                rows += conn.execute(query.where(
+                    a.household_id.in_(household_ids[i:i + _IN_BATCH]))).all()
         return pd.DataFrame(rows, columns=["household_id", "microgrid", "grid"])
 
     def located_households(self, release_id: int) -> pd.DataFrame:

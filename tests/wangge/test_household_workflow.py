@@ -62,7 +62,9 @@ def test_reimport_updates_and_new_release_stores_moves(store: Store, loaded, dem
     release, reg, path = loaded
     import_register(store, path)
     again = import_register(store, path)
-    assert again.inserted == 0 and again.updated == 3_000
+    # the same content again: nothing updated, located or assigned
+    assert again.inserted == 0 and again.updated == 0 and again.unchanged == 3_000
+    assert again.assignment is None and len(again.ids["unchanged"]) == 50
     assert store.household_count() == 3_000
     units, _ = demo
     # a new release where two micro-grids of one grid swap codes: their households move
