@@ -14,13 +14,15 @@ from wangge.api.routers import (
     plan_files,
     plans,
     releases,
+    review,
     sites,
     units,
     workers,
 )
 
 ROUTERS = [(membership.router, "/v1"), (health.router, ""), (releases.router, "/v1"),
-           (units.router, "/v1"), (households.router, "/v1"), (access.router, "/v1"),
+           (units.router, "/v1"), (households.router, "/v1"), (review.router, "/v1"),
+           (access.router, "/v1"),
            (workers.router, "/v1"), (sites.router, "/v1"), (coverage.router, "/v1"),
            (plans.router, "/v1"),
            (plan_files.router, "/v1"),

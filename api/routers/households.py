@@ -70,15 +70,6 @@ def counts(store: StoreDep, release: ReleaseDep,
     return {"release_id": rid, "counts": _records(frame)}
 
 
-@router.get("/households/review", summary="待核查住户 / the review queue")
-def review(store: StoreDep, release: ReleaseDep,
-           limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-           offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> dict:
-    rid = release.id
-    return {"release_id": rid,
-            "households": _records(store.review_queue(rid, limit=limit, offset=offset))}
-
-
 @router.get("/releases/{release_id}/moves", summary="该版本相对上一版本变动的住户 / who moved")
 def moves(store: StoreDep, release_id: int) -> dict:
     store.release(release_id)
