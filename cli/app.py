@@ -31,6 +31,7 @@ from wangge.cli.coverage import coverage_app, network_app, sites_app
 from wangge.cli.households import gazetteer_app, households_app
 from wangge.cli.maps import map_app
 from wangge.cli.plans import plans_app
+from wangge.cli.review import households_review  # noqa: F401  (registers review, resolve)
 from wangge.settings import Settings
 
 app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、存储与服务。", no_args_is_help=True,

@@ -148,13 +148,3 @@ def households_list(
         frame = store.households_of(rid, code, level, personal=show_personal, limit=limit)
     _table(frame, say(f"{unit['name'].iloc[0]} 的住户（前 {limit} 户）",
                       f"Households of {code} (first {limit})"))
-
-
-@households_app.command("review")
-def households_review(release: Annotated[int | None, typer.Option(help="版本号")] = None,
-                      limit: int = 50) -> None:
-    """待核查：无法定位、在所有网格外、坐标与地址不符、地址匹配可信度低 / Review queue."""
-    with user_errors():
-        store = open_store(load_settings())
-        frame = store.review_queue(store.release_or_current(release).id, limit=limit)
-    _table(frame, say("待核查住户", "Households to review"))
