@@ -21,10 +21,12 @@ import numpy as np
 import pandas as pd
 
 from wangge.gcpause import gc_paused
-from wangge.geo.errors import NotFound
+from wangge.geo.errors import InputError, NotFound, echo
 from wangge.geo.index.hierarchy import HierarchyIndex
+from wangge.geo.io.population import read_housing, read_population
 from wangge.geo.io.register import Register, as_lonlat, read_register
 from wangge.geo.io.rows import RowProblem
+from wangge.geo.io.standard_address import read_standard_addresses
 from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits
 from wangge.geo.levels import ORDER
 from wangge.geocode.gazetteer import Gazetteer
@@ -184,15 +186,65 @@ def locate(records: pd.DataFrame, matcher: Matcher | None,
     return out
 
 
+# Kinds of household table: the register as offices keep it, and the 实有房屋 / 实有人口 registers.
+REGISTER_KINDS = {"register": read_register, "housing": read_housing,
+                  "population": read_population}
+
+
 def import_register(store: Store, path: str | Path, *, columns: dict[str, str] | None = None,
                     default_crs: str = "WGS-84", display_name: str | None = None,
                     match_config: MatchConfig | None = None,
-                    limits: TableLimits = DEFAULT_LIMITS) -> RegisterImport:
-    """Read a register and store what changed: see :func:`import_households`."""
+                    limits: TableLimits = DEFAULT_LIMITS, kind: str = "register"
+                    ) -> RegisterImport:
+    """Read a household table and store what changed: see :func:`import_households`.
+
+    ``kind``: ``register`` (one row a household), ``housing`` (实有房屋: one row a dwelling) or
+    ``population`` (实有人口: one row a resident, grouped into households); see
+    :mod:`wangge.geo.io.register` and :mod:`wangge.geo.io.population`."""
+    if kind not in REGISTER_KINDS:
+        raise InputError(f"未知的名册类型“{echo(kind)}”（应为 register、housing、population）。",
+                         f"Unknown register kind {echo(kind)!r} (use register, housing, "
+                         "population).", kind=echo(kind))
     name = display_name or Path(path).name
-    register = read_register(path, columns=columns, default_crs=default_crs, display_name=name,
-                             limits=limits)
-    return import_households(store, register, source=name, match_config=match_config)
+    register = REGISTER_KINDS[kind](path, columns=columns, default_crs=default_crs,
+                                    display_name=name, limits=limits)
+    return import_households(store, register, source=name, match_config=match_config, kind=kind)
+
+
+@dataclass
+class StandardAddressImport:
+    """What importing a standard address table (标准地址) as the gazetteer did."""
+
+    rows: int
+    codes: int
+    gazetteer: dict[str, Any]
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "codes": self.codes, "gazetteer": self.gazetteer,
+                "problems": [p.as_dict() for p in self.problems]}
+
+
+def import_standard_addresses(store: Store, path: str | Path, *,
+                              columns: dict[str, str] | None = None,
+                              default_crs: str = "CGCS2000", display_name: str | None = None,
+                              limits: TableLimits = DEFAULT_LIMITS) -> StandardAddressImport:
+    """Read a standard address table and store it as the new current gazetteer: its compounds
+    and buildings, with the address codes registers are matched by first. Bad rows are
+    reported and left out; a table with no good row is refused (the gazetteer stays)."""
+    name = display_name or Path(path).name
+    table = read_standard_addresses(path, columns=columns, default_crs=default_crs,
+                                    display_name=name, limits=limits)
+    if table.compounds.empty:
+        shown = "；".join(p.message_zh for p in table.problems[:10])
+        raise InputError(f"标准地址表 {name} 没有可导入的地址。{shown}",
+                         f"The address table {name} has no address that can be imported. "
+                         + "; ".join(p.message_en for p in table.problems[:10]),
+                         problems=[p.as_dict() for p in table.problems], row_count=table.row_count)
+    Gazetteer(table.compounds, table.buildings)  # the matcher's own checks, before storing
+    info = store.create_gazetteer(table.compounds, table.buildings, source=name)
+    return StandardAddressImport(rows=table.row_count, codes=table.codes,
+                                 gazetteer=info.as_dict(), problems=table.problems)
 
 
 def import_households(store: Store, register: Register, *, source: str,

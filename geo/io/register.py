@@ -18,7 +18,7 @@ import pandas as pd
 
 from wangge.geo.crs import CHINA_BOUNDS, lonlat_to_storage
 from wangge.geo.errors import CRSError, FieldMappingError, echo
-from wangge.geo.io.rows import RowProblem, RowProblems, canonical_crs, columns_of, map_columns
+from wangge.geo.io.rows import Row, RowProblem, RowProblems, canonical_crs, columns_of, map_columns
 from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits, number, read_table, text
 
 # Target field -> header names seen in registers (case-insensitive), tried in order.
@@ -74,7 +74,6 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
     table = read_table(path, name, limits=limits, json_keys=("households", "records"))
     mapping = _map_columns([str(c) for c in table.columns], columns or {})
     default = canonical_crs(default_crs)
-    minx, miny, maxx, maxy = CHINA_BOUNDS
 
     cols = columns_of(table, mapping)
     records: list[dict[str, Any]] = []
@@ -87,36 +86,10 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
                            reasons=("missing_id", "duplicate_id")):
             continue
         address = text(cols["address"][k])
-        try:
-            lon, lat = number(cols["lon"][k]), number(cols["lat"][k])
-        except ValueError:
-            given = f"{echo(cols['lon'][k])}, {echo(cols['lat'][k])}"
-            line.bad(None, "bad_coordinates", f"坐标“{given}”不是数字。",
-                          f"coordinates {given!r} are not numbers.")
+        point = row_coordinates(line, cols["lon"][k], cols["lat"][k], cols["crs"][k], default)
+        if point is None:
             continue
-        if (lon is None) != (lat is None):
-            line.bad(None, "bad_coordinates", "经度和纬度只填了一个。",
-                          "only one of longitude and latitude given.")
-            continue
-        crs = None
-        if lon is not None and lat is not None:
-            if not (math.isfinite(lon) and math.isfinite(lat)
-                    and minx <= lon <= maxx and miny <= lat <= maxy):
-                swapped = minx <= lat <= maxx and miny <= lon <= maxy
-                line.bad(None, "bad_coordinates",
-                         f"坐标 ({lon}, {lat}) 不在中国境内" + ("，像是经纬度写反了。" if swapped else "。"),
-                         f"coordinates ({lon}, {lat}) are outside China"
-                         + (" (longitude/latitude swapped?)." if swapped else "."))
-                continue
-            raw_crs = text(cols["crs"][k])
-            try:
-                crs = canonical_crs(raw_crs) if raw_crs else default
-            except CRSError:
-                shown = echo(raw_crs)
-                line.bad(None, "unknown_crs",
-                              f"坐标系“{shown}”无法识别（应为 WGS-84、CGCS2000、GCJ-02、BD-09）。",
-                              f"coordinate system {shown!r} unknown (use WGS-84, CGCS2000, GCJ-02, BD-09).")
-                continue
+        lon, lat, crs = point
         if address is None and lon is None:
             line.bad(None, "no_location", "既没有地址也没有坐标。", "neither an address nor coordinates.")
             continue
@@ -135,12 +108,59 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
         person = {t: text(cols[t][k]) for t in PERSONAL}
         if any(person.values()):
             personal.append({"external_id": ext, **person})
+    return register_of(records, personal, problems, mapping, len(table))
+
+
+def register_of(records: list[dict[str, Any]], personal: list[dict[str, Any]],
+                problems: RowProblems, mapping: dict[str, str | None], row_count: int
+                ) -> Register:
+    """A :class:`Register` from good rows (``row`` and :data:`LOCATION` fields; ``external_id``
+    and :data:`PERSONAL` fields) read by any reader of household tables."""
     rec = pd.DataFrame(records, columns=["row", *LOCATION], dtype=object)
     rec["lon"] = rec["lon"].astype(float)
     rec["lat"] = rec["lat"].astype(float)
     per = pd.DataFrame(personal, columns=["external_id", *PERSONAL], dtype=object)
     return Register(records=rec, personal=per, problems=problems.items, mapping=mapping,
-                    row_count=len(table))
+                    row_count=row_count)
+
+
+def row_coordinates(line: Row, lon_cell: Any, lat_cell: Any, crs_cell: Any, default: str
+                    ) -> tuple[float | None, float | None, str | None] | None:
+    """A row's longitude, latitude and CRS label (all None when it gives none); None, with the
+    problem recorded on ``line``, when they are not numbers, only one is given, they lie
+    outside China or the CRS is unknown (``default`` when the row names none)."""
+    try:
+        lon, lat = number(lon_cell), number(lat_cell)
+    except ValueError:
+        given = f"{echo(lon_cell)}, {echo(lat_cell)}"
+        line.bad(None, "bad_coordinates", f"坐标“{given}”不是数字。",
+                 f"coordinates {given!r} are not numbers.")
+        return None
+    if (lon is None) != (lat is None):
+        line.bad(None, "bad_coordinates", "经度和纬度只填了一个。",
+                 "only one of longitude and latitude given.")
+        return None
+    if lon is None or lat is None:
+        return None, None, None
+    minx, miny, maxx, maxy = CHINA_BOUNDS
+    if not (math.isfinite(lon) and math.isfinite(lat)
+            and minx <= lon <= maxx and miny <= lat <= maxy):
+        swapped = minx <= lat <= maxx and miny <= lon <= maxy
+        line.bad(None, "bad_coordinates",
+                 f"坐标 ({lon}, {lat}) 不在中国境内" + ("，像是经纬度写反了。" if swapped else "。"),
+                 f"coordinates ({lon}, {lat}) are outside China"
+                 + (" (longitude/latitude swapped?)." if swapped else "."))
+        return None
+    raw_crs = text(crs_cell)
+    try:
+        crs = canonical_crs(raw_crs) if raw_crs else default
+    except CRSError:
+        shown = echo(raw_crs)
+        line.bad(None, "unknown_crs",
+                 f"坐标系“{shown}”无法识别（应为 WGS-84、CGCS2000、GCJ-02、BD-09）。",
+                 f"coordinate system {shown!r} unknown (use WGS-84, CGCS2000, GCJ-02, BD-09).")
+        return None
+    return lon, lat, crs
 
 
 def as_lonlat(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
