@@ -193,7 +193,7 @@ def _finest_under(tree: pd.DataFrame, code: str) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def _reasons_of(status: str, flags: object) -> list[str]:
+def _reasons_of(status: str, flags: Iterable[object] | None) -> list[str]:
     return ([status] if status != "found" else []) + [str(f) for f in (flags or [])]
 
 
@@ -393,7 +393,7 @@ def export_table(store: Store, release_id: int, filt: ReviewFilter, *,
             keys.append(name)
             zh_h.append(f"候选{i}{zh}")
             en_h.append(f"candidate {i} {english}")
-            values = []
+            values: list[Any] = []
             for cands in found:
                 cand = cands[i - 1] if len(cands) >= i else None
                 if cand is None:
@@ -575,13 +575,13 @@ def apply_decisions(store: Store, households: pd.DataFrame) -> pd.DataFrame:
     decided_ids = set(latest["external_id"].astype(str))
     rows: list[int] = []
     picks: list[int] = []
-    for pos, (ext, address) in enumerate(zip(households["external_id"], households["address"],
-                                             strict=True)):
-        if str(ext) in decided_ids:
-            hit = by_key.get((str(ext), address_sha256(address)))
-            if hit is not None:
-                rows.append(pos)
-                picks.append(hit)
+    maybe = np.flatnonzero(households["external_id"].astype(str).isin(decided_ids).to_numpy())
+    ext_ids, addresses = households["external_id"].to_numpy(), households["address"].to_numpy()
+    for pos in maybe:
+        hit = by_key.get((str(ext_ids[pos]), address_sha256(addresses[pos])))
+        if hit is not None:
+            rows.append(int(pos))
+            picks.append(hit)
     if not rows:
         return households
     chosen = latest.iloc[picks].reset_index(drop=True)
