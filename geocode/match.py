@@ -284,7 +284,7 @@ class Matcher:
         gaz, caches = self.gazetteer, self._caches
         wanted: dict[str, set[str]] = {"compound": set(), "village": set()}
         for head, kind, _ in keys:
-            name = head.rest
+            name = head.name(kind)
             if name is None:
                 continue
             which = "village" if kind == "rural" else "compound"
@@ -382,7 +382,7 @@ class Matcher:
             door = gaz.by_door.get((head.road, head.road_number), ())
         door_set = frozenset(door)
         candidates: dict[int, _Candidate] = {}
-        name = head.rest
+        name = head.name("urban")
         if name is not None:
             hits = self._name_hits("compound", name)
             # An exact name whose door agrees needs no look at its one-character neighbours:
@@ -424,9 +424,10 @@ class Matcher:
     def _urban_failure(self, head: Head) -> tuple[str, str]:
         gaz = self.gazetteer
         parts_zh, parts_en = [], []
-        if head.rest is not None:
-            parts_zh.append(f"小区名“{head.rest}”在地名库中找不到相近的名称")
-            parts_en.append(f"no compound name in the gazetteer is close to {head.rest}")
+        name = head.name("urban")
+        if name is not None:
+            parts_zh.append(f"小区名“{name}”在地名库中找不到相近的名称")
+            parts_en.append(f"no compound name in the gazetteer is close to {name}")
         if head.road is not None:
             where = f"{head.road}{head.road_number}号" if head.road_number else head.road
             if head.road not in gaz.known_roads:
@@ -442,7 +443,7 @@ class Matcher:
 
     def _resolve_rural(self, head: Head, group: str | None) -> _Resolution:
         gaz = self.gazetteer
-        name = head.rest
+        name = head.name("rural")
         if name is None:
             return _Resolution((), ("地址中没有村名", "the address names no village"), rural=True)
         candidates: list[_Candidate] = []
@@ -492,10 +493,10 @@ class Matcher:
         possible = True
         if tail.kind == "urban":
             units, floors = gaz.building_units[j], gaz.building_floors[j]
-            if units and tail.unit is not None and not 1 <= int(tail.unit) <= units:
+            unit, floor = tail.unit_number, tail.floor_number
+            if units and unit is not None and not 1 <= unit <= units:
                 possible = False
-            elif floors and tail.room is not None and len(tail.room) >= 3 \
-                    and not 1 <= int(tail.room[:-2]) <= floors:
+            elif floors and floor is not None and not 1 <= floor <= floors:
                 possible = False
         ev = self._caches.building_ev.get((j, possible))
         if ev is None:
@@ -604,9 +605,11 @@ def _halves(parsed: ParsedAddress) -> tuple[Head, Tail]:
     head = Head(parsed.province, parsed.city, parsed.district, parsed.street, parsed.community,
                 parsed.road, parsed.road_number, parsed.village if rural else parsed.compound)
     if rural:
-        return head, Tail("rural", group=parsed.group, house_number=parsed.house_number)
-    if parsed.building is not None:
-        return head, Tail("urban", parsed.building, parsed.unit, parsed.room)
+        return head, Tail("rural", group=parsed.group, house_number=parsed.house_number,
+                          room=parsed.room, floor=parsed.written_floor)
+    if parsed.building is not None or parsed.unit is not None or parsed.room is not None:
+        return head, Tail("urban", parsed.building, parsed.unit, parsed.room,
+                          floor=parsed.written_floor)
     return head, Tail()
 
 
