@@ -52,14 +52,52 @@ def gazetteer_import(
                       f"{info.building_count} buildings."))
 
 
+@gazetteer_app.command("import-standard")
+def gazetteer_import_standard(
+    file: Annotated[Path, typer.Argument(help="标准地址表 CSV / Excel (.xlsx) / JSON")],
+    column: Annotated[list[str] | None, typer.Option(
+        "--column", help="列映射 code=地址编码、compound=小区名称…，可重复")] = None,
+    crs: Annotated[str, typer.Option("--crs", help="经纬度的默认坐标系")] = "CGCS2000",
+) -> None:
+    """导入标准地址表（一标三实），作为新的当前地名地址库 / Import a standard address table."""
+    from wangge.households import import_standard_addresses
+
+    with user_errors():
+        settings = load_settings()
+        with step(say(f"读取标准地址 {file.name}…", f"Reading the standard addresses {file.name}…")):
+            result = import_standard_addresses(open_store(settings), file,
+                                               columns=parse_fields(column), default_crs=crs,
+                                               limits=settings.table_limits())
+    _print_problems(result.problems)
+    g = result.gazetteer
+    console.print(say(
+        f"{result.rows} 行：导入地址编码 {result.codes} 个，有问题未导入 {len(result.problems)} 行。"
+        f"地名地址库 {g['id']}：{g['compound_count']} 个小区（门牌），{g['building_count']} 栋楼。",
+        f"{result.rows} rows: {result.codes} address codes imported, {len(result.problems)} rows "
+        f"with problems left out. Gazetteer {g['id']}: {g['compound_count']} compounds (doors), "
+        f"{g['building_count']} buildings."))
+
+
+def _print_problems(problems: list) -> None:
+    for p in problems[:50]:
+        console.print(f"[yellow]{say(p.message_zh, p.message_en)}[/yellow]")
+    if len(problems) > 50:
+        console.print(say(f"……另有 {len(problems) - 50} 行问题",
+                          f"… {len(problems) - 50} more rows with problems"))
+
+
 @households_app.command("import")
 def households_import(
     file: Annotated[Path, typer.Argument(help="住户名册 CSV / Excel (.xlsx) / JSON")],
     column: Annotated[list[str] | None, typer.Option("--column", help="列映射 external_id=户号，可重复")]
     = None,
     crs: Annotated[str, typer.Option("--crs", help="名册坐标的默认坐标系")] = "WGS-84",
+    kind: Annotated[str, typer.Option(
+        "--kind",
+        help="register（一户一行）、housing（实有房屋，一房一行）、population（实有人口，一人一行）")]
+    = "register",
 ) -> None:
-    """导入住户名册：定位、分配到当前版本的网格；逐行报告问题 / Import a household register."""
+    """导入住户名册：只定位、分配新增和变化的住户；逐行报告问题 / Import a household register."""
     from wangge.households import import_register
 
     with user_errors():
@@ -69,26 +107,40 @@ def households_import(
                       f"Importing {file.name}: reading, matching, storing, assigning…")):
             result = import_register(store, file, columns=parse_fields(column), default_crs=crs,
                                      match_config=settings.match_config(),
-                                     limits=settings.table_limits())
-    for p in result.problems[:50]:
-        console.print(f"[yellow]{say(p.message_zh, p.message_en)}[/yellow]")
-    if len(result.problems) > 50:
-        console.print(say(f"……另有 {len(result.problems) - 50} 行问题", f"… {len(result.problems) - 50} "
-                          "more rows with problems"))
+                                     limits=settings.table_limits(), kind=kind)
+    _print_problems(result.problems)
     loc = result.located
     console.print(say(
-        f"{result.rows} 行：导入 {result.imported}（新增 {result.inserted}，更新 {result.updated}），"
-        f"有问题未导入 {len(result.problems)}。按坐标定位 {loc['coordinates']}，按地址 {loc['address']}，"
+        f"{result.rows} 行：导入 {result.imported}（新增 {result.inserted}，变化 {result.updated}，"
+        f"未变 {result.unchanged}），有问题未导入 {len(result.problems)}。新增和变化的住户中：按坐标定位 "
+        f"{loc['coordinates']}，按地址 {loc['address']}（其中按地址编码 {loc['address_code']}），"
         f"无法定位 {loc['unlocated']}，需核查标记 {loc['flagged']}。",
         f"{result.rows} rows: imported {result.imported} ({result.inserted} new, {result.updated} "
-        f"updated), {len(result.problems)} rows with problems left out. Located by coordinates "
-        f"{loc['coordinates']}, by address {loc['address']}, unlocated {loc['unlocated']}, "
-        f"flagged {loc['flagged']}."))
+        f"changed, {result.unchanged} unchanged), {len(result.problems)} rows with problems left "
+        f"out. Of the new and changed: located by coordinates {loc['coordinates']}, by address "
+        f"{loc['address']} (by address code {loc['address_code']}), unlocated "
+        f"{loc['unlocated']}, flagged {loc['flagged']}."))
+    for key, zh, en in (("inserted", "新增", "new"), ("updated", "变化", "changed")):
+        ids = result.ids.get(key) or []
+        if ids:
+            total = getattr(result, key)
+            more = say(f" 等 {total} 户", f" … {total} in all") if total > len(ids) else ""
+            console.print(say(f"{zh}：", f"{en}: ") + "、".join(ids) + more)
     if result.assignment:
         _print_assignment(result.assignment)
 
 
 def _print_assignment(a: dict) -> None:
+    if a.get("mode") == "incremental":
+        console.print(say(
+            f"只分配了新增和变化的 {a['assigned']} 户（版本 {a['release_id']}）：落在微网格内 "
+            f"{a['found']}，网格外 {a['outside']}，未定位 {a['unlocated']}"
+            + (f"；与版本 {a['compared_to']} 相比变动 {a['moved']} 户。" if a["compared_to"] else "。"),
+            f"Assigned only the {a['assigned']} new and changed households (release "
+            f"{a['release_id']}): {a['found']} in a micro-grid, {a['outside']} outside, "
+            f"{a['unlocated']} unlocated" + (f"; {a['moved']} moved since release "
+                                             f"{a['compared_to']}." if a["compared_to"] else ".")))
+        return
     console.print(say(
         f"已分配到版本 {a['release_id']}：落在微网格内 {a['found']}，网格外 {a['outside']}，"
         f"未定位 {a['unlocated']}" + (f"；与版本 {a['compared_to']} 相比变动 {a['moved']} 户。"

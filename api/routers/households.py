@@ -6,7 +6,7 @@ them (data minimisation). Only location data and codes leave the service.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
@@ -15,7 +15,7 @@ from wangge.api.deps import ReleaseDep, SettingsDep, StoreDep
 from wangge.api.heavy import HeavySlot
 from wangge.api.uploads import parse_field_map, saved_upload
 from wangge.geo.levels import Level
-from wangge.households import assign_release, import_register
+from wangge.households import assign_release, import_register, import_standard_addresses
 
 router = APIRouter(tags=["households"], dependencies=[Depends(require(STAFF))])
 
@@ -36,11 +36,34 @@ def import_households(
     columns: Annotated[str | None, Form(description='列映射，如 {"external_id": "户号"}')] = None,
     crs: Annotated[str, Form(description="坐标的默认坐标系：WGS-84、CGCS2000、GCJ-02、BD-09")]
     = "WGS-84",
+    kind: Annotated[Literal["register", "housing", "population"], Form(
+        description="register：一户一行；housing：实有房屋，一房一行；population：实有人口，一人一行"
+                    "（按房屋编码/地址编码/户号归户）")] = "register",
 ) -> dict:
     with saved_upload(file, settings.max_upload_mb, suffixes=(".csv", ".xlsx", ".json")) as path:
         result = import_register(store, path, columns=parse_field_map(columns), default_crs=crs,
                                  display_name=file.filename, match_config=settings.match_config(),
-                                 limits=settings.table_limits())
+                                 limits=settings.table_limits(), kind=kind)
+    return result.as_dict()
+
+
+@router.post("/gazetteer/standard-addresses", status_code=status.HTTP_201_CREATED,
+             summary="导入标准地址表（一标三实）为地名地址库 / import a standard address table",
+             description="任意列顺序、中文表头（地址编码、街道、社区、街路巷、门牌号、小区、楼栋号、单元号、"
+                         "户室号、经度、纬度…）；有问题的行逐行报告，其余成为新的当前地名地址库，"
+                         "住户先按地址编码匹配。 / Any column layout with Chinese headers; bad rows "
+                         "are reported, the rest becomes the current gazetteer; households are "
+                         "matched by address code first.")
+def import_standard_addresses_route(
+    _: Writer, _heavy: HeavySlot, settings: SettingsDep, store: StoreDep,
+    file: Annotated[UploadFile, File(description="CSV、Excel（.xlsx）或 JSON")],
+    columns: Annotated[str | None, Form(description='列映射，如 {"code": "地址编码"}')] = None,
+    crs: Annotated[str, Form(description="经纬度的默认坐标系")] = "CGCS2000",
+) -> dict:
+    with saved_upload(file, settings.max_upload_mb, suffixes=(".csv", ".xlsx", ".json")) as path:
+        result = import_standard_addresses(store, path, columns=parse_field_map(columns),
+                                           default_crs=crs, display_name=file.filename,
+                                           limits=settings.table_limits())
     return result.as_dict()
 
 
