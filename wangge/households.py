@@ -275,7 +275,6 @@ def import_households(store: Store, register: Register, *, source: str,
         locator = current_locator(store, match_config)
         households = (locate(todo, *locator) if locator is not None else locate(todo, None))
         households = apply_decisions(store, households)  # people's decisions: wangge.review
-        households = apply_decisions(store, households)  # people's decisions: wangge.review
         names = set(todo["external_id"])
         store.upsert_households(households, personal[personal["external_id"].isin(names)],
                                 source=source)
