@@ -431,3 +431,45 @@ review_decisions = sa.Table(
     sa.CheckConstraint("decision = 'point' OR entry_id IS NOT NULL", name="candidate_entry"),
     sa.Index(None, "external_id", "address_sha256"),
 )
+
+# ---- accounts for people with a browser: users, their sessions, failed logins ----------------
+# A password is kept only as its scrypt hash with its own salt and parameters
+# ("scrypt$n$r$p$salt$hash", see store/users.py); a session only as the SHA-256 of its token (32
+# random bytes in the browser's cookie). ``login_failures`` throttles guessing per account
+# ("user:NAME", known or not) and per client address ("ip:ADDRESS").
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("password_changed_at", UTCDateTime, nullable=False),
+    sa.Column("last_login_at", UTCDateTime),
+    sa.Column("disabled_at", UTCDateTime),
+    sa.UniqueConstraint("name"),
+    sa.CheckConstraint(ROLE_CHECK, name="role"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.Text, nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("token_hash"),
+    sa.Index(None, "user_id"),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failed_at", UTCDateTime, nullable=False),
+    sa.Column("blocked_until", UTCDateTime),
+)

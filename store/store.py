@@ -37,6 +37,7 @@ from wangge.store.schema import LEVEL_DEPTH
 from wangge.store.schema import releases as release_table
 from wangge.store.schema import units as unit_table
 from wangge.store.sites import SitesMixin
+from wangge.store.users import UsersMixin
 from wangge.store.workers import WorkersMixin
 
 BBox = tuple[float, float, float, float]
@@ -51,7 +52,7 @@ _UNIT_COLUMNS = [unit_table.c.code, unit_table.c.name, unit_table.c.level, unit_
 
 
 class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMixin,
-            NetworksMixin, PlansMixin, ReviewMixin):
+            NetworksMixin, PlansMixin, ReviewMixin, UsersMixin):
     """Releases of boundary units, and households, in one database. Thread-safe; open with ``open_store``.
 
     ``url`` is the database URL with any password masked; ``engine`` the one SQLAlchemy engine.
