@@ -1,6 +1,9 @@
-"""Who is calling, and may they: API keys, roles, and a per-key rate limit.
+"""Who is calling, and may they: API keys, browser sessions, roles, and a per-caller rate limit.
 
-A key travels as ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``. Roles:
+A key travels as ``X-API-Key: <key>`` or ``Authorization: Bearer <key>`` (systems); a person
+with a browser logs in and carries a session cookie (``api/sessions.py``). The caller is, in
+this order: the key of the header, else the session of the cookie, else the anonymous role if
+one is configured. Roles (the same for keys and accounts):
 
 - ``integrator`` — other systems: lookups and boundaries, codes and names only;
 - ``viewer`` — leaders and staff: what integrators see, plus counts, households without
@@ -28,6 +31,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from wangge.api.access_errors import Forbidden, RateLimited, Unauthenticated
+from wangge.api.sessions import session_token
 from wangge.settings import Settings
 from wangge.store import Store
 from wangge.store.access import ApiKey, hash_key
@@ -48,6 +52,12 @@ class Principal:
     key_id: int | None
     role: str
     name: str
+    user_id: int | None = None      # a person logged in from a browser (session cookie)
+
+    @property
+    def by_session(self) -> bool:
+        """Authenticated by a session cookie: its writes must carry the CSRF token."""
+        return self.user_id is not None
 
     @property
     def sees_contacts(self) -> bool:
@@ -121,8 +131,19 @@ def _presented_key(request: Request) -> str | None:
     return None
 
 
+def session_principal(request: Request, token: str) -> Principal | None:
+    """The account of the session cookie's token, if the session is live (a store query)."""
+    state = request.app.state
+    idle, absolute = state.settings.session_limits()
+    found = state.store.session_user(token, idle=idle, absolute=absolute)
+    if found is None:
+        return None
+    return Principal(key_id=None, role=found.role, name=found.name, user_id=found.user_id)
+
+
 async def authenticate(request: Request) -> Principal:
-    """The caller, from their key (or the anonymous role), after the rate limit.
+    """The caller, from their key, else their session (or the anonymous role), after the rate
+    limit.
 
     ``async`` on purpose: a key seen before is found in memory on the event loop, with no
     threadpool hop; a key not seen since the cache was last dropped is looked up in the
@@ -135,10 +156,22 @@ async def authenticate(request: Request) -> Principal:
     state = request.app.state
     settings: Settings = state.settings
     key = _presented_key(request)
-    if key is None:
+    token = session_token(request) if key is None else None
+    session = None
+    if token is not None:
+        session = await run_in_threadpool(session_principal, request, token)
+    if session is not None:
+        who = f"user:{session.user_id}"
+        principal = session
+    elif key is None:
         if not settings.anonymous_role:
-            raise Unauthenticated("需要 API 密钥（请求头 X-API-Key 或 Authorization: Bearer）。",
-                                  "An API key is required (X-API-Key or Authorization: Bearer).")
+            if token is not None:
+                raise Unauthenticated("登录已过期，请重新登录（或使用 API 密钥）。",
+                                      "The login has expired; log in again (or use an API key).")
+            raise Unauthenticated("需要 API 密钥（请求头 X-API-Key 或 Authorization: Bearer）"
+                                  "或登录。",
+                                  "An API key is required (X-API-Key or Authorization: Bearer), "
+                                  "or a login.")
         who = f"ip:{request.client.host if request.client else '-'}"
         principal = Principal(key_id=None, role=settings.anonymous_role, name="anonymous")
     else:

@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wangge.api.access_errors import Forbidden, RateLimited, Unauthenticated
+from wangge.api.sessions import login_redirect, wants_page
 from wangge.bulk import ClusterUnavailable
 from wangge.geo.errors import (
     Conflict,
@@ -107,7 +108,9 @@ def error_headers(exc: WanggeError) -> dict[str, str] | None:
 
 def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(WanggeError)
-    async def _domain(_: Request, exc: WanggeError) -> JSONResponse:
+    async def _domain(request: Request, exc: WanggeError) -> Response:
+        if isinstance(exc, Unauthenticated) and wants_page(request):
+            return login_redirect(request)   # a browser opening a map: the login page instead
         return JSONResponse(error_body(exc), status_code=status_for(exc),
                             headers=error_headers(exc))
 

@@ -5,8 +5,11 @@ Pure ASGI rather than Starlette's ``BaseHTTPMiddleware`` so reads (the hot looku
 straight through at no cost. A write is authenticated before a byte of its body is read, so
 that a refusal — 401, 429, or 413 for a body larger than the limit (by ``Content-Length``, or
 as soon as a chunked upload grows past it) — is answered early and still recorded with the
-key and role that sent it. Every request with a writing method is recorded after it is
-answered: who (key id and role), what (method and path), and the status.
+key and role that sent it. A write authenticated by a browser session must carry the
+session's CSRF token (``api/sessions.py``), or it is refused here with 403. Every request with a
+writing method is recorded after it is answered: who (key id, or the account of a session, and
+the role), what (method and path), and the status. Logging in and out are writes without a
+caller yet: they pass unauthenticated (the body limit still applies) and record themselves.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wangge.api.auth import authenticate
 from wangge.api.errors import error_body, error_headers, status_for
+from wangge.api.sessions import check_csrf
 from wangge.geo.errors import TooLarge, WanggeError
 from wangge.store.errors import StoreUnavailable
 
 log = logging.getLogger("wangge.audit")
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Writes that come before a caller is known; their routes check and audit them themselves.
+SELF_AUDITED = frozenset({"/login", "/logout"})
 
 
 def _too_large(limit_mb: int) -> TooLarge:
@@ -41,11 +47,16 @@ class Guard:
         if scope["type"] != "http" or scope["method"] in READ_METHODS:
             await self.app(scope, receive, send)
             return
-        try:
-            await authenticate(Request(scope))
-        except WanggeError as exc:
-            await self._refuse(scope, send, exc)
-            return
+        public = scope["path"] in SELF_AUDITED
+        if not public:
+            try:
+                request = Request(scope)
+                principal = await authenticate(request)
+                if principal.by_session:
+                    check_csrf(request)
+            except WanggeError as exc:
+                await self._refuse(scope, send, exc)
+                return
         state = scope["app"].state
         limit_mb = state.settings.max_upload_mb
         limit = limit_mb * 1024 * 1024
@@ -82,7 +93,8 @@ class Guard:
         try:
             await self.app(scope, counted, watched)
         finally:
-            await self._audit(scope, status)
+            if not public:
+                await self._audit(scope, status)
 
     async def _refuse(self, scope: Scope, send: Send, exc: WanggeError) -> None:
         """Answer with ``exc`` without reading the body, and record the refusal."""
@@ -92,11 +104,13 @@ class Guard:
     async def _audit(scope: Scope, status: int) -> None:
         principal = scope.get("state", {}).get("principal")
         action = f"{scope['method']} {scope['path']}"
+        user_id = getattr(principal, "user_id", None)
+        detail = {"user_id": user_id, "user": principal.name} if user_id is not None else None
         try:
             await run_in_threadpool(
                 scope["app"].state.store.audit, action,
                 key_id=getattr(principal, "key_id", None), role=getattr(principal, "role", None),
-                status=status)
+                status=status, detail=detail)
         except StoreUnavailable:  # the store has logged the outage; the answer says 503 anyway
             log.warning("audit log not written for %s (status %s): database unreachable",
                         action, status)

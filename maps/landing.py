@@ -43,14 +43,17 @@ _CSS = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
   margin: 2rem auto; max-width: 46rem; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } .en { color: #666; font-size: .9em; }
+.account { color: #555; } .account a.logout { font-size: 1rem; }
 ul { list-style: none; padding: 0; } li { margin: 1rem 0; padding: .8rem 1rem;
   border: 1px solid #ddd; border-radius: 6px; } a { font-size: 1.15rem; font-weight: bold; }
 """
 
 
 def landing(links: Sequence[MapLink] = DEFAULT_LINKS, *, lang: str = "zh",
-            district: str | None = None) -> str:
-    """The landing page as an HTML string; each link's text in ``lang``, then the other language."""
+            district: str | None = None, account: str | None = None) -> str:
+    """The landing page as an HTML string; each link's text in ``lang``, then the other language.
+
+    ``account``: the name of the person logged in, shown with a link to log out."""
     labels.check_lang(lang)
     zh = lang == "zh"
     title = labels.text("landing_title", lang)
@@ -70,5 +73,15 @@ def landing(links: Sequence[MapLink] = DEFAULT_LINKS, *, lang: str = "zh",
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             f'<h1>{html.escape(title)}</h1>\n<div class="en">{html.escape(other)}</div>\n'
-            f"<p>{html.escape(labels.text('landing_intro', lang))}</p>\n"
+            + _account(account, lang)
+            + f"<p>{html.escape(labels.text('landing_intro', lang))}</p>\n"
             f'<ul>\n{"".join(items)}\n</ul>\n</body>\n</html>\n')
+
+
+def _account(name: str | None, lang: str) -> str:
+    if not name:
+        return ""
+    said, out = ("已登录：", "退出登录") if lang == "zh" else ("Logged in as ", "Log out")
+    href = "/logout" + ("?lang=en" if lang == "en" else "")
+    return (f'<p class="account">{said}{html.escape(name)} · '
+            f'<a id="logout" class="logout" href="{href}">{out}</a></p>\n')

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -9,6 +11,7 @@ from wangge.geo.boundaries.rules import ValidationConfig
 from wangge.geo.io.table import TableLimits
 from wangge.geo.levels import Level
 from wangge.geocode.match import MatchConfig
+from wangge.store.users import LoginPolicy
 
 
 class Settings(BaseSettings):
@@ -85,6 +88,43 @@ class Settings(BaseSettings):
     refresh_poll_s: float = Field(default=2.0, gt=0.0,
                                   description="how often each process checks for a new "
                                               "current release, roster, gazetteer or key change")
+
+    # Browser logins (accounts made with `wangge users add`)
+    session_idle_minutes: float = Field(
+        default=480.0, gt=0.0, description="a browser session unused this long ends (8 h)")
+    session_absolute_hours: float = Field(
+        default=168.0, gt=0.0, description="a browser session ends this long after login (7 d)")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins of one account before it must wait")
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1, description="failed logins from one client address before it must wait")
+    login_backoff_s: float = Field(
+        default=30.0, gt=0.0, description="the first wait; it doubles with each further failure")
+    login_backoff_max_s: float = Field(default=900.0, gt=0.0, description="the longest wait")
+    cookie_secure: str = Field(
+        default="auto", description="Secure flag of the session cookies: auto (when the request "
+                                    "came over https) or always")
+    trust_forwarded_proto: bool = Field(
+        default=False, description="take X-Forwarded-Proto: https from a TLS-terminating proxy "
+                                   "as https (only behind such a proxy)")
+
+    @field_validator("cookie_secure")
+    @classmethod
+    def _cookie_secure(cls, v: str) -> str:
+        if v not in ("auto", "always"):
+            raise ValueError("cookie_secure must be auto or always")
+        return v
+
+    def login_policy(self) -> LoginPolicy:
+        return LoginPolicy(max_failures=self.login_max_failures,
+                           max_failures_per_address=self.login_max_failures_per_address,
+                           backoff_s=self.login_backoff_s,
+                           backoff_max_s=max(self.login_backoff_s, self.login_backoff_max_s))
+
+    def session_limits(self) -> tuple[timedelta, timedelta]:
+        """(idle, absolute): how long a browser session lives unused, and at most."""
+        return (timedelta(minutes=self.session_idle_minutes),
+                timedelta(hours=self.session_absolute_hours))
 
     # Coverage
     walking_speed_kmh: float = Field(default=4.8, gt=0.5, le=10.0,

@@ -8,6 +8,7 @@ from wangge.api.routers import (
     coverage,
     health,
     households,
+    login,
     maps,
     membership,
     ogc,
@@ -26,4 +27,4 @@ ROUTERS = [(membership.router, "/v1"), (health.router, ""), (releases.router, "/
            (workers.router, "/v1"), (sites.router, "/v1"), (coverage.router, "/v1"),
            (plans.router, "/v1"),
            (plan_files.router, "/v1"),
-           (ogc.router, "/ogc"), (maps.router, "/maps")]
+           (ogc.router, "/ogc"), (maps.router, "/maps"), (login.router, "")]

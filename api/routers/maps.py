@@ -48,8 +48,8 @@ def _options(request: Request, lang: str, tiles: str | None) -> MapOptions:
 
 
 @router.get("/", response_class=HTMLResponse, responses=HTML, summary="地图列表 / the maps")
-def maps_landing(lang: Lang = "zh") -> HTMLResponse:
-    return HTMLResponse(landing(lang=lang))
+def maps_landing(principal: Staff, lang: Lang = "zh") -> HTMLResponse:
+    return HTMLResponse(landing(lang=lang, account=principal.name if principal.by_session else None))
 
 
 @router.get("", include_in_schema=False)
