@@ -92,6 +92,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "done_ms": ("完成（{ms} 毫秒）", "Done ({ms} ms)"),
     "key_needed": ("需要 API 密钥：", "An API key is needed:"),
     "key_save": ("保存", "Save"),
+    "log_in": ("或登录", "or log in"),
     "paint_hint": ("按住鼠标拖过微网格，松开后它们划入画笔网格。",
                    "Hold the mouse down and drag over micro-grids; on release they go to the "
                    "brush grid."),

@@ -33,6 +33,12 @@ function storedKey() {
   try { return sessionStorage.getItem("wangge-key") || ""; } catch (e) { return ""; }
 }
 
+// The session's CSRF token (cookie wangge_csrf, set at login): writes echo it in X-CSRF-Token.
+function csrfToken() {
+  const found = document.cookie.split("; ").find(c => c.startsWith("wangge_csrf="));
+  return found ? decodeURIComponent(found.slice("wangge_csrf=".length)) : "";
+}
+
 // Requests in flight, on <body data-pending> (tests and the busy cursor read it).
 let pending = 0;
 function track(delta) {
@@ -49,6 +55,8 @@ async function call(method, path, body, raw) {
   const headers = {};
   const key = storedKey();
   if (key) headers["X-API-Key"] = key;
+  const csrf = method === "GET" || method === "HEAD" ? "" : csrfToken();
+  if (csrf) headers["X-CSRF-Token"] = csrf;
   let payload;
   if (body instanceof FormData) payload = body;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
@@ -66,6 +74,15 @@ function showKeyBox() {
   const box = document.getElementById("keybox");
   if (!box) return;
   box.hidden = false;
+  if (!document.getElementById("login-link")) {   // people log in; systems bring a key
+    const link = document.createElement("a");
+    link.id = "login-link";
+    link.href = "/login?" + new URLSearchParams({next: location.pathname + location.search,
+                                                  lang: EN ? "en" : "zh"});
+    link.textContent = t("log_in");
+    box.appendChild(document.createTextNode(" "));
+    box.appendChild(link);
+  }
   document.getElementById("key-save").onclick = () => {
     try { sessionStorage.setItem("wangge-key", document.getElementById("key").value.trim()); } catch (e) { /* private mode */ }
     location.reload();
