@@ -32,6 +32,7 @@ from wangge.cli.households import gazetteer_app, households_app
 from wangge.cli.maps import map_app
 from wangge.cli.plans import plans_app
 from wangge.cli.review import households_review  # noqa: F401  (registers review, resolve)
+from wangge.cli.users import users_app
 from wangge.settings import Settings
 
 app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、存储与服务。", no_args_is_help=True,
@@ -39,6 +40,7 @@ app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、�
 app.add_typer(households_app, name="households")
 app.add_typer(gazetteer_app, name="gazetteer")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 app.add_typer(workers_app, name="workers")
 app.add_typer(map_app, name="map")
 app.add_typer(sites_app, name="sites")
