@@ -493,11 +493,12 @@ class Matcher:
         possible = True
         if tail.kind == "urban":
             units, floors = gaz.building_units[j], gaz.building_floors[j]
-            unit, floor = tail.unit_number, tail.floor_number
-            if units and unit is not None and not 1 <= unit <= units:
-                possible = False
-            elif floors and floor is not None and not 1 <= floor <= floors:
-                possible = False
+            if units and tail.unit is not None:
+                unit = tail.unit_number
+                possible = unit is None or 1 <= unit <= units
+            if possible and floors and (tail.room is not None or tail.floor is not None):
+                floor = tail.floor_number
+                possible = floor is None or 1 <= floor <= floors
         ev = self._caches.building_ev.get((j, possible))
         if ev is None:
             label = gaz.label(j)

@@ -47,13 +47,15 @@ _BRACKETS = re.compile(r"(?P<before>.?)[(\[【{〔《<](?P<body>[^)\]】}〕》>
 # Bracketed text that is itself the address: a building, unit or room, or a flat in dashes.
 _ADDRESS_BODY = re.compile(r"[0-9A-Z一二三四五六七八九十]+(?:栋|幢|号楼|座|#|单元|室|层|楼[0-9])"
                            r"|[A-Z]?[0-9]+-[0-9]+-[0-9]+[A-Z]?(?:室|号)?$")
+_BRACKET_CHARS = frozenset("([【{〔《<")
 _UNIT_FLOOR_DOOR = re.compile(r"([0-9]+)-([0-9]+)-([0-9]{1,2})")
 _CN_NUMBER = re.compile(
     rf"[{_CN_NUMERAL}]+(?=栋|幢|座|号楼|号[0-9{_CN_NUMERAL}]+单元|#|单元|组|村民小组|小组|队|室|层|楼[0-9东西])")
 _BUILDING_WORD = re.compile(r"(?<=[0-9A-Z])(?:号楼|栋楼|幢楼|座楼|幢|座|#楼|#)")
 _HAO_UNIT = re.compile(r"(?P<pre>[^0-9-]?)(?P<num>[0-9]+(?:-[0-9]+)*)号(?=[0-9]+单元)")
 _DASH_HASH = re.compile(r"(?<=-[0-9])#$|(?<=-[0-9]{2})#$")   # 1-1-3-4#: the door's 号
-_ROAD_END = frozenset("路街道巷弄里")
+_HAO_BEFORE_UNIT = re.compile(r"号(?=[0-9]+单元)")
+_ROAD_END = frozenset("路街道巷弄里侧")
 _GROUP_WORD = re.compile(r"(?<=[0-9])(?:村民小组|小组|队)")
 _ORDINAL = re.compile(r"第(?=[0-9])")
 _ROOM_WORD = re.compile(r"(?<=[0-9])房$")
@@ -97,7 +99,7 @@ def _bracket(match: re.Match[str]) -> str:
 def bracket_remarks(address: str) -> tuple[str, ...]:
     """The bracketed remarks :func:`normalize` removes from ``address`` (kept by the parser)."""
     s = unicodedata.normalize("NFKC", address).upper()
-    if _BRACKETS.search(s) is None:
+    if _BRACKET_CHARS.isdisjoint(s):
         return ()
     return tuple(_SPACE.sub("", m.group("body")) for m in _BRACKETS.finditer(s)
                  if m.group("body") and _bracket(m) == m.group("before"))
@@ -120,13 +122,15 @@ def normalize(address: str) -> str:
     s = unicodedata.normalize("NFKC", address).upper()
     # Digits that spaces keep apart stay apart ("109 2栋" is door 109, building 2).
     s = _SPACE.sub("", _DIGIT_SPACE.sub("-", s))
-    s = _BRACKETS.sub(_bracket, _DASH.sub("-", s))
+    s = _DASH.sub("-", s)
+    if not _BRACKET_CHARS.isdisjoint(s):
+        s = _BRACKETS.sub(_bracket, s)
     if not _CN_NUMERAL_SET.isdisjoint(s):
         s = _CN_NUMBER.sub(_numeral, s)
     if s.endswith("#"):
         s = _DASH_HASH.sub("号", s)
     s = _BUILDING_WORD.sub("栋", s)
-    if "号" in s:
+    if "单元" in s and _HAO_BEFORE_UNIT.search(s) is not None:
         s = _HAO_UNIT.sub(_hao_unit, s)
     if "组" in s or "队" in s:
         s = _GROUP_WORD.sub("组", s)

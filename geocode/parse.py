@@ -46,7 +46,7 @@ _PROVINCE_SHORT = re.compile("(" + "|".join(sorted(PROVINCE_SHORT, key=len, reve
 _CITY = re.compile(rf"([{_HAN}]{{2,10}}?自治州|[{_HAN}]{{2,4}}?(?:市|地区|盟))")
 # After a short city name, a level word means the name is not a city here (朝阳区, 吉林市).
 _NOT_AFTER_SHORT_CITY = frozenset("区县市旗镇乡街路道巷村")
-_DISTRICT = re.compile(rf"([{_HAN}]县|[{_HAN}]{{2,6}}?(?<![小社园校片街景营厂矿一二三四五六七八九十])"
+_DISTRICT = re.compile(rf"([{_HAN}]县|[{_HAN}]{{2,6}}?(?<![小社园校片街景厂矿一二三四五六七八九十])"
                        rf"(?:区|县|市|旗))")
 _ZONE_WORDS = ("开发区", "高新", "园区", "产业", "示范区", "试验区", "管理区", "度假区", "保税",
                "生态区", "综合", "片区", "自贸", "工业区", "港区")
@@ -95,12 +95,18 @@ _TAILS = (
 )
 _RURAL_TAIL = re.compile(r"(?P<g>[0-9]+)组(?:(?P<h>[0-9]+(?:-[0-9]+)?)号?)?"
                          r"(?:(?P<f>[0-9]+)(?:楼|层))?(?:(?P<r>[0-9]+)(?:室|号)?)?$")
-_DASH4, _DASH3, _DASH2 = 3, 4, 5
-_WINDOW = 28   # indexes in _TAILS of building-unit-room and building-room in dashes
+_DASH4, _DASH3, _DASH2 = 3, 4, 5   # indexes in _TAILS of the dash notations without a building word
+_WINDOW = 28
+# What a tail pattern needs in the text (all of the first, one of the second): skips the search.
+_NEEDS = ((("栋", "-"), ()), (("栋", "-"), ()), (("栋",), ()), (("-",), ()), (("-",), ()),
+          (("-",), ()), ((), ("单元", "门")), ((), ("层", "楼", "F")), ((), ("室", "房", "户")),
+          (("院",), ()))
 _AFTER_ROAD = re.compile(rf"[{_HAN}](?:大道|大街|路|街|巷|弄)(?:[东西南北中]段)?$")
+_FAST_TAIL = re.compile(r"(?<![0-9A-Z-])(?P<b>[A-Z]?[0-9]+)栋(?:(?P<u>[0-9]+)单元)?(?P<r>[0-9]{3,4})室?$")
 _SHOP_NUMBER = re.compile(r"(商铺|门面)([A-Z]?[0-9]+(?:-[0-9]+)?)号?$")
 _NOTE_NUMBER = re.compile(r"(?<![0-9-])([A-Z]?[0-9]+(?:-[0-9]+)?)号?$")
 _FLOOR_DOOR = re.compile(r"[0-9]{1,2}-[0-9]{1,2}")
+_ROAD_TEXT = re.compile(rf"[{_HAN}0-9]+")
 _LONGER_ROAD = re.compile(r"[东西南北中]?(?:路|大道|大街)")
 _SIDE = re.compile(r"以?[东西南北]侧|以[东西南北]")
 # Cheap test: an address without any of these has no tail.
@@ -194,22 +200,30 @@ def split_tail(normalized: str) -> tuple[str, Tail]:
     """Cut a normalised address into its head text and its :class:`Tail`."""
     if _TAIL_HINT.search(normalized) is None:
         return normalized, _NO_TAIL
+    m = _FAST_TAIL.search(normalized, max(0, len(normalized) - 16))
+    if m is not None and "组" not in normalized and m.start() > max(0, len(normalized) - 16):
+        # the common form 3栋2单元1201室, whose building cannot carry a door number
+        return normalized[:m.start()], Tail("urban", m.group("b"), m.group("u"), m.group("r"))
     text, note = normalized, None
-    m = _NOTE.search(text)
+    m = _NOTE.search(text, max(0, len(text) - 5))
     if m is not None:
         text, note = text[:m.start()] + ("号" if m.group(0).startswith("号") else ""), m.group(1)
         text = text.removesuffix("号") if text.endswith("号") and not text[-2:-1].isdigit() else text
-    m = _SHOP_NUMBER.search(text)
+    m = _SHOP_NUMBER.search(text) if ("商铺" in text or "门面" in text) else None
     if m is not None:                          # 和美小区商铺2号: shop 2
         return text[:m.start()], Tail("urban", room=m.group(2), note=m.group(1))
-    m = _RURAL_TAIL.search(text)
+    m = _RURAL_TAIL.search(text) if "组" in text else None
     if m is not None:
         return text[:m.start()], Tail("rural", group=m.group("g"), house_number=m.group("h"),
                                       room=m.group("r"), floor=m.group("f"), note=note)
     # Tails are short: search the end of the text first (the full text if a match reaches the
     # window's edge, where a number may have been cut).
     start = max(0, len(text) - _WINDOW)
+    window = text[start:]
     for i, pattern in enumerate(_TAILS):
+        every, some = _NEEDS[i]
+        if any(w not in window for w in every) or (some and all(w not in window for w in some)):
+            continue
         m = pattern.search(text, start)
         if m is not None and start and m.start() == start:
             m = pattern.search(text)
@@ -241,7 +255,7 @@ def _road(head: str, pos: int) -> tuple[str, str | None, int] | None:
     """A road at ``pos`` (name ending in 路/街/大道…, optional section) and its door number."""
     for m in _ROAD_WORD.finditer(head, pos + 1, min(len(head), pos + 14)):
         end = m.end()
-        if any(not ("\u4e00" <= ch <= "\u9fff" or ch.isdigit()) for ch in head[pos:end]):
+        if _ROAD_TEXT.fullmatch(head, pos, end) is None:
             return None
         if head.startswith(("大道", "大街"), m.start()) and m.group(0) in ("路", "街", "道"):
             continue
@@ -295,12 +309,13 @@ def parse_head(head: str) -> Head:
                          ("community", _COMMUNITY), ("village", _VILLAGE)):
         if key in parts:
             continue
-        zone = _ZONE.match(head, pos)
         m = pattern.match(head, pos)
         if key == "district" and m is not None and (
                 any(w in m.group(1) for w in _ZONE_WORDS) or "街" in m.group(1) or "路" in m.group(1)):
             m = None
-        if m is None and zone is not None:
+        # Every zone word ends in 区: look for a zone only where one could be.
+        zone = _ZONE.match(head, pos) if m is None and "区" in head[pos:pos + 22] else None
+        if zone is not None:
             extra.append(zone.group(1))
             pos = zone.end()
             m = pattern.match(head, pos)
@@ -333,7 +348,7 @@ def parse_head(head: str) -> Head:
         if rest.endswith(word):
             extra.append(word)
             rest = rest[: -len(word)]
-    if parts.get("road_number") is None and rest:
+    if parts.get("road_number") is None and rest and (rest[-1].isdigit() or rest[-1] == "号"):
         door = _END_DOOR.search(rest)
         if door is not None and (door.start() == 0 or "road" in parts or "village" in parts
                                  or "community" in parts):
