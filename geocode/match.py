@@ -106,6 +106,9 @@ class MatchResult:
     reason_en: str
     flag: str | None = None
     trusted: bool = False
+    # Which parsed components the match weighed, and which it read but did not use.
+    components: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -221,7 +224,9 @@ class Matcher:
         key = (head, tail.kind, tail.group)
         self._prefetch_fuzzy([key])
         row = self._finish(self._resolve(key), tail)
-        return MatchResult(text, *row[:-1], flag=None, trusted=row.trusted)
+        used, ignored = _components(head, tail, row.level)
+        return MatchResult(text, *row[:-1], flag=None, trusted=row.trusted, components=used,
+                           ignored=ignored)
 
     def match_many(self, addresses: Sequence[str], *, lon: ArrayLike | None = None,
                    lat: ArrayLike | None = None,
@@ -598,6 +603,25 @@ _admin_key = lru_cache(maxsize=4096)(admin_key)
 
 _LEVEL_ZH = {MatchLevel.EXACT_BUILDING: "楼栋精确匹配", MatchLevel.FUZZY_BUILDING: "楼栋模糊匹配",
              MatchLevel.COMPOUND: "小区级", MatchLevel.ROAD_NUMBER: "门牌级", MatchLevel.NONE: "未定位"}
+
+
+def _components(head: Head, tail: Tail, level: MatchLevel) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The components a match weighed (in the order of the address) and those it did not."""
+    if level == MatchLevel.NONE:
+        return (), tuple(k for k in ("province", "city", "district", "street", "community")
+                         if getattr(head, k) is not None)
+    rural = tail.kind == "rural"
+    present = {
+        "city": head.city, "district": head.district, "street": head.street, "road": head.road,
+        "door": head.road_number, "village" if rural else "compound": head.name(tail.kind),
+        "group": tail.group if rural else None,
+        "house_number" if rural else "building": tail.house_number if rural else tail.building,
+        "unit": tail.unit, "floor": tail.floor if tail.floor is not None else (
+            tail.room if tail.floor_number is not None else None)}
+    used = tuple(k for k, v in present.items() if v is not None)
+    ignored = tuple(k for k in ("province", "community") if getattr(head, k) is not None)
+    ignored += tuple(f"rest:{text}" for text in head.extra)
+    return used, ignored
 
 
 def _halves(parsed: ParsedAddress) -> tuple[Head, Tail]:

@@ -131,3 +131,25 @@ def test_floor_from_room_or_as_written() -> None:
     assert parse("和平花园3栋2单元1201室").floor == 12
     assert parse("和平花园3栋2单元6层2号").floor == 6
     assert parse("和平花园3栋东户").floor is None
+
+
+def test_matcher_says_which_components_it_used() -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from wangge.geocode.gazetteer import Gazetteer
+    from wangge.geocode.match import Matcher
+
+    compounds = gpd.GeoDataFrame(
+        {"compound_id": ["c1"], "name": ["和平花园"], "road": ["人民中路"], "road_number": ["88"],
+         "street": ["文峰街道"]}, geometry=[Point(120.16, 33.35)], crs="EPSG:4490")
+    buildings = gpd.GeoDataFrame(
+        {"building_id": ["b3"], "compound_id": ["c1"], "number": ["3"], "units": [2],
+         "floors": [18]}, geometry=[Point(120.1601, 33.3501)], crs="EPSG:4490")
+    matcher = Matcher(Gazetteer(compounds, buildings))
+    result = matcher.match("江苏盐城亭湖区文峰街道和平社区人民中路88号和平花园3栋2单元1201室")
+    assert result.building_id == "b3" and result.trusted
+    assert result.components == ("city", "district", "street", "road", "door", "compound",
+                                 "building", "unit", "floor")
+    assert result.ignored == ("province", "community")
+    assert matcher.match("和平花园【3-2-1201】").building_id == "b3"
