@@ -201,7 +201,11 @@ class UsersMixin:
 
     def user(self, name: str) -> User:
         with self._read() as conn:
-            return self._user_row(conn, user_table.c.name == name.strip())
+            row = conn.execute(sa.select(*_USER_COLUMNS).where(
+                user_table.c.name == name.strip())).first()
+        if row is None:
+            raise self._no_user(name)
+        return User(*row)
 
     def set_password(self, name: str, password: str) -> User:
         """A new password for ``name``; every session of the account ends."""
