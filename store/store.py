@@ -402,18 +402,20 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
         parent_code: str | None = None,
         bbox: BBox | None = None,
         codes: list[str] | None = None,
+        name: str | None = None,
         limit: int | None = None,
         offset: int = 0,
     ) -> gpd.GeoDataFrame:
         """Units of a release (EPSG:4490), streets first, then by code.
 
-        Filters combine: ``level``, ``parent_code``, ``codes`` and ``bbox`` (minx, miny, maxx,
-        maxy; units whose geometry intersects it). ``limit``/``offset`` page the result.
+        Filters combine: ``level``, ``parent_code``, ``codes``, ``name`` (equal) and ``bbox``
+        (minx, miny, maxx, maxy; units whose geometry intersects it). ``limit``/``offset`` page
+        the result.
         """
         if (limit is not None and limit < 0) or offset < 0:
             raise InputError("limit 和 offset 不能为负。", "limit and offset cannot be negative.")
         bbox = None if bbox is None else _check_bbox(bbox)
-        where = self._unit_filters(release_id, level, parent_code, bbox, codes)
+        where = self._unit_filters(release_id, level, parent_code, bbox, codes, name)
         query = sa.select(*_UNIT_COLUMNS, self._geom_column()).where(*where)
         query = query.order_by(LEVEL_DEPTH, unit_table.c.code)
         # Without an exact test in SQL, candidates are tested here and paged afterwards.
@@ -437,10 +439,12 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
         level: str | None = None,
         parent_code: str | None = None,
         bbox: BBox | None = None,
+        codes: list[str] | None = None,
+        name: str | None = None,
     ) -> int:
         """How many units ``units`` returns with these filters and no paging."""
         bbox = None if bbox is None else _check_bbox(bbox)
-        where = self._unit_filters(release_id, level, parent_code, bbox, None)
+        where = self._unit_filters(release_id, level, parent_code, bbox, codes, name)
         with self._read() as conn:
             self._release_row(conn, release_id)
             if bbox is None or self.exact_bbox_in_sql:
@@ -460,7 +464,8 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
         return frame
 
     def _unit_filters(self, release_id: int, level: str | None, parent_code: str | None,
-                      bbox: BBox | None, codes: list[str] | None) -> list[sa.ColumnElement[bool]]:
+                      bbox: BBox | None, codes: list[str] | None,
+                      name: str | None = None) -> list[sa.ColumnElement[bool]]:
         if bbox is None:
             where = [unit_table.c.release_id == release_id]
         else:
@@ -474,6 +479,8 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
             where.append(unit_table.c.parent_code == parent_code)
         if codes is not None:
             where.append(unit_table.c.code.in_(codes))
+        if name is not None:
+            where.append(unit_table.c.name == name)
         return where
 
 
