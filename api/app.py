@@ -14,6 +14,7 @@ from wangge.api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
 from wangge.api.guard import Guard
 from wangge.api.heavy import HeavySlots
 from wangge.api.routers import ROUTERS
+from wangge.api.security import add_security
 from wangge.coverage import CoverageCache
 from wangge.gcpause import freeze_heap
 from wangge.membership import MembershipService
@@ -23,7 +24,8 @@ from wangge.store import open_store
 
 
 def _register_error_schema(app: FastAPI) -> None:
-    """Put ErrorBody into the OpenAPI components (the error responses refer to it)."""
+    """Put ErrorBody into the OpenAPI components (the error responses refer to it), and the API
+    key's security schemes (an Authorize button in /docs; generated clients send the key)."""
     build = app.openapi
 
     def openapi() -> dict:
@@ -31,7 +33,7 @@ def _register_error_schema(app: FastAPI) -> None:
             schema = build()
             schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = \
                 ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
-            app.openapi_schema = schema
+            app.openapi_schema = add_security(schema, ROUTERS)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

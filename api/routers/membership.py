@@ -20,6 +20,14 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from wangge.api.auth import Principal, Reader
+from wangge.api.membership_schema import (
+    EXAMPLE_BATCH,
+    EXAMPLE_POINT,
+    AddressAnswer,
+    BatchAnswer,
+    MembershipAnswer,
+    request_schema,
+)
 from wangge.api.points import Points, parse_points
 from wangge.gcpause import gc_paused
 from wangge.geo.crs import in_china, lonlat_to_storage, parse_crs, point_to_storage
@@ -34,25 +42,15 @@ JSON = "application/json"
 _CRS_HELP = "坐标系：WGS-84（默认）、CGCS2000、GCJ-02、BD-09 或 EPSG 代码 / CRS of the coordinates"
 _AS_OF_HELP = "按该日生效的版本回答（YYYY-MM-DD），默认当前版本 / answer with the release in force that day"
 
-_CHAIN_EXAMPLE = [
-    {"level": "street", "code": "320902001", "name": "文峰街道"},
-    {"level": "community", "code": "320902001002", "name": "新都社区"},
-    {"level": "grid", "code": "320902001002003", "name": "新都社区第3网格"},
-    {"level": "microgrid", "code": "320902001002003004", "name": "新都社区第3网格第4微网格"},
-]
-ONE_EXAMPLE = {"release_id": 2, "effective_date": "2026-11-23", "status": "found",
-               "lon": 120.1613, "lat": 33.3479, "chain": _CHAIN_EXAMPLE, "nearest": None,
-               "workers": [{"worker_id": "W0123", "full_time": True}]}
-MANY_EXAMPLE = {"release_id": 2, "effective_date": "2026-11-23", "count": 2,
-                "counts": {"found": 1, "outside": 1, "invalid": 0},
-                "results": [
-                    {"id": "a", "status": "found", "street": "320902001",
-                     "community": "320902001002", "grid": "320902001002003",
-                     "microgrid": "320902001002003004", "nearest_code": None, "nearest_m": None},
-                    {"id": "b", "status": "outside", "street": None, "community": None,
-                     "grid": None, "microgrid": None, "nearest_code": "320902007011002001",
-                     "nearest_m": 412.5}],
-                "units": {"320902001": {"level": "street", "name": "文峰街道"}}}
+_GEOJSON_POINTS = {
+    "type": "object", "required": ["type", "features"],
+    "description": "GeoJSON 点要素集合；要素的 id 原样返回 / a FeatureCollection of Points; each "
+                   "feature's id is echoed",
+    "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {
+        "type": "object", "properties": {"type": {"const": "Feature"}, "id": {},
+                                         "geometry": {"type": "object"}}}}}}
+# WGS-84 (the default without ?crs=): the batch's first point, in 青居社区第6网格第5微网格.
+_CSV_EXAMPLE = "id,lon,lat\na,120.2009,33.4002\n"
 
 
 def _service(request: Request) -> MembershipService:
@@ -99,14 +97,14 @@ def _release(index: MembershipIndex) -> dict[str, Any]:
 
 
 @router.get("/membership", summary="某位置属于哪个网格 / which units is this location in",
-            responses={200: {"content": {JSON: {"example": ONE_EXAMPLE}}}})
+            response_class=Response, responses={200: {"model": MembershipAnswer}})
 async def membership_one(
     request: Request, principal: Reader,
     lon: Annotated[float, Query(description="经度（或投影坐标 x）/ longitude or x",
-                                examples=[120.1613])],
+                                examples=[EXAMPLE_POINT["lon"]])],
     lat: Annotated[float, Query(description="纬度（或投影坐标 y）/ latitude or y",
-                                examples=[33.3479])],
-    crs: Annotated[str, Query(description=_CRS_HELP)] = "WGS-84",
+                                examples=[EXAMPLE_POINT["lat"]])],
+    crs: Annotated[str, Query(description=_CRS_HELP, examples=[EXAMPLE_POINT["crs"]])] = "WGS-84",
     as_of: Annotated[date | None, Query(description=_AS_OF_HELP)] = None,
 ) -> Response:
     x, y = point_to_storage(lon, lat, crs)
@@ -125,9 +123,7 @@ async def membership_one(
 
 
 @router.get("/membership/address", summary="按地址查询所属网格 / which units is this address in",
-            responses={200: {"content": {JSON: {"example": {
-                **ONE_EXAMPLE, "match": {"level": "exact_building", "score": 1.0, "trusted": True,
-                                         "matched": "盐城市亭湖区新都小区3幢", "reason": "精确匹配"}}}}}})
+            response_class=Response, responses={200: {"model": AddressAnswer}})
 def membership_address(
     request: Request, principal: Reader,
     q: Annotated[str, Query(min_length=2, max_length=200, description="地址 / the address",
@@ -162,12 +158,12 @@ def _num(value: Any) -> float | None:
                 " / Body: JSON points or addresses, a GeoJSON FeatureCollection of Points, or CSV "
                 "(lon,lat[,id]); answers in input order, each with its status.",
     openapi_extra={"requestBody": {"required": True, "content": {
-        JSON: {"schema": {"type": "object"}, "example": {
-            "crs": "WGS-84", "ids": ["a", "b"], "points": [[120.1613, 33.3479], [120.6, 33.1]]}},
-        "application/geo+json": {"schema": {"type": "object"}},
-        "text/csv": {"schema": {"type": "string"}, "example": "id,lon,lat\na,120.1613,33.3479\n"}}}},
-    responses={200: {"content": {JSON: {"example": MANY_EXAMPLE},
-                                 "text/csv": {"schema": {"type": "string"}}}}})
+        JSON: {"schema": request_schema(), "example": EXAMPLE_BATCH},
+        "application/geo+json": {"schema": _GEOJSON_POINTS},
+        "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE}}}},
+    response_class=Response,
+    responses={200: {"model": BatchAnswer,
+                     "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def membership_many(
     request: Request, principal: Reader,
     crs: Annotated[str | None, Query(description=_CRS_HELP + "（请求体中的 crs 优先）")] = None,
