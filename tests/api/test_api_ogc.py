@@ -155,3 +155,71 @@ def test_datetime_is_read_as_a_china_date_and_future_instants_answer_with_the_pl
         assert at(None).json()["properties"]["release_id"] == now.id
         clock.set("2027-01-01T00:00:00+08:00")
         assert at(None).json()["properties"]["release_id"] == plan.id
+
+
+def test_queryables_are_a_json_schema_and_filter_items(client, units):
+    r = client.get("/ogc/collections/grid/queryables")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/schema+json")
+    schema = r.json()
+    assert schema["type"] == "object" and schema["$id"].endswith("/ogc/collections/grid/queryables")
+    assert set(schema["properties"]) == {"code", "name", "parent_code", "level"}
+    links = client.get("/ogc/collections/grid").json()["links"]
+    assert any(link["rel"].endswith("/queryables") for link in links)
+    grids = units[units["level"] == "grid"]
+    parent = grids["parent_code"].iloc[0]
+    body = client.get("/ogc/collections/grid/items", params={"parent_code": parent, "limit": 2}).json()
+    want = sorted(grids.loc[grids["parent_code"] == parent, "code"])
+    assert body["numberMatched"] == len(want) and [f["id"] for f in body["features"]] == want[:2]
+    nxt = next(link["href"] for link in body["links"] if link["rel"] == "next")
+    assert f"parent_code={parent}" in nxt  # the filter survives paging
+    name = grids["name"].iloc[1]
+    assert [f["id"] for f in client.get("/ogc/collections/grid/items",
+                                        params={"name": name}).json()["features"]] == \
+        [grids["code"].iloc[1]]
+    assert client.get("/ogc/collections/grid/items", params={"level": "微网格"}).json()["numberMatched"] == 0
+    bad = client.get("/ogc/collections/grid/items", params={"level": "楼栋"})
+    assert bad.status_code == 400 and bad.json()["message"]
+
+
+def test_unknown_query_parameters_are_refused(client):
+    for path, params in (("/ogc/collections/grid/items", {"parent": "320902001"}),
+                         ("/ogc/collections/grid/items", {"sortby": "code"}),
+                         ("/ogc/collections", {"limit": "5"}),
+                         ("/ogc/collections/grid/items/320902001001001", {"bbox": "1,2,3,4"})):
+        r = client.get(path, params=params)
+        assert r.status_code == 400, (path, params)
+        body = r.json()
+        assert body["code"] == "invalid_input" and list(params) == body["detail"]["unknown"]
+        assert "不支持的查询参数" in body["message"] and "Unknown query parameters" in body["message_en"]
+
+
+def test_html_views_are_tables_with_links_and_no_cdn(client, units):
+    code = units.loc[units["level"] == "grid", "code"].iloc[0]
+    for path in ("/ogc", "/ogc/collections", "/ogc/collections/grid",
+                 "/ogc/collections/grid/items", f"/ogc/collections/grid/items/{code}",
+                 "/ogc/collections/grid/queryables"):
+        r = client.get(path, params={"f": "html"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+        assert "<table" in r.text or "<ul>" in r.text
+        assert "<script" not in r.text and "cdn" not in r.text.lower() and "https://" not in r.text
+    page = client.get("/ogc/collections/grid/items", params={"f": "html", "limit": 5}).text
+    assert f"items/{code}?f=html" in page and "offset=5" in page and "下一页" in page
+    assert client.get("/ogc/collections", headers={"Accept": "text/html"}).text.startswith("<!DOCTYPE")
+    assert client.get("/ogc/collections", params={"f": "xml"}).status_code == 422
+
+
+def test_the_ogc_openapi_document_advertises_the_page_size(client):
+    landing = client.get("/ogc/").json()
+    desc = next(link for link in landing["links"] if link["rel"] == "service-desc")
+    r = client.get(_path(desc["href"]))
+    assert r.headers["content-type"].startswith("application/vnd.oai.openapi+json")
+    doc = r.json()
+    assert doc["servers"][0]["url"].endswith("/ogc")
+    limit = doc["components"]["parameters"]["limit"]["schema"]
+    assert limit["maximum"] == 10_000 and limit["default"] == 100
+    for level in ("street", "community", "grid", "microgrid"):
+        params = doc["paths"][f"/collections/{level}/items"]["get"]["parameters"]
+        assert {"$ref": "#/components/parameters/limit"} in params
+        assert not any(p.get("in") == "path" for p in params)
+        assert f"/collections/{level}/queryables" in doc["paths"]
+    assert doc["components"]["securitySchemes"]["ApiKeyHeader"]["name"] == "X-API-Key"
