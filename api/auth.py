@@ -59,6 +59,12 @@ class Principal:
         """Authenticated by a session cookie: its writes must carry the CSRF token."""
         return self.user_id is not None
 
+    def audit_detail(self, **more: object) -> dict[str, object] | None:
+        """What an audit line adds about the caller: the account of a session (keys are named
+        by ``key_id``), with ``more``."""
+        who = {"user_id": self.user_id, "user": self.name} if self.by_session else {}
+        return {**who, **more} or None
+
     @property
     def sees_contacts(self) -> bool:
         return self.role in CONTACTS

@@ -104,8 +104,7 @@ class Guard:
     async def _audit(scope: Scope, status: int) -> None:
         principal = scope.get("state", {}).get("principal")
         action = f"{scope['method']} {scope['path']}"
-        user_id = getattr(principal, "user_id", None)
-        detail = {"user_id": user_id, "user": principal.name} if user_id is not None else None
+        detail = principal.audit_detail() if principal is not None else None
         try:
             await run_in_threadpool(
                 scope["app"].state.store.audit, action,

@@ -81,7 +81,7 @@ async def overview_page(
 
 def _audit_contacts(store, principal: Principal, release_id: int) -> None:  # noqa: ANN001
     store.audit("read worker names (overview map)", key_id=principal.key_id, role=principal.role,
-                target=f"release {release_id}", status=200)
+                target=f"release {release_id}", status=200, detail=principal.audit_detail())
 
 
 @router.get("/units/{code}", response_class=HTMLResponse, responses=HTML,

@@ -82,7 +82,8 @@ def _workers(request: Request, principal: Principal, index: MembershipIndex,
     try:
         contacts = store.worker_contacts(grid)
         store.audit("read worker contacts", key_id=principal.key_id, role=principal.role,
-                    target=grid, status=200, detail={"workers": [c["worker_id"] for c in contacts]})
+                    target=grid, status=200,
+                    detail=principal.audit_detail(workers=[c["worker_id"] for c in contacts]))
     except StoreUnavailable as exc:
         body["contacts_omitted"] = {"code": exc.code, "message": "数据库暂不可用，未列出网格员联系方式。",
                                     "message_en": "The database is unreachable; worker contacts "

@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import make_key
+from tests.api.conftest import load_release, make_key
 from wangge.api.app import create_app
+from wangge.demo.workers import build_workers
 from wangge.settings import Settings
 from wangge.store import open_store
 
@@ -229,3 +231,22 @@ def test_a_session_comes_before_the_anonymous_role(store_url):
         assert client.get("/v1/keys").status_code == 403              # anonymous viewer
         login(client)
         assert client.get("/v1/keys").status_code == 200              # the admin's session
+
+
+def test_reads_of_personal_data_through_a_session_name_the_account(store_url, small_units):
+    load_release(store_url, small_units, workers=build_workers(small_units))
+    grid = small_units[small_units["level"] == "grid"].iloc[0]
+    point = shapely.point_on_surface(grid.geometry)
+    with browser(store_url) as client:
+        with open_store(store_url) as store:
+            wang = store.create_user("wang", "planner", PASSWORD)
+        login(client, "wang")
+        assert client.get("/maps/overview?tiles=none", headers=HTML).status_code == 200
+        found = client.get(f"/v1/membership?lon={point.x}&lat={point.y}&crs=EPSG:4490").json()
+        assert found["status"] == "found" and found["workers"]
+        entries = {e["action"]: e for e in client.app.state.store.audit_entries()}
+        contacts = entries["read worker contacts"]
+        assert contacts["target"] == grid["code"] and contacts["detail"]["user"] == "wang"
+        assert contacts["detail"]["workers"] == [w["worker_id"] for w in found["workers"]]
+        assert entries["read worker names (overview map)"]["detail"] == {"user_id": wang.id,
+                                                                          "user": "wang"}
