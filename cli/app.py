@@ -152,14 +152,25 @@ def import_cmd(
 
 @app.command("export")
 def export_cmd(
-    out: Annotated[Path, typer.Argument(help="输出文件 .geojson 或 .gpkg")],
-    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None,
-    level: LevelOpt = None,
-    crs: Annotated[str, typer.Option("--crs", help="输出坐标系，如 EPSG:4490、GCJ-02")] = "EPSG:4490",
+    out: Annotated[Path, typer.Argument(help="输出文件 .geojson 或 .gpkg / output file")],
+    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本 / release id "
+                                                     "(default: the current one)")] = None,
+    level: Annotated[str | None, typer.Option(
+        "--level", help="只导出一个层级（街道/社区/网格/微网格）/ export one level only")] = None,
+    crs: Annotated[str, typer.Option(
+        "--crs", help="输出坐标系：EPSG:4490（默认）、4326、OGC:CRS84、高斯-克吕格如 4549、GCJ-02、BD-09"
+                      " / output CRS")] = "EPSG:4490",
+    fields: Annotated[str, typer.Option(
+        "--fields", help="字段名：en（code, name…）或 zh（编码、名称、层级、上级编码）"
+                         " / field names in English or Chinese")] = "en",
 ) -> None:
-    """导出某版本（某层级）的边界 / Export a release (or one level) to a file."""
+    """导出某版本（某层级）的边界；GeoPackage 每个层级一个图层 / Export a release (or one level).
+
+    GCJ-02/BD-09 没有 EPSG 代码：GeoPackage 声明名为 GCJ-02 的自定义坐标系，GeoJSON 不声明坐标系。
+    """
+    from wangge.geo.crs import parse_crs
     from wangge.geo.errors import NotFound
-    from wangge.geo.io.boundaries import write_units
+    from wangge.geo.io.boundaries import export_units
     from wangge.geo.levels import parse_level
 
     settings = load_settings()
@@ -173,9 +184,15 @@ def export_cmd(
         if len(units) == 0:
             raise NotFound(f"版本 {rid} 没有符合条件的单元。", f"Release {rid} has no such units.")
         with step(say("写出文件…", "Writing…")):
-            write_units(units, out, crs=crs)
-    console.print(say(f"已导出 {len(units)} 个单元到 {out}（{crs}）。",
-                      f"Exported {len(units)} units to {out} ({crs})."))
+            layers = export_units(units, out, crs=crs, fields=fields)
+    shown = "、".join(layers) if out.suffix.lower() == ".gpkg" else ""
+    console.print(say(f"已导出 {len(units)} 个单元到 {out}（{crs}{'；图层 ' + shown if shown else ''}）。",
+                      f"Exported {len(units)} units to {out} ({crs}"
+                      f"{'; layers ' + ', '.join(layers) if shown else ''})."))
+    if parse_crs(crs).offset is not None and out.suffix.lower() != ".gpkg":
+        console.print(say("注意：GeoJSON 无法声明 GCJ-02/BD-09，文件未声明坐标系；导入时请加 --crs。",
+                          "Note: GeoJSON cannot declare GCJ-02/BD-09; the file declares no CRS; "
+                          "import it with --crs."))
 
 
 @app.command("releases")

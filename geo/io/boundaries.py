@@ -3,6 +3,11 @@
 Formats: GeoJSON, GeoPackage and zipped Shapefile (through pyogrio/GDAL). The unit table is a
 GeoDataFrame in EPSG:4490 with columns ``code, name, level, parent_code, attrs, geometry``.
 Field names are matched against common English and Chinese names unless the user maps them.
+
+GCJ-02 and BD-09 have no EPSG code, so no file can declare them the standard way. Written here,
+a GeoPackage declares a user-defined CRS named ``GCJ-02`` (or ``BD-09``: WGS 84's ellipsoid, a
+datum whose name says it is offset), which desktop GIS shows by name and this module reads back
+as that system; a GeoJSON declares no CRS at all (never CRS84) and says so in its description.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from wangge.geo.boundaries.rules import ValidationConfig
@@ -25,9 +32,35 @@ from wangge.geo.crs import STORAGE_CRS, SourceCRS, check_plausible_lonlat, from_
 from wangge.geo.errors import FieldMappingError, FileFormatError, InputError
 from wangge.geo.io.result import ReadResult
 from wangge.geo.io.vector import DRIVERS, read_vector
-from wangge.geo.levels import ORDER, Level, parse_level
+from wangge.geo.levels import NAMES_ZH, ORDER, Level, parse_level
 
 COLUMNS = ["code", "name", "level", "parent_code", "attrs", "geometry"]
+# ``fields="zh"``: field names and level values in Chinese (read back by the same candidates).
+ZH_FIELDS = {"code": "编码", "name": "名称", "level": "层级", "parent_code": "上级编码",
+             "attrs": "属性"}
+FIELD_STYLES = ("en", "zh")
+# GeoPackage 1.2: what GDAL 3.6, QGIS LTR and ArcGIS read without a version warning.
+GPKG_VERSION = "1.2"
+
+# The user-defined CRS written for an offset system: WGS 84's ellipsoid and axes, a datum named
+# for the offset. ``_OFFSET_NAMES`` is how a file's CRS is recognised when read back.
+_OFFSET_WKT = ('GEOGCRS["{label}",DATUM["{label} (WGS 84 with the {label} offset; no EPSG code)",'
+               'ELLIPSOID["WGS 84",6378137,298.257223563,LENGTHUNIT["metre",1]]],'
+               'PRIMEM["Greenwich",0,ANGLEUNIT["degree",0.0174532925199433]],CS[ellipsoidal,2],'
+               'AXIS["geodetic longitude (Lon)",east,ORDER[1],ANGLEUNIT["degree",0.0174532925199433]],'
+               'AXIS["geodetic latitude (Lat)",north,ORDER[2],ANGLEUNIT["degree",0.0174532925199433]],'
+               'REMARK["{label}: WGS 84 shifted by the published {label} algorithm (up to ~700 m); '
+               'not WGS 84, not CGCS2000"]]')
+_OFFSET_NAMES = ("GCJ-02", "BD-09")
+_OFFSET_NOTE = {
+    "GPKG": ("坐标为 {label}（有偏移的坐标系，无 EPSG 代码），声明为名为 {label} 的自定义坐标系，"
+             "不是 WGS-84/CGCS2000。 / Coordinates are {label} (an offset system with no EPSG code), "
+             "declared as a user-defined CRS named {label}: not WGS-84/CGCS2000."),
+    "GeoJSON": ("坐标为 {label}（有偏移的坐标系，无 EPSG 代码），本文件不声明坐标系；请勿当作 "
+                "WGS-84/CGCS2000 使用，导入时请指定 --crs {label}。 / Coordinates are {label} (an "
+                "offset system with no EPSG code); this file declares no CRS: do not read it as "
+                "WGS-84/CGCS2000; import it with --crs {label}."),
+}
 
 # Personal data does not belong in boundary files: attributes whose names or values look like a
 # person's name, phone or ID number are not stored (workers are imported on their own, with
@@ -62,6 +95,16 @@ def read_units(path: str | Path, *, crs: object | None = None,
     path = Path(path)
     name = display_name or path.name
     df = read_vector(path, name, layer=layer)
+    by_level = _level_layers(df.attrs["layers"]) if layer is None and level is None else None
+    if by_level is not None:  # one layer per level: all of them, as one table
+        parts = [read_units(path, crs=crs, fields=fields, level=lv.value, layer=lay, config=config,
+                            display_name=display_name) for lay, lv in by_level.items()]
+        frame = gpd.GeoDataFrame(pd.concat([p.frame for p in parts], ignore_index=True),
+                                 crs=STORAGE_CRS)
+        return ReadResult(frame=frame[COLUMNS], source_crs=parts[0].source_crs,
+                          mapping=parts[0].mapping, count=len(frame),
+                          notes=[f"read the layers {', '.join(by_level)}, one per level",
+                                 *dict.fromkeys(n for p in parts for n in p.notes)])
     notes: list[str] = []
     if layer is None and len(df.attrs["layers"]) > 1:
         notes.append(f"the file has layers {', '.join(df.attrs['layers'])}; read the first, "
@@ -90,11 +133,15 @@ def _gated_to_storage(geoms: np.ndarray, source: SourceCRS, name: str) -> np.nda
 
 def _source_crs(df: gpd.GeoDataFrame, crs: object | None, suffix: str, name: str,
                 notes: list[str]) -> SourceCRS:
+    declared = _declared_offset(df.crs)
     if crs is not None:
         source = parse_crs(crs)
         if df.crs is not None and source.offset is None and not source.crs.equals(df.crs):
-            notes.append(f"file declares {df.crs.to_string()}, read as {source.label} as requested")
+            notes.append(f"file declares {declared or df.crs.to_string()}, read as {source.label} "
+                         "as requested")
         return source
+    if declared is not None:
+        return parse_crs(declared)
     if df.crs is not None:
         return parse_crs(df.crs)
     if suffix.lower() in (".geojson", ".json"):
@@ -102,6 +149,27 @@ def _source_crs(df: gpd.GeoDataFrame, crs: object | None, suffix: str, name: str
     raise InputError(
         f"文件 {name} 没有声明坐标系，请用 --crs 指定（如 EPSG:4490、GCJ-02）。",
         f"{name} declares no CRS; give one with --crs (e.g. EPSG:4490, GCJ-02).")
+
+
+def offset_crs(label: str) -> pyproj.CRS:
+    """The user-defined CRS a file in GCJ-02 or BD-09 declares (see the module docstring)."""
+    return pyproj.CRS.from_wkt(_OFFSET_WKT.format(label=label))
+
+
+def _declared_offset(crs: pyproj.CRS | None) -> str | None:
+    """``"GCJ-02"``/``"BD-09"`` when a file declares the CRS :func:`offset_crs` writes."""
+    if crs is None or not crs.is_geographic:
+        return None
+    return next((label for label in _OFFSET_NAMES if crs.name == label), None)
+
+
+def _level_layers(layers: list[str]) -> dict[str, Level] | None:
+    """Layers named after levels (``street``… or ``街道``…), as an export by level writes them."""
+    named = {layer: parse_level(layer) for layer in layers}
+    if len(layers) < 2 or any(lv is None or layer not in (lv.value, lv.zh)
+                              for layer, lv in named.items()):
+        return None
+    return named  # type: ignore[return-value]
 
 
 def _map_fields(columns: pd.Index, override: dict[str, str]) -> dict[str, str | None]:
@@ -228,7 +296,7 @@ def _attrs(df: pd.DataFrame, columns: list[str], i: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for c in columns:
         value = _json_value(df[c].iloc[i])
-        if c == "attrs" and isinstance(value, (str, dict)):
+        if c in ("attrs", ZH_FIELDS["attrs"]) and isinstance(value, (str, dict)):
             try:
                 parsed = json.loads(value) if isinstance(value, str) else value
             except ValueError:
@@ -252,20 +320,24 @@ def _attrs(df: pd.DataFrame, columns: list[str], i: int) -> dict[str, Any]:
 
 
 def write_units(units: gpd.GeoDataFrame, path: str | Path, *, crs: object = "EPSG:4490",
-                layer: str | None = None, add_layer: bool = False) -> Path:
+                layer: str | None = None, add_layer: bool = False, fields: str = "en") -> Path:
     """Write a unit table (EPSG:4490) to GeoJSON or GeoPackage in the requested CRS.
 
     The file is replaced, unless ``add_layer``: then ``layer`` is added to an existing
-    GeoPackage (a plan's export writes one layer per level).
+    GeoPackage (a plan's export writes one layer per level). ``fields="zh"`` names the fields
+    编码, 名称, 层级 (街道/社区/网格/微网格), 上级编码, 属性.
 
-    GCJ-02/BD-09 output carries WGS-84 as its declared CRS (no file format can declare the
-    offset systems) and says so in the layer description.
+    GCJ-02/BD-09: a GeoPackage declares the user-defined CRS of :func:`offset_crs`; a GeoJSON
+    declares none and says so in its description (see the module docstring).
     """
     path = Path(path)
     driver = DRIVERS.get(path.suffix.lower())
     if driver not in ("GeoJSON", "GPKG"):
         raise FileFormatError(f"导出仅支持 .geojson 和 .gpkg，收到“{path.suffix}”。",
                               f"Export writes .geojson or .gpkg, not {path.suffix!r}.")
+    if fields not in FIELD_STYLES:
+        raise InputError(f"字段名样式应为 en 或 zh，收到“{fields}”。",
+                         f"Field names are en or zh, not {fields!r}.", fields=fields)
     target = parse_crs(crs)
     geoms = from_storage(np.asarray(units.geometry.values, dtype=object), target)
     table = pd.DataFrame({
@@ -275,16 +347,56 @@ def write_units(units: gpd.GeoDataFrame, path: str | Path, *, crs: object = "EPS
         "attrs": [json.dumps(_clean_json(a or {}), ensure_ascii=False, sort_keys=True)
                   for a in units.get("attrs", [None] * len(units))],
     })
-    out = gpd.GeoDataFrame(table, geometry=list(shapely.force_2d(geoms)), crs=target.crs)
+    if fields == "zh":
+        zh_level = {lv.value: lv.zh for lv in ORDER}
+        table["level"] = [zh_level.get(v, v) for v in table["level"]]
+        table = table.rename(columns=ZH_FIELDS)
+    declared: pyproj.CRS | None = target.crs
+    description = f"wangge boundary units, {target.label}"
+    if target.offset is not None:
+        declared = offset_crs(target.label) if driver == "GPKG" else None
+        description = _OFFSET_NOTE[driver].format(label=target.label)
+    out = gpd.GeoDataFrame(table, geometry=list(shapely.force_2d(geoms)), crs=declared)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not (add_layer and driver == "GPKG"):
+    adding = add_layer and driver == "GPKG" and path.exists()
+    if path.exists() and not adding:
         path.unlink()
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"layer_options": {"DESCRIPTION": description}}
     if driver == "GPKG":
         kwargs["layer"] = layer or "units"
-        kwargs["layer_options"] = {"DESCRIPTION": f"wangge boundary units, {target.label}"}
-    pyogrio.write_dataframe(out, path, driver=driver, promote_to_multi=False, **kwargs)
+        if not adding:
+            kwargs["dataset_options"] = {"VERSION": GPKG_VERSION}
+    elif target.offset is not None:  # a foreign member that machines can read, too
+        kwargs["layer_options"]["FOREIGN_MEMBERS_COLLECTION"] = json.dumps(
+            {"coordinate_system": target.label, "crs_declared": False})
+    with warnings.catch_warnings():  # no CRS is the point for an offset GeoJSON (see above)
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        pyogrio.write_dataframe(out, path, driver=driver, promote_to_multi=False, **kwargs)
     return path
+
+
+def export_units(units: gpd.GeoDataFrame, path: str | Path, *, crs: object = "EPSG:4490",
+                 fields: str = "en") -> list[str]:
+    """Write units for people and desktop GIS; returns the layers written.
+
+    A GeoPackage gets one layer per level present (``street``…, or ``街道``… with
+    ``fields="zh"``), each in the file's one CRS; :func:`read_units` reads such a file back
+    whole. A GeoJSON is one collection with the level as a field.
+    """
+    path = Path(path)
+    if DRIVERS.get(path.suffix.lower()) != "GPKG":
+        write_units(units, path, crs=crs, fields=fields)
+        return [path.stem]
+    if path.exists():
+        path.unlink()
+    layers = []
+    for lv in ORDER:
+        part = units[units["level"] == lv.value]
+        if len(part):
+            name = NAMES_ZH[lv] if fields == "zh" else lv.value
+            write_units(part, path, crs=crs, layer=name, add_layer=True, fields=fields)
+            layers.append(name)
+    return layers
 
 
 def read_extent(path: str | Path, *, crs: object | None = None) -> shapely.Geometry:
