@@ -36,7 +36,14 @@ exactly), ``fuzzy_building`` (building found, name close or only the door writte
 ``compound`` (compound found by name, building not), ``road_number`` (door found, no name, no
 building) or ``none``. A result is *trusted* when its score reaches ``MatchConfig.trusted_score``
 and no flag is raised; everything else goes to review. The weights were set on the demo register
-(``benchmarks/geocode_demo.py`` prints the figures) so that no wrong building scores as trusted.
+(``benchmarks/geocode_demo.py`` prints the figures) so that no wrong building scores as trusted;
+the application's threshold (``WANGGE_GEOCODE_TRUSTED_SCORE``), 0.8, was chosen from precision
+by score band (``benchmarks/address_corpus.py
+--calibrate``): every wrong building scores below 0.6, every band from 0.6 up is 100 % right, and
+0.8 keeps two bands of margin while sending a tenth as many right matches to review as 0.9 did
+(``MatchConfig()`` on its own keeps the stricter 0.9).
+Whatever its score, a match whose written building is not found, or whose unit or floor the
+building cannot have, is not trusted.
 
 Given coordinates are cross-checked (:func:`cross_check`): farther than
 ``MatchConfig.far_threshold_m`` from the matched point raises ``coordinates_far_from_address``.
@@ -557,7 +564,9 @@ class Matcher:
              rival: tuple[float, _Candidate, int | None, _Ev | None] | None) -> _Row:
         gaz = self.gazetteer
         c = cand.compound
-        trusted = score >= self.config.trusted_score
+        # A building written but not found, or a flat it cannot have, is never trusted, whatever
+        # the score: the household would be placed on a guess.
+        trusted = score >= self.config.trusted_score and (ev is None or ev.factor == 1.0)
         if j is not None:
             level = MatchLevel.EXACT_BUILDING if cand.how in (_EXACT, _EXACT_NEAR) \
                 else MatchLevel.FUZZY_BUILDING

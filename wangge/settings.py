@@ -65,7 +65,7 @@ class Settings(BaseSettings):
 
     # Households
     geocode_trusted_score: float = Field(
-        default=0.9, ge=0.0, le=1.0,
+        default=0.8, ge=0.0, le=1.0,
         description="address matches scoring below this are used but flagged for review")
     geocode_far_threshold_m: float = Field(
         default=150.0, gt=0.0,
