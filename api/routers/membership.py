@@ -53,6 +53,12 @@ _GEOJSON_POINTS = {
 _CSV_EXAMPLE = "id,lon,lat\na,120.2009,33.4002\n"
 
 
+def _demo(name: str) -> dict[str, Any]:
+    """A parameter's example for Swagger UI's "Try it out": the demo's point in GCJ-02."""
+    return {"demo": {"summary": "演示区内一点（GCJ-02）/ a point in the demo district",
+                     "value": EXAMPLE_POINT[name]}}
+
+
 def _service(request: Request) -> MembershipService:
     return request.app.state.membership
 
@@ -102,10 +108,11 @@ def _release(index: MembershipIndex) -> dict[str, Any]:
 async def membership_one(
     request: Request, principal: Reader,
     lon: Annotated[float, Query(description="经度（或投影坐标 x）/ longitude or x",
-                                examples=[EXAMPLE_POINT["lon"]])],
+                                examples=[EXAMPLE_POINT["lon"]], openapi_examples=_demo("lon"))],
     lat: Annotated[float, Query(description="纬度（或投影坐标 y）/ latitude or y",
-                                examples=[EXAMPLE_POINT["lat"]])],
-    crs: Annotated[str, Query(description=_CRS_HELP, examples=[EXAMPLE_POINT["crs"]])] = "WGS-84",
+                                examples=[EXAMPLE_POINT["lat"]], openapi_examples=_demo("lat"))],
+    crs: Annotated[str, Query(description=_CRS_HELP, examples=[EXAMPLE_POINT["crs"]],
+                              openapi_examples=_demo("crs"))] = "WGS-84",
     as_of: Annotated[date | None, Query(description=_AS_OF_HELP)] = None,
 ) -> Response:
     x, y = point_to_storage(lon, lat, crs)
