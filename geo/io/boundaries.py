@@ -39,7 +39,7 @@ COLUMNS = ["code", "name", "level", "parent_code", "attrs", "geometry"]
 ZH_FIELDS = {"code": "编码", "name": "名称", "level": "层级", "parent_code": "上级编码",
              "attrs": "属性"}
 FIELD_STYLES = ("en", "zh")
-# GeoPackage 1.2: what GDAL 3.6, QGIS LTR and ArcGIS read without a version warning.
+# GeoPackage 1.2: what GDAL 3.6 and QGIS LTR read without a version warning (GDAL 3.12 writes 1.4).
 GPKG_VERSION = "1.2"
 
 # The user-defined CRS written for an offset system: WGS 84's ellipsoid and axes, a datum named
