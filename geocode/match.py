@@ -41,7 +41,7 @@ the application's threshold (``WANGGE_GEOCODE_TRUSTED_SCORE``), 0.8, was chosen 
 by score band (``benchmarks/address_corpus.py
 --calibrate``): every wrong building scores below 0.6, every band from 0.6 up is 100 % right, and
 0.8 keeps two bands of margin while sending a tenth as many right matches to review as 0.9 did
-(``MatchConfig()`` on its own keeps the stricter 0.9).
+(the default of ``MatchConfig`` too).
 Whatever its score, a match whose written building is not found, or whose unit or floor the
 building cannot have, is not trusted.
 
@@ -88,7 +88,7 @@ class MatchLevel(StrEnum):
 class MatchConfig:
     """Thresholds of the matcher; the application's settings build one."""
 
-    trusted_score: float = 0.9       # at or above, and without a flag: trusted; below: review
+    trusted_score: float = 0.8       # at or above, and without a flag: trusted; below: review
     far_threshold_m: float = 150.0   # given coordinates farther than this from the match: flagged
     fuzzy_cutoff: float = 60.0       # rapidfuzz ratio (0..100) for a name to be a candidate
     max_candidates: int = 40         # fuzzy candidates kept per name
