@@ -85,6 +85,21 @@ class MatchLevel(StrEnum):
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """One gazetteer entry an address may mean (see :meth:`Matcher.candidates`): the compound's
+    and building's positions in the gazetteer, how the name was found, the evidence weighed,
+    and the parsed halves of the address."""
+
+    score: float
+    compound: int
+    building: int | None
+    how: str
+    evidence: tuple[_Ev, ...]
+    head: Head
+    tail: Tail
+
+
+@dataclass(frozen=True)
 class MatchConfig:
     """Thresholds of the matcher; the application's settings build one."""
 
@@ -234,6 +249,26 @@ class Matcher:
         used, ignored = _components(head, tail, row.level)
         return MatchResult(text, *row[:-1], flag=None, trusted=row.trusted, components=used,
                            ignored=ignored)
+
+    def candidates(self, address: str, k: int = 3) -> list[Candidate]:
+        """Up to ``k`` gazetteer entries ``address`` may mean, best first, each scored as
+        :meth:`match` scores its best one (the same evidence and weights, before the ambiguity
+        penalty the best gets when another comes close): the first is the match's own choice.
+        For people choosing among them (the review worklist)."""
+        head_text, tail = split_tail(normalize(address))
+        head = parse_head(head_text)
+        key = (head, tail.kind, tail.group)
+        self._prefetch_fuzzy([key])
+        scored = []
+        for cand in self._resolve(key).candidates:
+            j, ev = self._building_evidence(cand.compound, tail)
+            score = (1.0 - cand.doubt) * cand.factor if ev is None else \
+                (1.0 - cand.doubt * ev.doubt) * cand.factor * ev.factor
+            evidence = cand.evidence if ev is None else (*cand.evidence, ev)
+            scored.append(Candidate(round(score, 4), cand.compound, j, cand.how, evidence, head,
+                                    tail))
+        scored.sort(key=lambda c: (-c.score, c.compound))
+        return scored[:k]
 
     def match_many(self, addresses: Sequence[str], *, lon: ArrayLike | None = None,
                    lat: ArrayLike | None = None,

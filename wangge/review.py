@@ -38,8 +38,6 @@ from wangge.geo.io.csv_out import csv_bytes
 from wangge.geo.levels import Level, parse_level
 from wangge.geocode.gazetteer import admin_key
 from wangge.geocode.match import FAR_FLAG, Matcher
-from wangge.geocode.normalize import normalize
-from wangge.geocode.parse import parse_head, split_tail
 from wangge.store import Store
 from wangge.store.review import STATUS_REASONS, ReviewFilter
 
@@ -242,11 +240,8 @@ def match_candidates(matcher: Matcher, addresses: Sequence[object],
     building, else the compound), ``kind``, ``name``, ``score``, ``components`` (what agreed:
     codes of :data:`COMPONENT_TEXT`), ``evidence_zh``/``evidence_en``, ``lon``/``lat``.
 
-    Each candidate is scored as :class:`wangge.geocode.match.Matcher` scores its best one
-    (the same evidence and weights, before the ambiguity penalty the best gets when another
-    comes close), so the first candidate is the matcher's own choice. This reads the matcher's
-    candidate resolution, which it does not publish yet; it belongs in ``geocode/match.py`` as
-    a public method once the matcher's rework settles (issue 14).
+    Scored by :meth:`wangge.geocode.match.Matcher.candidates`: the first is the matcher's
+    own choice.
     """
     out: list[list[dict[str, Any]]] = []
     gaz = matcher.gazetteer
@@ -255,24 +250,9 @@ def match_candidates(matcher: Matcher, addresses: Sequence[object],
         if not text.strip():
             out.append([])
             continue
-        head_text, tail = split_tail(normalize(text))
-        head = parse_head(head_text)
-        key = (head, tail.kind, tail.group)
-        matcher._prefetch_fuzzy([key])
-        resolution = matcher._resolve(key)
-        scored = []
-        for cand in resolution.candidates:
-            j, ev = matcher._building_evidence(cand.compound, tail)
-            if ev is None:
-                score = (1.0 - cand.doubt) * cand.factor
-            else:
-                score = (1.0 - cand.doubt * ev.doubt) * cand.factor * ev.factor
-            scored.append((round(score, 4), cand, j, ev))
-        scored.sort(key=lambda s: (-s[0], s[1].compound))
         rows = []
-        for score, cand, j, ev in scored[:k]:
-            c = cand.compound
-            evidence = cand.evidence if ev is None else (*cand.evidence, ev)
+        for cand in matcher.candidates(text, k):
+            c, j, score, evidence = cand.compound, cand.building, cand.score, cand.evidence
             if j is not None:
                 entry, kind = gaz.building_ids[j], "building"
                 x, y = gaz.building_xy[j]
@@ -282,7 +262,7 @@ def match_candidates(matcher: Matcher, addresses: Sequence[object],
                 x, y = gaz.compound_xy[c]
                 name = gaz.compound_label(c)
             rows.append({"id": entry, "kind": kind, "name": name, "score": score,
-                         "components": _components(gaz, head, tail, cand.how, c, j),
+                         "components": _components(gaz, cand.head, cand.tail, cand.how, c, j),
                          "evidence_zh": "；".join(e.zh for e in evidence),
                          "evidence_en": "; ".join(e.en for e in evidence),
                          "lon": float(x), "lat": float(y)})
