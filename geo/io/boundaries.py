@@ -165,11 +165,13 @@ def _declared_offset(crs: pyproj.CRS | None) -> str | None:
 
 def _level_layers(layers: list[str]) -> dict[str, Level] | None:
     """Layers named after levels (``street``… or ``街道``…), as an export by level writes them."""
-    named = {layer: parse_level(layer) for layer in layers}
-    if len(layers) < 2 or any(lv is None or layer not in (lv.value, lv.zh)
-                              for layer, lv in named.items()):
-        return None
-    return named  # type: ignore[return-value]
+    named: dict[str, Level] = {}
+    for layer in layers:
+        lv = parse_level(layer)
+        if lv is None or layer not in (lv.value, lv.zh):
+            return None
+        named[layer] = lv
+    return named if len(named) > 1 else None
 
 
 def _map_fields(columns: pd.Index, override: dict[str, str]) -> dict[str, str | None]:
