@@ -190,9 +190,10 @@ def export_cmd(
                       f"Exported {len(units)} units to {out} ({crs}"
                       f"{'; layers ' + ', '.join(layers) if shown else ''})."))
     if parse_crs(crs).offset is not None and out.suffix.lower() != ".gpkg":
-        console.print(say("注意：GeoJSON 无法声明 GCJ-02/BD-09，文件未声明坐标系；导入时请加 --crs。",
-                          "Note: GeoJSON cannot declare GCJ-02/BD-09; the file declares no CRS; "
-                          "import it with --crs."))
+        console.print(say("注意：GeoJSON 无法声明 GCJ-02/BD-09，文件未声明坐标系（wangge 能识别并读回；"
+                          "在其他软件中请手动指定，切勿当作 WGS-84）。",
+                          "Note: GeoJSON cannot declare GCJ-02/BD-09; the file declares no CRS "
+                          "(wangge reads it back; elsewhere set it by hand, never as WGS-84)."))
 
 
 @app.command("releases")

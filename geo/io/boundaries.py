@@ -109,7 +109,7 @@ def read_units(path: str | Path, *, crs: object | None = None,
     if layer is None and len(df.attrs["layers"]) > 1:
         notes.append(f"the file has layers {', '.join(df.attrs['layers'])}; read the first, "
                      f"{df.attrs['layer']}")
-    source = _source_crs(df, crs, path.suffix, name, notes)
+    source = _source_crs(df, crs, path, name, notes)
     mapping = _map_fields(df.columns, fields or {})
     units = _normalise(df, mapping, level, config or ValidationConfig(), name, notes)
     geoms = _gated_to_storage(np.asarray(units.geometry.values, dtype=object), source, name)
@@ -131,9 +131,11 @@ def _gated_to_storage(geoms: np.ndarray, source: SourceCRS, name: str) -> np.nda
     return out
 
 
-def _source_crs(df: gpd.GeoDataFrame, crs: object | None, suffix: str, name: str,
+def _source_crs(df: gpd.GeoDataFrame, crs: object | None, path: Path, name: str,
                 notes: list[str]) -> SourceCRS:
-    declared = _declared_offset(df.crs)
+    suffix = path.suffix
+    geojson = suffix.lower() in (".geojson", ".json")
+    declared = _declared_offset(df.crs) or (_geojson_offset(path) if geojson else None)
     if crs is not None:
         source = parse_crs(crs)
         if df.crs is not None and source.offset is None and not source.crs.equals(df.crs):
@@ -141,10 +143,12 @@ def _source_crs(df: gpd.GeoDataFrame, crs: object | None, suffix: str, name: str
                          "as requested")
         return source
     if declared is not None:
+        if geojson:
+            notes.append(f"the file says its coordinates are {declared} (it declares no CRS)")
         return parse_crs(declared)
     if df.crs is not None:
         return parse_crs(df.crs)
-    if suffix.lower() in (".geojson", ".json"):
+    if geojson:
         return parse_crs(4326)  # RFC 7946: GeoJSON without a crs member is WGS-84
     raise InputError(
         f"文件 {name} 没有声明坐标系，请用 --crs 指定（如 EPSG:4490、GCJ-02）。",
@@ -161,6 +165,21 @@ def _declared_offset(crs: pyproj.CRS | None) -> str | None:
     if crs is None or not crs.is_geographic:
         return None
     return next((label for label in _OFFSET_NAMES if crs.name == label), None)
+
+
+_GEOJSON_OFFSET = re.compile(r'"coordinate_system"\s*:\s*"(GCJ-02|BD-09)"')
+
+
+def _geojson_offset(path: Path) -> str | None:
+    """The offset system a GeoJSON written by :func:`write_units` names in its head, if any
+    (its ``coordinate_system`` member precedes the features; only the first 4 KB are read)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096).decode("utf-8", "ignore")
+    except OSError:
+        return None
+    found = _GEOJSON_OFFSET.search(head.split('"features"', 1)[0])
+    return found.group(1) if found else None
 
 
 def _level_layers(layers: list[str]) -> dict[str, Level] | None:
@@ -405,7 +424,7 @@ def read_extent(path: str | Path, *, crs: object | None = None) -> shapely.Geome
     """Read any polygon file (e.g. a district boundary) as one geometry in EPSG:4490."""
     path = Path(path)
     df = read_vector(path, path.name)
-    source = _source_crs(df, crs, path.suffix, path.name, [])
+    source = _source_crs(df, crs, path, path.name, [])
     geoms = _gated_to_storage(np.asarray(df.geometry.values, dtype=object), source, path.name)
     area = shapely.union_all(geoms)
     if shapely.get_dimensions(area) != 2 or shapely.is_empty(area):
