@@ -29,11 +29,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from wangge.geo.numerals import CN_NUMERAL, cn_to_int
+
 __all__ = ["bracket_remarks", "cn_to_int", "normalize"]
 
-_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_NUMERAL = "零〇○一二两三四五六七八九十百"
+_CN_NUMERAL = CN_NUMERAL
 _CN_NUMERAL_SET = frozenset(_CN_NUMERAL)
 
 _SPACE = re.compile(r"[\s\u200b\ufeff]+")
@@ -59,30 +59,6 @@ _ROAD_END = frozenset("路街道巷弄里侧")
 _GROUP_WORD = re.compile(r"(?<=[0-9])(?:村民小组|小组|队)")
 _ORDINAL = re.compile(r"第(?=[0-9])")
 _ROOM_WORD = re.compile(r"(?<=[0-9])房$")
-
-
-def cn_to_int(text: str) -> int | None:
-    """The value of a Chinese numeral below 1000 (``十二`` → 12, ``一二〇一`` → 1201), else None."""
-    if not text:
-        return None
-    if "十" not in text and "百" not in text:
-        digits = [_CN_DIGITS.get(c) for c in text]
-        if any(d is None for d in digits):
-            return None
-        return int("".join(str(d) for d in digits))
-    total, current = 0, 0
-    for c in text:
-        if c in _CN_DIGITS:
-            current = _CN_DIGITS[c]
-        elif c == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif c == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current
 
 
 def _bracket(match: re.Match[str]) -> str:

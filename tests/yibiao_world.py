@@ -98,7 +98,7 @@ def housing(path: Path) -> Path:
         ["FW003", "9999999999999999999", "新都路88号", 1, "商住", "房主丙"],
         ["FW004", HEPING_2_301, "人民路1号和平花园2幢1单元301室", None, "住宅", None],
         ["FW001", HEPING_1_102, "重复", 1, "住宅", None],
-        ["FW005", HEPING_1_201, "人民路1号和平花园1幢2单元201室", "三口人", "住宅", None],
+        ["FW005", HEPING_1_201, "人民路1号和平花园1幢2单元201室", "若干", "住宅", None],
     ]
     return write_xlsx(path, HOUSING_HEADERS, rows)
 

@@ -22,14 +22,14 @@ problems never repeat a name, phone or ID number.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 from wangge.geo.errors import FieldMappingError, echo
 from wangge.geo.io.register import PERSONAL, Register, register_of, row_coordinates
 from wangge.geo.io.rows import RowProblems, canonical_crs, columns_of, map_columns
-from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits, number, read_table, text
+from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits, read_table, text
+from wangge.geo.numerals import people
 
 __all__ = ["HOUSING_COLUMNS", "POPULATION_COLUMNS", "read_housing", "read_population"]
 
@@ -116,16 +116,16 @@ def read_housing(path: str | Path, *, columns: dict[str, str] | None = None,
 def _size(line: Any, cell: Any) -> int | None | bool:
     """A dwelling's number of residents; False (reported) if it is not a plausible number."""
     try:
-        size = number(cell)
+        size = people(cell)
     except ValueError:
-        size = math.nan
+        size = -1
     if size is None:
         return None
-    if not (math.isfinite(size) and 0 <= size <= 100 and float(size).is_integer()):
-        line.bad(None, "bad_size", f"居住人数“{echo(cell)}”不是合理的人数。",
-                 f"number of residents {echo(cell)!r} is not plausible.")
+    if not 0 <= size <= 100:
+        line.bad(None, "bad_size", f"居住人数“{echo(cell)}”不是合理的人数（应如 3、三口、3人）。",
+                 f"number of residents {echo(cell)!r} is not a plausible count (e.g. 3, 三口, 3人).")
         return False
-    return int(size)
+    return size
 
 
 def read_population(path: str | Path, *, columns: dict[str, str] | None = None,

@@ -20,6 +20,7 @@ from wangge.geo.crs import CHINA_BOUNDS, lonlat_to_storage
 from wangge.geo.errors import CRSError, FieldMappingError, echo
 from wangge.geo.io.rows import Row, RowProblem, RowProblems, canonical_crs, columns_of, map_columns
 from wangge.geo.io.table import DEFAULT_LIMITS, TableLimits, number, read_table, text
+from wangge.geo.numerals import people
 
 # Target field -> header names seen in registers (case-insensitive), tried in order.
 COLUMN_CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -94,17 +95,17 @@ def read_register(path: str | Path, *, columns: dict[str, str] | None = None,
             line.bad(None, "no_location", "既没有地址也没有坐标。", "neither an address nor coordinates.")
             continue
         try:
-            size = number(cols["size"][k])
+            size = people(cols["size"][k])
         except ValueError:
-            size = None
-        if size is not None and not (math.isfinite(size) and 0 <= size <= 100):
+            size = -1
+        if size is not None and not 0 <= size <= 100:
             shown = echo(cols["size"][k])
-            line.bad(None, "bad_size", f"户人数“{shown}”不合理。",
-                          f"household size {shown!r} is not plausible.")
+            line.bad(None, "bad_size", f"户人数“{shown}”不是合理的人数（应如 3、三口、3人）。",
+                     f"household size {shown!r} is not a plausible count (e.g. 3, 三口, 3人).")
             continue
         records.append({"row": row, "external_id": ext, "address": address, "lon": lon, "lat": lat,
                         "crs": crs, "building_id": text(cols["building_id"][k]),
-                        "size": None if size is None else int(size)})
+                        "size": size})
         person = {t: text(cols[t][k]) for t in PERSONAL}
         if any(person.values()):
             personal.append({"external_id": ext, **person})

@@ -107,3 +107,18 @@ def test_problems_echo_hostile_cells_briefly(tmp_path):
     problems = read_register(path).problems
     assert [p.reason for p in problems] == ["bad_coordinates", "unknown_crs", "bad_size"]
     assert all(len(p.message_zh) < 200 and len(p.message_en) < 250 for p in problems)
+
+
+def test_household_sizes_as_registers_write_them(tmp_path):
+    rows = [["S1", "和平花园1栋", "三口"], ["S2", "和平花园2栋", "3人"], ["S3", "和平花园3栋", "两口人"],
+            ["S4", "和平花园4栋", "３"], ["S5", "和平花园5栋", "十二"], ["S6", "和平花园6栋", "很多"],
+            ["S7", "和平花园7栋", ""]]
+    path = tmp_path / "sizes.csv"
+    pd.DataFrame(rows, columns=["户号", "地址", "户人数"]).to_csv(path, index=False)
+    register = read_register(path)
+    sizes = dict(zip(register.records["external_id"], register.records["size"], strict=True))
+    assert sizes["S1"] == 3 and sizes["S2"] == 3 and sizes["S3"] == 2 and sizes["S4"] == 3
+    assert sizes["S5"] == 12 and pd.isna(sizes["S7"])
+    (bad,) = register.problems
+    assert bad.external_id == "S6" and "很多" in bad.message_zh and bad.reason == "bad_size"
+    assert bad.row == 7
