@@ -120,10 +120,12 @@ def households_import(
         f"out. Of the new and changed: located by coordinates {loc['coordinates']}, by address "
         f"{loc['address']} (by address code {loc['address_code']}), unlocated "
         f"{loc['unlocated']}, flagged {loc['flagged']}."))
-    for key, zh, en in (("inserted", "新增", "new"), ("updated", "变化", "changed")):
+    for key, zh, en in (("inserted", "新增", "new"), ("updated", "变化", "changed"),
+                        ("unlocated", "无法定位（见 wangge households review --reason 无法定位）",
+                         "unlocated (see wangge households review --reason unlocated)")):
         ids = result.ids.get(key) or []
         if ids:
-            total = getattr(result, key)
+            total = loc["unlocated"] if key == "unlocated" else getattr(result, key)
             more = say(f" 等 {total} 户", f" … {total} in all") if total > len(ids) else ""
             console.print(say(f"{zh}：", f"{en}: ") + "、".join(ids) + more)
     if result.assignment:

@@ -36,7 +36,7 @@ from wangge.store import Store
 
 LOW_SCORE_FLAG = "low_match_score"
 ADDRESS_CODE_LEVEL = "address_code"  # match_level of a household found by its address code
-LISTED_IDS = 50  # ids named per kind (new, changed, unchanged) in an import's summary
+LISTED_IDS = 50  # ids named per kind (new, changed, unchanged, unlocated) in an import's summary
 
 # What a re-import is compared on, as the register's records name it (stored as given_lon,
 # given_lat, given_crs, building_ref): any difference, personal fields included, is a change.
@@ -285,6 +285,7 @@ def import_households(store: Store, register: Register, *, source: str,
             "review": int(by.get("review", 0)),
             "unlocated": int(households["located_by"].isna().sum()),
             "flagged": int(households["flags"].notna().sum())}
+        ids["unlocated"] = households.loc[households["located_by"].isna(), "external_id"].tolist()
         current = store.current_release()
         if current is not None:
             if store.has_assignments(current.id):

@@ -100,3 +100,14 @@ def test_resolve_by_candidate_and_point(world):
     with open_store(url) as store:
         kept = store.review_decisions()
     assert kept["external_id"].tolist() == ["H08", "H05"] and set(kept["decided_by"]) == {"cli"}
+
+
+def test_import_names_the_households_it_could_not_locate(world, tmp_path):
+    from tests.review_world import REGISTER, write_register
+
+    invoke, _ = world
+    rows = [("N01", "城西无名巷", None, None, 2, "", ""), *REGISTER[1:3]]
+    path = write_register(tmp_path / "三月.csv", rows)
+    out = invoke("households", "import", path)
+    assert out.exit_code == 0, out.output
+    assert "无法定位（见 wangge households review --reason 无法定位）：N01" in out.output
