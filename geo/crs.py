@@ -485,3 +485,21 @@ def parse_ogc_crs(value: str | None) -> OgcCRS:
 def swap_axes(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     """Geometries with x and y exchanged (lon/lat <-> lat/lon axis order)."""
     return np.asarray(shapely.transform(geoms, lambda xy: xy[:, ::-1]), dtype=object)
+
+
+# The user-defined CRS written for an offset system: WGS 84's ellipsoid and axes, a datum named
+# for the offset. ``OFFSET_NAMES`` is how a file's CRS is recognised when read back.
+OFFSET_WKT = ('GEOGCRS["{label}",DATUM["{label} (WGS 84 with the {label} offset; no EPSG code)",'
+              'ELLIPSOID["WGS 84",6378137,298.257223563,LENGTHUNIT["metre",1]]],'
+              'PRIMEM["Greenwich",0,ANGLEUNIT["degree",0.0174532925199433]],CS[ellipsoidal,2],'
+              'AXIS["geodetic longitude (Lon)",east,ORDER[1],ANGLEUNIT["degree",0.0174532925199433]],'
+              'AXIS["geodetic latitude (Lat)",north,ORDER[2],ANGLEUNIT["degree",0.0174532925199433]],'
+              'REMARK["{label}: WGS 84 shifted by the published {label} algorithm (up to ~700 m); '
+              'not WGS 84, not CGCS2000"]]')
+OFFSET_NAMES = ("GCJ-02", "BD-09")
+
+
+def offset_crs(label: str) -> pyproj.CRS:
+    """The user-defined CRS a file in GCJ-02 or BD-09 declares (GeoPackage exports): named for
+    the offset system, never an EPSG code, so no reader takes it for WGS-84."""
+    return pyproj.CRS.from_wkt(OFFSET_WKT.format(label=label))

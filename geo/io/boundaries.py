@@ -28,7 +28,16 @@ import pyproj
 import shapely
 
 from wangge.geo.boundaries.rules import ValidationConfig
-from wangge.geo.crs import STORAGE_CRS, SourceCRS, check_plausible_lonlat, from_storage, parse_crs, to_storage
+from wangge.geo.crs import (
+    OFFSET_NAMES,
+    STORAGE_CRS,
+    SourceCRS,
+    check_plausible_lonlat,
+    from_storage,
+    offset_crs,
+    parse_crs,
+    to_storage,
+)
 from wangge.geo.errors import FieldMappingError, FileFormatError, InputError
 from wangge.geo.io.result import ReadResult
 from wangge.geo.io.vector import DRIVERS, read_vector
@@ -42,16 +51,6 @@ FIELD_STYLES = ("en", "zh")
 # GeoPackage 1.2: what GDAL 3.6 and QGIS LTR read without a version warning (GDAL 3.12 writes 1.4).
 GPKG_VERSION = "1.2"
 
-# The user-defined CRS written for an offset system: WGS 84's ellipsoid and axes, a datum named
-# for the offset. ``_OFFSET_NAMES`` is how a file's CRS is recognised when read back.
-_OFFSET_WKT = ('GEOGCRS["{label}",DATUM["{label} (WGS 84 with the {label} offset; no EPSG code)",'
-               'ELLIPSOID["WGS 84",6378137,298.257223563,LENGTHUNIT["metre",1]]],'
-               'PRIMEM["Greenwich",0,ANGLEUNIT["degree",0.0174532925199433]],CS[ellipsoidal,2],'
-               'AXIS["geodetic longitude (Lon)",east,ORDER[1],ANGLEUNIT["degree",0.0174532925199433]],'
-               'AXIS["geodetic latitude (Lat)",north,ORDER[2],ANGLEUNIT["degree",0.0174532925199433]],'
-               'REMARK["{label}: WGS 84 shifted by the published {label} algorithm (up to ~700 m); '
-               'not WGS 84, not CGCS2000"]]')
-_OFFSET_NAMES = ("GCJ-02", "BD-09")
 _OFFSET_NOTE = {
     "GPKG": ("坐标为 {label}（有偏移的坐标系，无 EPSG 代码），声明为名为 {label} 的自定义坐标系，"
              "不是 WGS-84/CGCS2000。 / Coordinates are {label} (an offset system with no EPSG code), "
@@ -155,16 +154,11 @@ def _source_crs(df: gpd.GeoDataFrame, crs: object | None, path: Path, name: str,
         f"{name} declares no CRS; give one with --crs (e.g. EPSG:4490, GCJ-02).")
 
 
-def offset_crs(label: str) -> pyproj.CRS:
-    """The user-defined CRS a file in GCJ-02 or BD-09 declares (see the module docstring)."""
-    return pyproj.CRS.from_wkt(_OFFSET_WKT.format(label=label))
-
-
 def _declared_offset(crs: pyproj.CRS | None) -> str | None:
     """``"GCJ-02"``/``"BD-09"`` when a file declares the CRS :func:`offset_crs` writes."""
     if crs is None or not crs.is_geographic:
         return None
-    return next((label for label in _OFFSET_NAMES if crs.name == label), None)
+    return next((label for label in OFFSET_NAMES if crs.name == label), None)
 
 
 _GEOJSON_OFFSET = re.compile(r'"coordinate_system"\s*:\s*"(GCJ-02|BD-09)"')
