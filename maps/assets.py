@@ -11,11 +11,19 @@ for the planner's editor (``maps/editor.py``, not a folium map) Leaflet-Geoman f
 draws split lines and outlines with snapping to the drawn layers' vertices.
 folium's other defaults (jQuery, Bootstrap, Font Awesome, awesome-markers) are dropped: no
 wangge map needs them, and each is a request that fails offline.
+
+A map *file* (``wangge map … --out``) is opened from a disk or a mail, often with no internet:
+:func:`inline` puts the local files into the page itself (scripts and styles inline, the images
+the styles refer to as ``data:`` URIs), so the file needs nothing but a browser.
 """
 
 from __future__ import annotations
 
+import base64
+import logging
+import mimetypes
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +34,8 @@ from pathlib import Path
 
 import folium
 from branca.element import Element
+
+log = logging.getLogger(__name__)
 
 LEAFLET = "1.9.4"            # BSD-2-Clause
 MARKERCLUSTER = "1.5.3"      # MIT
@@ -171,6 +181,80 @@ def use_assets(m: folium.Map, base_url: str | None = None) -> folium.Map:
                 raise ValueError(f"no local copy of map assets {unknown}")
             setattr(element, attr, [(n, asset_url(n, base_url)) for n, _ in links])
     return m
+
+
+_LINK = re.compile(r'<script src="(?P<js>[^"]+)"></script>'
+                   r'|<link rel="stylesheet" href="(?P<css>[^"]+)"\s*/?>')
+_CSS_URL = re.compile(r"""url\((?P<q>["']?)(?P<path>[^"')]+)(?P=q)\)""")
+# Leaflet finds its default marker images through a CSS rule; inline, they are data: URIs.
+_ICON_FIX = ("L.Icon.Default.imagePath = '';\n"
+             "L.Icon.Default.mergeOptions({iconUrl: %s, iconRetinaUrl: %s, shadowUrl: %s});")
+_warned: set[Path] = set()
+
+
+def _data_uri(path: Path) -> str:
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _inline_css(path: Path) -> str:
+    """A stylesheet with the local files it refers to (images) as data: URIs."""
+    def image(match: re.Match[str]) -> str:
+        ref = match["path"]
+        if ref.startswith(("data:", "#", "%23", "http:", "https:", "//")):
+            return match[0]
+        target = (path.parent / ref).resolve()
+        if not target.is_relative_to(path.parent.resolve()) or not target.is_file():
+            return match[0]
+        return f'url("{_data_uri(target)}")'
+
+    css = _CSS_URL.sub(image, path.read_text(encoding="utf-8"))
+    return re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
+
+
+def _inline_js(path: Path) -> str:
+    return re.sub(r"</(script)", r"<\\/\1", path.read_text(encoding="utf-8"), flags=re.IGNORECASE)
+
+
+def inline(page: str, dest: Path | None = None) -> str:
+    """``page`` with every public-CDN asset link replaced by the local file's content.
+
+    Links to other places (a local ``--assets`` folder or URL) are left as they are. When a linked
+    file is not in ``dest`` (default :func:`default_dir`), the page is returned unchanged (it still
+    loads from the CDN when online) and a warning says how to get the files: half-inlined pages
+    would fail offline all the same.
+    """
+    dest = default_dir() if dest is None else Path(dest)
+    by_cdn = {a.cdn: a for a in ASSETS.values()}
+    linked = [by_cdn[m["js"] or m["css"]] for m in _LINK.finditer(page)
+              if (m["js"] or m["css"]) in by_cdn]
+    absent = [a.local for a in linked if not (dest / a.local).is_file()]
+    if absent:
+        if dest not in _warned:
+            _warned.add(dest)
+            log.warning("地图文件仍从公共 CDN 加载 Leaflet（离线时无法显示）：%s 中缺少 %s；"
+                        "请运行 python -m wangge.maps.assets / map file links the public CDN "
+                        "(blank offline): %s lacks %s; run python -m wangge.maps.assets",
+                        dest, absent, dest, absent)
+        return page
+
+    def replace(match: re.Match[str]) -> str:
+        url = match["js"] or match["css"]
+        asset = by_cdn.get(url)
+        if asset is None:
+            return match[0]
+        path = dest / asset.local
+        if match["css"]:
+            return f"<style>{_inline_css(path)}</style>"
+        script = f"<script>{_inline_js(path)}</script>"
+        images = [path.parent / "images" / name
+                  for name in ("marker-icon.png", "marker-icon-2x.png", "marker-shadow.png")]
+        if asset is ASSETS["leaflet"] and all(i.is_file() for i in images):
+            script += ("\n<script>" + _ICON_FIX % tuple(f"'{_data_uri(i)}'" for i in images)
+                       + "</script>")
+        return script
+
+    return _LINK.sub(replace, page)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ from folium.template import Template
 from numpy.typing import ArrayLike, NDArray
 
 from wangge.maps import labels
-from wangge.maps.assets import use_assets
+from wangge.maps.assets import inline, use_assets
 from wangge.maps.simplify import rounded, simplify_coverage
 from wangge.maps.style import add_css
 from wangge.maps.tiles import Basemap, add_tiles, basemap, display_geoms, display_xy
@@ -73,7 +73,7 @@ class _Helpers(MacroElement):
         self.js = _HELPERS_JS % texts.replace("</", "<\\/")
 
 
-def new_map(title: str, *, lang: str = "zh", tiles: str | Basemap = "osm",
+def new_map(title: str, *, lang: str = "zh", tiles: str | Basemap = "auto",
             tianditu_key: str | None = None) -> tuple[folium.Map, Basemap]:
     """An empty map with the base map's tiles, a scale bar, texts and styles; and the base map."""
     labels.check_lang(lang)
@@ -129,9 +129,16 @@ def finish(m: folium.Map, bounds_geoms: ArrayLike, *, assets: str | None = None,
     return use_assets(m, assets)
 
 
-def render_html(m: folium.Map) -> str:
-    """The complete HTML page of a map (what the API returns and the CLI writes)."""
-    return str(m.get_root().render())
+def render_html(m: folium.Map, *, self_contained: bool = True) -> str:
+    """The complete HTML page of a map (what the API returns and the CLI writes).
+
+    With ``self_contained`` (the default) links to the public CDN are replaced by the local
+    Leaflet files' content (:func:`wangge.maps.assets.inline`), so a written file works with no
+    network; pages linking a local folder (the API's ``/maps/assets``, ``--assets``) keep their
+    links. Without the local files the page keeps the CDN links and a warning is logged.
+    """
+    page = str(m.get_root().render())
+    return inline(page) if self_contained else page
 
 
 def js_props(value: Any) -> Any:

@@ -70,10 +70,23 @@ _TIANDITU = ("https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST
              "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
 
 TILE_CHOICES = ("osm", "amap", "tencent", "tianditu", "none")
+# The default base map: one that loads in mainland China. tile.openstreetmap.org is often slow or
+# unreachable there, so ``osm`` is a choice, never the default.
+AUTO = "auto"
 
 
-def basemap(name: str = "osm", key: str | None = None) -> Basemap:
-    """The base map called ``name`` (one of :data:`TILE_CHOICES`); Tianditu needs its ``key``."""
+def resolve_tiles(name: str, key: str | None = None) -> str:
+    """``auto`` made concrete: ``tianditu`` when a Tianditu key is configured, else ``amap``
+    (GCJ-02 tiles: data are shifted when drawn, see :func:`display_geoms`). Other names as given."""
+    if name != AUTO:
+        return name
+    return "tianditu" if key else "amap"
+
+
+def basemap(name: str = AUTO, key: str | None = None) -> Basemap:
+    """The base map called ``name`` (one of :data:`TILE_CHOICES`, or ``auto``: see
+    :func:`resolve_tiles`); Tianditu needs its ``key``."""
+    name = resolve_tiles(name, key)
     if name == "osm":
         return Basemap("osm", "OpenStreetMap", "OpenStreetMap", (_OSM,))
     if name == "amap":
@@ -123,5 +136,5 @@ def display_xy(lon: ArrayLike, lat: ArrayLike,
     return lon, lat
 
 
-__all__ = ["TILE_CHOICES", "Basemap", "TileSource", "add_tiles", "basemap",
-           "display_geoms", "display_xy"]
+__all__ = ["AUTO", "TILE_CHOICES", "Basemap", "TileSource", "add_tiles", "basemap",
+           "display_geoms", "display_xy", "resolve_tiles"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wangge.geo.boundaries.rules import ValidationConfig
@@ -151,8 +151,9 @@ class Settings(BaseSettings):
         return tuple(float(x) for x in self.coverage_minutes.split(","))
 
     # Maps
-    map_tiles: str = Field(default="osm", description="default base map: osm, amap, tencent, "
-                                                        "tianditu or none (offline)")
+    map_tiles: str = Field(default="auto", description="default base map: auto (tianditu when "
+                           "WANGGE_TIANDITU_KEY is set, else amap: both load in mainland China), "
+                           "osm, amap, tencent, tianditu or none (offline)")
     tianditu_key: SecretStr = Field(default=SecretStr(""), description="Tianditu developer key (tk)")
 
     # Tables read from files: registers, rosters, site lists, gazetteer CSVs
@@ -168,9 +169,17 @@ class Settings(BaseSettings):
     @field_validator("map_tiles")
     @classmethod
     def _tiles(cls, v: str) -> str:
-        if v not in ("osm", "amap", "tencent", "tianditu", "none"):
-            raise ValueError("map_tiles must be osm, amap, tencent, tianditu or none")
+        if v not in ("auto", "osm", "amap", "tencent", "tianditu", "none"):
+            raise ValueError("map_tiles must be auto, osm, amap, tencent, tianditu or none")
         return v
+
+    @model_validator(mode="after")
+    def _resolve_tiles(self) -> Settings:
+        """``auto`` becomes a concrete base map here, at the edge, so every page, link and file
+        names the base map it uses (wangge.maps.tiles.resolve_tiles)."""
+        if self.map_tiles == "auto":
+            self.map_tiles = "tianditu" if self.tianditu_key.get_secret_value() else "amap"
+        return self
 
     @field_validator("anonymous_role")
     @classmethod
