@@ -10,14 +10,18 @@ from rich.table import Table
 
 from wangge.cli.common import console, load_settings, open_store, parse_fields, say, user_errors
 
-keys_app = typer.Typer(help="API 密钥：新建、列出、吊销 / API keys", no_args_is_help=True)
-workers_app = typer.Typer(help="网格员名册 / grid workers", no_args_is_help=True)
+keys_app = typer.Typer(help="API 密钥：新建、列出、吊销"
+                            " / API keys: create, list, revoke", no_args_is_help=True)
+workers_app = typer.Typer(help="网格员名册：导入、列出"
+                               " / grid workers' roster: import, list", no_args_is_help=True)
 
 
 @keys_app.command("create")
 def keys_create(
-    name: Annotated[str, typer.Argument(help="用途或使用方，如“12345 热线”")],
-    role: Annotated[str, typer.Option(help="viewer、integrator、planner 或 admin")] = "integrator",
+    name: Annotated[str, typer.Argument(help="用途或使用方，如“12345 热线”"
+                                             " / who or what uses the key, e.g. the 12345 hotline")],
+    role: Annotated[str, typer.Option(help="角色：viewer、integrator、planner 或 admin"
+                                           " / role: viewer, integrator, planner or admin")] = "integrator",
 ) -> None:
     """新建密钥（只显示这一次）/ Make a key; it is shown only once."""
     with user_errors():
@@ -45,7 +49,7 @@ def keys_list() -> None:
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[int, typer.Argument(help="密钥编号")]) -> None:
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="密钥编号 / key id")]) -> None:
     """吊销密钥（各服务进程在下次轮询时生效）/ Revoke a key."""
     with user_errors():
         record = open_store(load_settings()).revoke_key(key_id)
@@ -55,8 +59,11 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="密钥编号")]) -> 
 
 @workers_app.command("import")
 def workers_import(
-    file: Annotated[Path, typer.Argument(help="名册：CSV、Excel（.xlsx）或 JSON")],
-    field: Annotated[list[str] | None, typer.Option("--field", help="列映射 worker_id=工号，可重复")]
+    file: Annotated[Path, typer.Argument(help="名册：CSV、Excel（.xlsx）或 JSON"
+                                              " / roster: CSV, Excel (.xlsx) or JSON")],
+    field: Annotated[list[str] | None, typer.Option("--field", help="列映射 worker_id=工号，可重复"
+                                                                    " / column mapping FIELD=COLUMN, e.g."
+                                                                    " worker_id=工号; repeatable")]
     = None,
 ) -> None:
     """导入网格员名册（整体替换；姓名电话作为个人信息单独保存）/ Import the workers' roster."""

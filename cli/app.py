@@ -25,6 +25,7 @@ from wangge.cli.common import (
     print_summary,
     say,
     step,
+    use_language,
     user_errors,
 )
 from wangge.cli.coverage import coverage_app, network_app, sites_app
@@ -35,7 +36,9 @@ from wangge.cli.review import households_review  # noqa: F401  (registers review
 from wangge.cli.users import users_app
 from wangge.settings import Settings
 
-app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、存储与服务。", no_args_is_help=True,
+app = typer.Typer(help="wangge 网格：社区网格边界的导入、校验、存储与服务"
+                       " / wangge: community grid boundaries imported, validated, stored and"
+                       " served.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.add_typer(households_app, name="households")
 app.add_typer(gazetteer_app, name="gazetteer")
@@ -50,14 +53,26 @@ app.add_typer(plans_app, name="plans")
 
 
 @app.callback()
-def _main(lang: Annotated[str | None, typer.Option(help="zh 或 en / zh or en")] = None) -> None:
+def _main(ctx: typer.Context,
+          lang: Annotated[str | None, typer.Option(
+              help="界面语言 zh 或 en（默认 WANGGE_LANGUAGE）/ language, zh or en "
+                   "(default: WANGGE_LANGUAGE)")] = None) -> None:
     STATE["lang"] = lang or Settings().language
+    use_language(ctx.command, STATE["lang"])  # `wangge --lang en import --help` in English
 
 
-CrsOpt = Annotated[str | None, typer.Option("--crs", help="源坐标系，如 EPSG:4490、4549、GCJ-02、BD-09")]
-FieldOpt = Annotated[list[str] | None, typer.Option("--field", help="字段映射 code=编码字段，可重复")]
-LevelOpt = Annotated[str | None, typer.Option("--level", help="整个文件的层级（文件无层级字段时）")]
-RepairOpt = Annotated[bool, typer.Option("--repair", help="修复无效几何并消除低于容差的空隙/重叠")]
+CrsOpt = Annotated[str | None, typer.Option("--crs", help="源坐标系，如 EPSG:4490、4549、GCJ-02、BD-09"
+                                                          " / source CRS, e.g. EPSG:4490, 4549, GCJ-02,"
+                                                          " BD-09")]
+FieldOpt = Annotated[list[str] | None, typer.Option("--field", help="字段映射 code=编码字段，可重复"
+                                                                    " / field mapping TARGET=SOURCE, e.g."
+                                                                    " code=WGBM; repeatable")]
+LevelOpt = Annotated[str | None, typer.Option("--level", help="整个文件的层级（文件无层级字段时）"
+                                                              "/ level of every unit in the file (when it"
+                                                              " has no level field)")]
+RepairOpt = Annotated[bool, typer.Option("--repair", help="修复无效几何并消除低于容差的空隙和重叠"
+                                                          " / repair invalid geometry and close gaps and"
+                                                          " overlaps below the tolerance")]
 
 
 def print_changes(changes: list) -> None:
@@ -77,12 +92,21 @@ def print_changes(changes: list) -> None:
 
 @app.command("validate")
 def validate_cmd(
-    file: Annotated[Path | None, typer.Argument(help="GeoJSON / GeoPackage / zip Shapefile")] = None,
-    release: Annotated[int | None, typer.Option(help="校验已存储的版本")] = None,
+    file: Annotated[Path | None, typer.Argument(help="边界文件：GeoJSON、GeoPackage 或 zip 压缩的 Shapefile"
+                                                     " / boundary file: GeoJSON, GeoPackage or zipped"
+                                                     " Shapefile")] = None,
+    release: Annotated[int | None, typer.Option(help="校验已存储的版本（代替文件）"
+                                                     "/ validate a stored release instead of a file")] = None,
     crs: CrsOpt = None, field: FieldOpt = None, level: LevelOpt = None, repair: RepairOpt = False,
-    extent: Annotated[Path | None, typer.Option(help="区县边界文件：检查街道是否覆盖全区")] = None,
-    extent_crs: Annotated[str | None, typer.Option(help="区县边界文件的坐标系（如 GCJ-02）")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="把报告写成 JSON 文件")] = None,
+    extent: Annotated[Path | None, typer.Option(help="区县边界文件：检查街道是否覆盖全区"
+                                                     " / district boundary file: check that the streets"
+                                                     " cover it")] = None,
+    extent_crs: Annotated[str | None, typer.Option(help="区县边界文件的坐标系（如 GCJ-02）"
+                                                        "/ CRS of the district boundary file (e.g."
+                                                        " GCJ-02)")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="把报告写成 JSON 文件"
+                                                                 " / write the report to this JSON"
+                                                                 " file")] = None,
 ) -> None:
     """校验边界文件或已存储的版本，一次列出全部问题 / Validate a file or a stored release."""
     from wangge.boundaries import check_file
@@ -119,12 +143,16 @@ def validate_cmd(
 
 @app.command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="GeoJSON / GeoPackage / zip Shapefile")],
+    file: Annotated[Path, typer.Argument(help="边界文件：GeoJSON、GeoPackage 或 zip 压缩的 Shapefile"
+                                              " / boundary file: GeoJSON, GeoPackage or zipped Shapefile")],
     crs: CrsOpt = None, field: FieldOpt = None, level: LevelOpt = None, repair: RepairOpt = False,
-    draft: Annotated[bool, typer.Option("--draft", help="存为草稿（有错误也保存），不设为当前版本")] = False,
+    draft: Annotated[bool, typer.Option("--draft", help="存为草稿（有错误也保存），不设为当前版本"
+                                                        " / store as a draft (even with errors), not"
+                                                        " current")] = False,
     effective_date: Annotated[str | None, typer.Option(
-        help="生效日期 YYYY-MM-DD（中国日期），默认今天；将来的日期则定时生效")] = None,
-    note: Annotated[str | None, typer.Option(help="版本说明")] = None,
+        help="生效日期 YYYY-MM-DD（中国日期），默认今天；将来的日期则定时生效"
+             " / effective date YYYY-MM-DD, China time (default: today; later: scheduled)")] = None,
+    note: Annotated[str | None, typer.Option(help="版本说明 / a note on the release")] = None,
 ) -> None:
     """导入边界文件为新版本 / Import a boundary file as a new release."""
     from wangge.boundaries import check_file, store_checked
@@ -152,21 +180,25 @@ def import_cmd(
 
 @app.command("export")
 def export_cmd(
-    out: Annotated[Path, typer.Argument(help="输出文件 .geojson 或 .gpkg / output file")],
+    out: Annotated[Path, typer.Argument(help="输出文件 .geojson 或 .gpkg / output file, .geojson or .gpkg")],
     release: Annotated[int | None, typer.Option(help="版本号，默认当前版本 / release id "
                                                      "(default: the current one)")] = None,
     level: Annotated[str | None, typer.Option(
-        "--level", help="只导出一个层级（街道/社区/网格/微网格）/ export one level only")] = None,
+        "--level", help="只导出一个层级（街道/社区/网格/微网格）/ export one level only: street, community,"
+                         " grid or microgrid")] = None,
     crs: Annotated[str, typer.Option(
         "--crs", help="输出坐标系：EPSG:4490（默认）、4326、OGC:CRS84、高斯-克吕格如 4549、GCJ-02、BD-09"
-                      " / output CRS")] = "EPSG:4490",
+                      " / output CRS: EPSG:4490 (default), 4326, OGC:CRS84, Gauss-Krüger such as"
+                      " 4549, GCJ-02, BD-09")] = "EPSG:4490",
     fields: Annotated[str, typer.Option(
         "--fields", help="字段名：en（code, name…）或 zh（编码、名称、层级、上级编码）"
-                         " / field names in English or Chinese")] = "en",
+                         " / field names: en (code, name, level, parent_code) or zh (in Chinese)")] = "en",
 ) -> None:
     """导出某版本（某层级）的边界；GeoPackage 每个层级一个图层 / Export a release (or one level).
 
     GCJ-02/BD-09 没有 EPSG 代码：GeoPackage 声明名为 GCJ-02 的自定义坐标系，GeoJSON 不声明坐标系。
+    / GCJ-02 and BD-09 have no EPSG code: a GeoPackage declares a user-defined CRS of that name, a
+    GeoJSON declares no CRS.
     """
     from wangge.geo.crs import parse_crs
     from wangge.geo.errors import NotFound
@@ -217,9 +249,11 @@ def releases_cmd() -> None:
 
 @app.command("publish")
 def publish_cmd(
-    release: Annotated[int, typer.Argument(help="版本号")],
+    release: Annotated[int, typer.Argument(help="版本号 / release id")],
     effective_date: Annotated[str | None, typer.Option(
-        help="生效日期 YYYY-MM-DD（中国日期），默认为版本自己的；将来的日期则定时生效")] = None,
+        help="生效日期 YYYY-MM-DD（中国日期），默认为版本自己的；将来的日期则定时生效"
+             " / effective date YYYY-MM-DD, China time (default: the release's own; later: "
+             "scheduled)")] = None,
 ) -> None:
     """发布某版本：立即生效或定时生效（有错误则拒绝）/ Publish a release, now or on a future date."""
     from wangge.boundaries import publish
@@ -243,10 +277,12 @@ def publish_cmd(
 
 @app.command("demo")
 def demo_cmd(
-    out: Annotated[Path, typer.Option(help="演示数据输出目录")] = Path("var/demo"),
-    serve: Annotated[bool, typer.Option(help="完成后启动 API 服务")] = False,
-    port: int = 8000,
-    households: Annotated[int, typer.Option(help="演示住户数（0 表示不生成）")] = 130_000,
+    out: Annotated[Path, typer.Option(help="演示数据输出目录"
+                                           " / folder for the demo files")] = Path("var/demo"),
+    serve: Annotated[bool, typer.Option(help="完成后启动 API 服务 / start the API when done")] = False,
+    port: Annotated[int, typer.Option(help="API 服务端口（--serve 时）/ API port (with --serve)")] = 8000,
+    households: Annotated[int, typer.Option(help="演示住户数（0 表示不生成）"
+                                                 "/ households in the demo register (0: none)")] = 130_000,
 ) -> None:
     """生成亭湖区演示数据（含有错误的版本），校验并导入为当前版本 / Build and load the demo district."""
     from wangge.boundaries import check_file, store_checked
@@ -382,8 +418,10 @@ def _demo_households(store, units, out: Path, count: int):  # noqa: ANN001, ANN2
 
 
 @app.command("serve")
-def serve_cmd(host: str = "127.0.0.1", port: int = 8000,
-              workers: Annotated[int, typer.Option(help="进程数")] = 1) -> None:
+def serve_cmd(host: Annotated[str, typer.Option(help="监听地址 / address to listen on")] = "127.0.0.1",
+              port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+              workers: Annotated[int, typer.Option(help="服务进程数"
+                                                        " / number of server processes")] = 1) -> None:
     """启动 API 服务 / Start the HTTP API."""
     _serve(load_settings(), host, port, workers)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -26,6 +27,44 @@ STATE: dict[str, str] = {"lang": "zh"}
 
 def say(zh: str, en: str) -> str:
     return en if STATE["lang"] == "en" else zh
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def english(text: str | None) -> str | None:
+    """The English of a help text written "中文 / English", paragraph by paragraph.
+
+    Help is built when the app is imported, before ``--lang`` is read, so every help string
+    carries both languages, Chinese first; a paragraph that is Chinese only is left out.
+    """
+    if not text:
+        return text
+    kept = []
+    for para in text.split("\n\n"):
+        flat = " ".join(para.split())
+        for cut in re.finditer(r"/ ", flat):
+            if _CJK.search(flat[:cut.start()]) and not _CJK.search(flat[cut.end():cut.end() + 24]):
+                kept.append(flat[cut.end():])
+                break
+        else:
+            if not _CJK.search(flat):
+                kept.append(para)
+    return "\n\n".join(kept) or text
+
+
+def use_language(command: object, lang: str) -> None:
+    """Show the help of ``command`` and everything under it in ``lang`` (``en``: English only;
+    ``zh``: as written, Chinese first). Called by the root callback, which click runs before a
+    sub-command parses its ``--help``."""
+    if lang != "en":
+        return
+    command.help = english(getattr(command, "help", None))  # type: ignore[attr-defined]
+    for param in getattr(command, "params", []):
+        if getattr(param, "help", None):
+            param.help = english(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        use_language(sub, lang)
 
 
 def load_settings() -> Settings:

@@ -11,17 +11,27 @@ from wangge.cli.common import console, load_settings, open_store, parse_fields, 
 from wangge.cli.households import _table
 from wangge.geo.levels import Level
 
-sites_app = typer.Typer(help="服务阵地：党群服务中心与驿站 / service sites", no_args_is_help=True)
+sites_app = typer.Typer(help="服务阵地：党群服务中心与驿站"
+                             " / service sites: centres and stations", no_args_is_help=True)
 
-CrsOpt = Annotated[str, typer.Option("--crs", help="坐标系：WGS-84、CGCS2000、GCJ-02、BD-09…")]
+CrsOpt = Annotated[str, typer.Option(
+    "--crs", help="坐标系：WGS-84、CGCS2000、GCJ-02、BD-09… / CRS: WGS-84, CGCS2000, GCJ-02, BD-09…")]
+SiteId = Annotated[str, typer.Argument(help="站点编号 / site id")]
+Lon = Annotated[float, typer.Argument(help="经度（或投影坐标 x）/ longitude (or projected x)")]
+Lat = Annotated[float, typer.Argument(help="纬度（或投影坐标 y）/ latitude (or projected y)")]
 
 
 @sites_app.command("import")
 def sites_import(
-    file: Annotated[Path, typer.Argument(help="站点表：GeoJSON、CSV 或 Excel（.xlsx）")],
+    file: Annotated[Path, typer.Argument(help="站点表：GeoJSON、CSV 或 Excel（.xlsx）"
+                                              "/ site list: GeoJSON, CSV or Excel (.xlsx)")],
     crs: CrsOpt = "WGS-84",
-    field: Annotated[list[str] | None, typer.Option("--field", help="列映射 name=名称，可重复")] = None,
-    update: Annotated[bool, typer.Option(help="只增改列出的站点（默认整表替换，未列出的撤销）")] = False,
+    field: Annotated[list[str] | None, typer.Option("--field", help="列映射 name=名称，可重复"
+                                                                    " / column mapping FIELD=COLUMN, e.g."
+                                                                    " name=名称; repeatable")] = None,
+    update: Annotated[bool, typer.Option(help="只增改列出的站点（默认整表替换，未列出的撤销）"
+                                              "/ add and change the listed sites only (default: replace"
+                                              " all)")] = False,
 ) -> None:
     """导入站点表（整表校验，有错则不导入）/ Import a site list."""
     from wangge.sites import import_sites
@@ -37,7 +47,9 @@ def sites_import(
 
 
 @sites_app.command("list")
-def sites_list(at: Annotated[str | None, typer.Option(help="某一时刻（ISO 8601）在用的站点")] = None
+def sites_list(at: Annotated[str | None, typer.Option(help="某一时刻（ISO 8601）在用的站点"
+                                                           " / the sites in service at this time (ISO"
+                                                           " 8601)")] = None
                ) -> None:
     """列出在用站点 / List the sites in service."""
     from datetime import UTC, datetime
@@ -53,10 +65,14 @@ def sites_list(at: Annotated[str | None, typer.Option(help="某一时刻（ISO 8
 
 
 @sites_app.command("add")
-def sites_add(site_id: str, name: str, lon: float, lat: float,
-              kind: Annotated[str, typer.Option(help="centre（中心）或 station（驿站）")] = "station",
-              unit: Annotated[str | None, typer.Option(help="所属单元编码")] = None,
-              hours: Annotated[str | None, typer.Option(help="开放时间")] = None,
+def sites_add(site_id: SiteId,
+              name: Annotated[str, typer.Argument(help="站点名称 / site name")],
+              lon: Lon, lat: Lat,
+              kind: Annotated[str, typer.Option(
+                  help="类型：centre（中心）或 station（驿站）/ kind: centre or station")] = "station",
+              unit: Annotated[str | None, typer.Option(
+                  help="所属单元编码 / code of the unit it serves")] = None,
+              hours: Annotated[str | None, typer.Option(help="开放时间 / opening hours")] = None,
               crs: CrsOpt = "WGS-84") -> None:
     """新增站点 / Add a site."""
     from wangge.sites import add_site
@@ -68,7 +84,7 @@ def sites_add(site_id: str, name: str, lon: float, lat: float,
 
 
 @sites_app.command("move")
-def sites_move(site_id: str, lon: float, lat: float, crs: CrsOpt = "WGS-84") -> None:
+def sites_move(site_id: SiteId, lon: Lon, lat: Lat, crs: CrsOpt = "WGS-84") -> None:
     """迁址（保留历史）/ Move a site (history kept)."""
     from wangge.sites import move_site
 
@@ -78,7 +94,7 @@ def sites_move(site_id: str, lon: float, lat: float, crs: CrsOpt = "WGS-84") -> 
 
 
 @sites_app.command("retire")
-def sites_retire(site_id: str) -> None:
+def sites_retire(site_id: SiteId) -> None:
     """撤销站点（保留历史）/ Retire a site (history kept)."""
     with user_errors():
         open_store(load_settings()).change_site(site_id, source="cli", retire=True)
@@ -86,22 +102,29 @@ def sites_retire(site_id: str) -> None:
 
 
 @sites_app.command("history")
-def sites_history(site_id: str) -> None:
+def sites_history(site_id: SiteId) -> None:
     """站点的全部版本 / Every version of a site."""
     with user_errors():
         history = open_store(load_settings()).site_history(site_id)
     _table(history, say(f"站点 {site_id} 的历史", f"History of site {site_id}"))
 
 
-network_app = typer.Typer(help="步行路网 / walking network", no_args_is_help=True)
-coverage_app = typer.Typer(help="服务圈覆盖 / service-circle coverage", invoke_without_command=True)
+network_app = typer.Typer(help="步行路网：导入、列出 / walking networks: import, list", no_args_is_help=True)
+coverage_app = typer.Typer(help="服务圈覆盖"
+                                " / coverage of the 5/10/15-minute service"
+                                " circles", invoke_without_command=True)
 
 
 @network_app.command("import")
 def network_import(
-    file: Annotated[Path, typer.Argument(help="OpenStreetMap .osm.pbf，或线要素 GeoPackage/GeoJSON")],
-    release: Annotated[int | None, typer.Option(help="随哪个版本保存，默认当前版本")] = None,
-    crs: Annotated[str | None, typer.Option("--crs", help="线文件的坐标系（如 GCJ-02）")] = None,
+    file: Annotated[Path, typer.Argument(help="OpenStreetMap .osm.pbf，或线要素 GeoPackage/GeoJSON"
+                                              " / OpenStreetMap .osm.pbf, or lines in GeoPackage or"
+                                              " GeoJSON")],
+    release: Annotated[int | None, typer.Option(help="随哪个版本保存，默认当前版本"
+                                                     " / release it belongs to (default: the current"
+                                                     " one)")] = None,
+    crs: Annotated[str | None, typer.Option("--crs", help="线文件的坐标系（如 GCJ-02）"
+                                                          "/ CRS of the lines file (e.g. GCJ-02)")] = None,
 ) -> None:
     """导入步行路网（保留最大连通部分并报告舍弃的部分）/ Import a walking network."""
     from wangge.coverage import import_network
@@ -123,8 +146,11 @@ def network_import(
 @coverage_app.callback()
 def coverage_cmd(
     ctx: typer.Context,
-    level: Annotated[str, typer.Option(help="列出哪一级：street、community、grid、microgrid")] = "community",
-    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None,
+    level: Annotated[str, typer.Option(help="列出哪一级：street、community、grid、microgrid"
+                                            " / level to list: street, community, grid,"
+                                            " microgrid")] = "community",
+    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本"
+                                                     " / release id (default: the current one)")] = None,
 ) -> None:
     """各单元 5/10/15 分钟服务圈覆盖 / Coverage per unit."""
     if ctx.invoked_subcommand is not None:
@@ -149,9 +175,11 @@ def coverage_cmd(
 
 
 @coverage_app.command("suggest")
-def coverage_suggest(k: Annotated[int, typer.Option("-k", help="新增站点数")] = 3,
-                     minutes: Annotated[float | None, typer.Option(help="分钟数，默认最大服务圈")] = None,
-                     release: Annotated[int | None, typer.Option(help="版本号")] = None) -> None:
+def coverage_suggest(k: Annotated[int, typer.Option("-k", help="新增站点数 / number of new sites")] = 3,
+                     minutes: Annotated[float | None, typer.Option(help="分钟数，默认最大服务圈"
+                                                                        " / minutes (default: the largest"
+                                                                        " circle)")] = None,
+                     release: Annotated[int | None, typer.Option(help="版本号 / release id")] = None) -> None:
     """建议新增站点：覆盖最多现未覆盖住户 / Where k new sites would cover most."""
     from wangge.coverage import compute, suggest
 

@@ -13,9 +13,12 @@ from wangge.cli.common import console, load_settings, open_store, parse_fields, 
 from wangge.geo.errors import InputError
 from wangge.geo.levels import Level, parse_level
 
-households_app = typer.Typer(help="住户名册：导入、定位、分配到网格、统计、待核查 / households",
+households_app = typer.Typer(help="住户名册：导入、定位、分配到网格、统计、待核查"
+                                  " / households: import, locate, "
+                                  "assign to grids, count, review",
                              no_args_is_help=True)
-gazetteer_app = typer.Typer(help="地名地址库：小区与楼栋 / gazetteer of compounds and buildings",
+gazetteer_app = typer.Typer(help="地名地址库：小区与楼栋的版本"
+                                 " / gazetteer: versions of compounds and buildings",
                             no_args_is_help=True)
 
 
@@ -31,9 +34,13 @@ def _table(frame: pd.DataFrame, title: str) -> None:
 
 @gazetteer_app.command("import")
 def gazetteer_import(
-    compounds: Annotated[Path, typer.Argument(help="小区文件（GeoJSON/GeoPackage/CSV）")],
-    buildings: Annotated[Path, typer.Argument(help="楼栋文件（GeoJSON/GeoPackage/CSV）")],
-    crs: Annotated[str | None, typer.Option("--crs", help="坐标系，如 GCJ-02；默认读文件声明或 WGS-84")]
+    compounds: Annotated[Path, typer.Argument(help="小区文件（GeoJSON/GeoPackage/CSV）"
+                                                   "/ compounds file (GeoJSON, GeoPackage, CSV)")],
+    buildings: Annotated[Path, typer.Argument(help="楼栋文件（GeoJSON/GeoPackage/CSV）"
+                                                   "/ buildings file (GeoJSON, GeoPackage, CSV)")],
+    crs: Annotated[str | None, typer.Option("--crs", help="坐标系，如 GCJ-02；默认读文件声明或 WGS-84"
+                                                          " / CRS, e.g. GCJ-02 (default: the file's, else"
+                                                          " WGS-84)")]
     = None,
 ) -> None:
     """导入小区和楼栋，作为新的当前地名地址库 / Import compounds and buildings."""
@@ -56,8 +63,10 @@ def gazetteer_import(
 def gazetteer_import_standard(
     file: Annotated[Path, typer.Argument(help="标准地址表 CSV / Excel (.xlsx) / JSON")],
     column: Annotated[list[str] | None, typer.Option(
-        "--column", help="列映射 code=地址编码、compound=小区名称…，可重复")] = None,
-    crs: Annotated[str, typer.Option("--crs", help="经纬度的默认坐标系")] = "CGCS2000",
+        "--column", help="列映射 code=地址编码、compound=小区名称…，可重复"
+                         " / column mapping FIELD=COLUMN; repeatable")] = None,
+    crs: Annotated[str, typer.Option("--crs", help="经纬度的默认坐标系"
+                                                   " / CRS of the longitudes and latitudes")] = "CGCS2000",
 ) -> None:
     """导入标准地址表（一标三实），作为新的当前地名地址库 / Import a standard address table."""
     from wangge.households import import_standard_addresses
@@ -89,12 +98,17 @@ def _print_problems(problems: list) -> None:
 @households_app.command("import")
 def households_import(
     file: Annotated[Path, typer.Argument(help="住户名册 CSV / Excel (.xlsx) / JSON")],
-    column: Annotated[list[str] | None, typer.Option("--column", help="列映射 external_id=户号，可重复")]
+    column: Annotated[list[str] | None, typer.Option("--column", help="列映射 external_id=户号，可重复"
+                                                                      " / column mapping FIELD=COLUMN, e.g."
+                                                                      " external_id=户号; repeatable")]
     = None,
-    crs: Annotated[str, typer.Option("--crs", help="名册坐标的默认坐标系")] = "WGS-84",
+    crs: Annotated[str, typer.Option("--crs", help="名册坐标的默认坐标系（行内无坐标系时）"
+                                                   "/ CRS of coordinates in rows that name none")] = "WGS-84",
     kind: Annotated[str, typer.Option(
         "--kind",
-        help="register（一户一行）、housing（实有房屋，一房一行）、population（实有人口，一人一行）")]
+        help="register（一户一行）、housing（实有房屋，一房一行）、population（实有人口，一人一行）"
+             " / register (a row a household), housing (a row a dwelling), population (a row a "
+             "resident)")]
     = "register",
 ) -> None:
     """导入住户名册：只定位、分配新增和变化的住户；逐行报告问题 / Import a household register."""
@@ -153,7 +167,9 @@ def _print_assignment(a: dict) -> None:
 
 
 @households_app.command("assign")
-def households_assign(release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None
+def households_assign(release: Annotated[int | None, typer.Option(help="版本号，默认当前版本"
+                                                                       " / release id (default: the current"
+                                                                       " one)")] = None
                       ) -> None:
     """重新把全部住户分配到某版本的网格，并记录变动 / Re-run assignment for a release."""
     from wangge.households import assign_release
@@ -167,8 +183,10 @@ def households_assign(release: Annotated[int | None, typer.Option(help="版本�
 
 @households_app.command("counts")
 def households_counts(
-    level: Annotated[str, typer.Option(help="层级")] = "grid",
-    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None,
+    level: Annotated[str, typer.Option(help="列出哪一级：street、community、grid、microgrid"
+                                            " / level to list: street, community, grid, microgrid")] = "grid",
+    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本"
+                                                     " / release id (default: the current one)")] = None,
 ) -> None:
     """各单元的户数和人数 / Households and residents per unit."""
     lv = parse_level(level)
@@ -187,11 +205,14 @@ def households_counts(
 
 @households_app.command("list")
 def households_list(
-    code: Annotated[str, typer.Argument(help="单元编码（任一层级）")],
-    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None,
-    show_personal: Annotated[bool, typer.Option(help="显示户主姓名、电话（仅限有权限的本机管理员）")]
+    code: Annotated[str, typer.Argument(help="单元编码（任一层级）/ unit code (any level)")],
+    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本"
+                                                     " / release id (default: the current one)")] = None,
+    show_personal: Annotated[bool, typer.Option(help="显示户主姓名、电话（仅限有权限的本机管理员）"
+                                                     "/ show names and phones (the machine's administrator"
+                                                     " only)")]
     = False,
-    limit: int = 50,
+    limit: Annotated[int, typer.Option(min=1, help="最多列出的户数 / most households listed")] = 50,
 ) -> None:
     """列出某单元的住户（个人信息默认隐藏）/ Households of a unit (personal data hidden)."""
     with user_errors():

@@ -14,13 +14,16 @@ import typer
 
 from wangge.cli.common import console, load_settings, open_store, say, user_errors
 
-map_app = typer.Typer(help="地图：写成 HTML 文件 / maps as HTML files", no_args_is_help=True)
+map_app = typer.Typer(help="地图：写成 HTML 文件 / maps written as HTML files", no_args_is_help=True)
 
-Out = Annotated[Path, typer.Option("--out", help="输出的 HTML 文件")]
-Lang = Annotated[str, typer.Option(help="zh 或 en")]
-Tiles = Annotated[str | None, typer.Option(help="底图：osm、amap、tencent、tianditu、none")]
-Assets = Annotated[str | None, typer.Option(help="本地 Leaflet 文件的目录或网址（离线）")]
-ReleaseOpt = Annotated[int | None, typer.Option(help="版本号，默认当前版本")]
+Out = Annotated[Path, typer.Option("--out", help="输出的 HTML 文件 / HTML file to write")]
+Lang = Annotated[str, typer.Option(help="地图语言 zh 或 en / map language, zh or en")]
+Tiles = Annotated[str | None, typer.Option(help="底图：osm、amap、tencent、tianditu、none"
+                                                " / base map: osm, amap, tencent, tianditu, none")]
+Assets = Annotated[str | None, typer.Option(help="本地 Leaflet 文件的目录或网址（离线）"
+                                                 "/ folder or URL of a local Leaflet copy (offline)")]
+ReleaseOpt = Annotated[int | None, typer.Option(help="版本号，默认当前版本"
+                                                     " / release id (default: the current one)")]
 
 
 def _options(lang: str, tiles: str | None, assets: str | None):  # noqa: ANN202
@@ -44,9 +47,12 @@ def _write(m, out: Path) -> None:  # noqa: ANN001
 def map_overview(
     out: Out = Path("var/maps/overview.html"), lang: Lang = "zh", tiles: Tiles = None,
     assets: Assets = None, release: ReleaseOpt = None,
-    shade: Annotated[str, typer.Option(help="households、per_worker 或 coverage")] = "households",
-    level: Annotated[str, typer.Option(help="着色的层级")] = "grid",
-    show_workers: Annotated[bool, typer.Option(help="显示网格员姓名（个人信息，记入审计日志）")] = False,
+    shade: Annotated[str, typer.Option(help="着色依据：households、per_worker 或 coverage"
+                                            " / shade by households, per_worker or coverage")] = "households",
+    level: Annotated[str, typer.Option(help="着色的层级 / level to shade")] = "grid",
+    show_workers: Annotated[bool, typer.Option(help="显示网格员姓名（个人信息，记入审计日志）"
+                                                    "/ show grid workers' names (personal data;"
+                                                    " audited)")] = False,
 ) -> None:
     """四级边界总览地图 / The overview map."""
     from wangge.map_pages import overview_map
@@ -62,7 +68,7 @@ def map_overview(
 
 
 @map_app.command("unit")
-def map_unit(code: Annotated[str, typer.Argument(help="单元编码")],
+def map_unit(code: Annotated[str, typer.Argument(help="单元编码 / unit code")],
              out: Out = Path("var/maps/unit.html"), lang: Lang = "zh", tiles: Tiles = None,
              assets: Assets = None, release: ReleaseOpt = None) -> None:
     """一个单元：边界、下级、住户 / One unit with its children and households."""
@@ -76,10 +82,11 @@ def map_unit(code: Annotated[str, typer.Argument(help="单元编码")],
 
 @map_app.command("validation")
 def map_validation(
-    file: Annotated[Path | None, typer.Argument(help="边界文件；省略则画已存储的版本")] = None,
+    file: Annotated[Path | None, typer.Argument(help="边界文件；省略则画已存储的版本"
+                                                     " / boundary file (default: a stored release)")] = None,
     out: Out = Path("var/maps/validation.html"), lang: Lang = "zh", tiles: Tiles = None,
     assets: Assets = None, release: ReleaseOpt = None,
-    crs: Annotated[str | None, typer.Option("--crs", help="文件的坐标系")] = None,
+    crs: Annotated[str | None, typer.Option("--crs", help="文件的坐标系 / CRS of the file")] = None,
 ) -> None:
     """校验问题画在地图上 / The problems of a file or a release, where they are."""
     from wangge.boundaries import check_file

@@ -25,7 +25,8 @@ from wangge.cli.common import (
 )
 from wangge.geo.errors import InputError
 
-plans_app = typer.Typer(help="规划方案：草稿、编辑、影响、自动划分、发布 / plans", no_args_is_help=True)
+plans_app = typer.Typer(help="规划方案：草稿、编辑、影响、自动划分、发布 / plans: drafts, edits, impact, "
+                                  "auto-partition, publishing", no_args_is_help=True)
 
 _PLAN = Annotated[int, typer.Argument(help="方案编号 / plan id", min=1)]
 
@@ -91,7 +92,9 @@ def list_plans() -> None:
 
 @plans_app.command("new")
 def new_plan(title: Annotated[str, typer.Argument(help="标题 / title")],
-             base: Annotated[int | None, typer.Option("--base", help="基础版本，默认当前版本")] = None
+             base: Annotated[int | None, typer.Option("--base", help="基础版本，默认当前版本"
+                                                                     " / release to start from (default:"
+                                                                     " the current one)")] = None
              ) -> None:
     """从一个版本新建方案 / start a plan from a release."""
     with user_errors():
@@ -105,8 +108,10 @@ def new_plan(title: Annotated[str, typer.Argument(help="标题 / title")],
 @plans_app.command("edit")
 def edit(plan_id: _PLAN,
          op: Annotated[str, typer.Argument(help='编辑（JSON），如 {"op": "merge", "units": [...]}；'
-                                                "或 @文件.json")],
-         admin: Annotated[bool, typer.Option("--admin", help="以管理员身份（可改官方边界）")] = False
+                                                "或 @文件.json / the edit as JSON, or @file.json")],
+         admin: Annotated[bool, typer.Option("--admin", help="以管理员身份（可改官方边界）"
+                                                             "/ as an administrator (may change official"
+                                                             " boundaries)")] = False
          ) -> None:
     """编辑方案并显示影响 / apply one edit and show its impact."""
     with user_errors():
@@ -166,10 +171,17 @@ def show(plan_id: _PLAN) -> None:
 
 @plans_app.command("partition")
 def partition(plan_id: _PLAN,
-              code: Annotated[str, typer.Argument(help="社区编码（划分网格）或网格编码（划分微网格）")],
-              minimum: Annotated[int | None, typer.Option("--min", help="每格最少户数")] = None,
-              maximum: Annotated[int | None, typer.Option("--max", help="每格最多户数")] = None,
-              accept: Annotated[bool, typer.Option("--accept", help="接受建议（作为一次编辑）")] = False
+              code: Annotated[str, typer.Argument(help="社区编码（划分网格）或网格编码（划分微网格）"
+                                                       "/ community code (grids) or grid code"
+                                                       " (micro-grids)")],
+              minimum: Annotated[int | None, typer.Option("--min", help="每格最少户数"
+                                                                        " / fewest households a"
+                                                                        " unit")] = None,
+              maximum: Annotated[int | None, typer.Option("--max", help="每格最多户数"
+                                                                        " / most households a unit")] = None,
+              accept: Annotated[bool, typer.Option("--accept", help="接受建议（作为一次编辑）"
+                                                                    "/ accept the proposal (as one"
+                                                                    " edit)")] = False
               ) -> None:
     """自动划分：社区的网格，或网格的微网格（以楼栋为单位）/ propose grids for a community or
     micro-grids for a grid (and accept with --accept)."""
@@ -206,7 +218,9 @@ def partition(plan_id: _PLAN,
 @plans_app.command("publish")
 def publish(plan_id: _PLAN,
             effective_date: Annotated[str | None, typer.Option(
-                "--effective-date", help="生效日期 YYYY-MM-DD，默认今天；晚于今天则定时生效")] = None
+                "--effective-date", help="生效日期 YYYY-MM-DD，默认今天；晚于今天则定时生效"
+                                         " / effective date YYYY-MM-DD (default: today; later:"
+                                         " scheduled)")] = None
             ) -> None:
     """发布方案为新版本 / publish the plan as a release."""
     with user_errors():

@@ -79,19 +79,32 @@ def worklist_table(body: dict[str, Any]) -> Table:
 def households_review(
     reason: Annotated[list[str] | None, typer.Option(
         "--reason", help="核查原因，可重复：unlocated 无法定位、outside 不在任何网格内、"
-                         "coordinates_far_from_address 坐标与地址不符、low_match_score 地址匹配可信度低")]
+                         "coordinates_far_from_address 坐标与地址不符、low_match_score 地址匹配可信度低"
+                         " / reason, repeatable: unlocated, outside, coordinates_far_from_address,"
+                         " low_match_score")]
     = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="单元编码（街道/社区/网格/微网格）")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="导入文件名，如 住户名册.xlsx")] = None,
-    min_score: Annotated[float | None, typer.Option("--min-score", help="最低匹配得分 0–1")] = None,
-    max_score: Annotated[float | None, typer.Option("--max-score", help="最高匹配得分 0–1")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="每页户数")] = 50,
-    offset: Annotated[int, typer.Option(min=0, help="从第几户开始（0 起）")] = 0,
+    unit: Annotated[str | None, typer.Option("--unit", help="单元编码（街道/社区/网格/微网格）"
+                                                            "/ unit code (street, community, grid or"
+                                                            " micro-grid)")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="导入文件名，如 住户名册.xlsx"
+                                                                " / name of the imported file")] = None,
+    min_score: Annotated[float | None, typer.Option("--min-score", help="最低匹配得分 0–1"
+                                                                        " / lowest match score, 0–1")] = None,
+    max_score: Annotated[float | None, typer.Option("--max-score", help="最高匹配得分 0–1"
+                                                                        " / highest match score,"
+                                                                        " 0–1")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="每页户数 / households per page")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="从第几户开始（0 起）"
+                                                    "/ first household shown (from 0)")] = 0,
     export: Annotated[Path | None, typer.Option(
-        "--export", help="导出全部筛选结果到 .xlsx 或 .csv（每户一行，含候选）")] = None,
+        "--export", help="导出全部筛选结果到 .xlsx 或 .csv（每户一行，含候选）"
+                         "/ export every match to .xlsx or .csv (a row a household, with"
+                         " candidates)")] = None,
     show_personal: Annotated[bool, typer.Option(
-        help="导出时包含户主姓名、电话、身份证号（仅限有权限的本机管理员；记入审计日志）")] = False,
-    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本")] = None,
+        help="导出时包含户主姓名、电话、身份证号（仅限有权限的本机管理员；记入审计日志）"
+             " / export names, phones and ID numbers too (the administrator only; audited)")] = False,
+    release: Annotated[int | None, typer.Option(help="版本号，默认当前版本"
+                                                     " / release id (default: the current one)")] = None,
 ) -> None:
     """待核查住户：按原因、单元、导入、得分筛选，分页，导出 / The review worklist."""
     from wangge.households import current_matcher
@@ -145,11 +158,16 @@ def households_review(
 
 @households_app.command("resolve")
 def households_resolve(
-    external_id: Annotated[str, typer.Argument(help="住户编号")],
-    candidate: Annotated[str | None, typer.Option("--candidate", help="选择的楼栋或小区编号")] = None,
-    lon: Annotated[float | None, typer.Option("--lon", help="经度（或投影坐标 x）")] = None,
-    lat: Annotated[float | None, typer.Option("--lat", help="纬度（或投影坐标 y）")] = None,
-    crs: Annotated[str, typer.Option("--crs", help="坐标系：WGS-84、CGCS2000、GCJ-02、BD-09、EPSG")]
+    external_id: Annotated[str, typer.Argument(help="住户编号 / household id")],
+    candidate: Annotated[str | None, typer.Option("--candidate", help="选择的楼栋或小区编号"
+                                                                      " / the building or compound"
+                                                                      " chosen")] = None,
+    lon: Annotated[float | None, typer.Option("--lon", help="经度（或投影坐标 x）"
+                                                            "/ longitude (or projected x)")] = None,
+    lat: Annotated[float | None, typer.Option("--lat", help="纬度（或投影坐标 y）"
+                                                            "/ latitude (or projected y)")] = None,
+    crs: Annotated[str, typer.Option("--crs", help="坐标系：WGS-84、CGCS2000、GCJ-02、BD-09、EPSG"
+                                                   " / CRS: WGS-84, CGCS2000, GCJ-02, BD-09, EPSG")]
     = "WGS-84",
 ) -> None:
     """处理待核查住户：选择候选或取点；重新定位、分配到当前版本，决定保存并在下次导入时沿用

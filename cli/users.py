@@ -28,7 +28,8 @@ def _password(from_stdin: bool) -> str:
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="用户名（登录时输入）/ the name to log in with")],
-    role: Annotated[str, typer.Option(help="viewer、integrator、planner 或 admin")] = "viewer",
+    role: Annotated[str, typer.Option(help="角色：viewer、integrator、planner 或 admin"
+                                           " / role: viewer, integrator, planner or admin")] = "viewer",
     password_stdin: PasswordStdin = False,
 ) -> None:
     """新建账户（密码输入两次，只保存其 scrypt 散列）/ Make an account."""
@@ -63,7 +64,7 @@ def users_list() -> None:
 
 
 @users_app.command("disable")
-def users_disable(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+def users_disable(name: Annotated[str, typer.Argument(help="用户名 / account name")]) -> None:
     """停用账户，其会话立即结束 / Disable an account; its sessions end at once."""
     with user_errors():
         user = open_store(load_settings()).disable_user(name)
@@ -72,7 +73,7 @@ def users_disable(name: Annotated[str, typer.Argument(help="用户名")]) -> Non
 
 
 @users_app.command("enable")
-def users_enable(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+def users_enable(name: Annotated[str, typer.Argument(help="用户名 / account name")]) -> None:
     """重新启用账户 / Enable a disabled account again."""
     with user_errors():
         user = open_store(load_settings()).enable_user(name)
@@ -80,7 +81,7 @@ def users_enable(name: Annotated[str, typer.Argument(help="用户名")]) -> None
 
 
 @users_app.command("passwd")
-def users_passwd(name: Annotated[str, typer.Argument(help="用户名")],
+def users_passwd(name: Annotated[str, typer.Argument(help="用户名 / account name")],
                  password_stdin: PasswordStdin = False) -> None:
     """设置新密码，其会话全部结束 / Set a new password; the account's sessions end."""
     from wangge.store.users import check_password
