@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from wangge.api.auth import KeyRing, RateLimiter
@@ -21,6 +28,8 @@ from wangge.membership import MembershipService
 from wangge.plans import PlanService
 from wangge.settings import Settings
 from wangge.store import open_store
+
+log = logging.getLogger(__name__)
 
 
 def _register_error_schema(app: FastAPI) -> None:
@@ -45,6 +54,72 @@ def map_assets_dir() -> Path | None:
 
     folder = default_dir()
     return folder if folder.is_dir() and not missing(folder) else None
+
+
+def docs_assets_dir() -> Path | None:
+    """The local Swagger UI and ReDoc files (``python -m wangge.maps.assets``), or None."""
+    from wangge.maps.assets import default_dir, docs_missing
+
+    folder = default_dir()
+    return folder if folder.is_dir() and not docs_missing(folder) else None
+
+
+def add_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI), ``/docs/oauth2-redirect`` and ``/redoc`` from local files.
+
+    The files are served under ``/docs/assets/`` when they are in the cache, so the pages work on
+    an intranet; otherwise the pages link the public CDN and a warning says so. No page loads
+    anything else from another host (no Google Fonts, no online validator badge).
+    """
+    from wangge.maps.assets import DOCS_ASSETS
+
+    folder = docs_assets_dir()
+    if folder is not None:
+        for sub in sorted({a.local.split("/")[0] for a in DOCS_ASSETS.values()}):
+            app.mount(f"/docs/assets/{sub}", StaticFiles(directory=folder / sub),
+                      name=f"docs-{sub}")
+    else:
+        log.warning("API 文档 /docs、/redoc 从公共 CDN 加载（内网打不开）：请运行 "
+                    "python -m wangge.maps.assets / the API docs load Swagger UI and ReDoc from "
+                    "the public CDN (blank on an intranet): run python -m wangge.maps.assets")
+
+    def url(request: Request, name: str) -> str:
+        asset = DOCS_ASSETS[name]
+        if folder is None:
+            return asset.cdn
+        return f"{request.scope.get('root_path', '').rstrip('/')}/docs/assets/{asset.local}"
+
+    def openapi_url(request: Request) -> str:
+        return f"{request.scope.get('root_path', '').rstrip('/')}{app.openapi_url}"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url(request), title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=f"{request.scope.get('root_path', '').rstrip('/')}"
+                                f"{app.swagger_ui_oauth2_redirect_url}",
+            swagger_js_url=url(request, "swagger_js"), swagger_css_url=url(request, "swagger_css"),
+            swagger_favicon_url=url(request, "swagger_favicon"),
+            init_oauth=app.swagger_ui_init_oauth,
+            # validatorUrl null: no badge image from validator.swagger.io
+            swagger_ui_parameters={"validatorUrl": None, **(app.swagger_ui_parameters or {})})
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    # ReDoc's sidebar shows a logo from cdn.redoc.ly (hidden when it fails to load): images
+    # from this server (and the CDN when the local files are missing) only, so no request leaves.
+    redoc_images = "img-src 'self' data: blob:" + ("" if folder else " https://cdn.jsdelivr.net")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        page = get_redoc_html(openapi_url=openapi_url(request), title=f"{app.title} - ReDoc",
+                              redoc_js_url=url(request, "redoc_js"),
+                              redoc_favicon_url=url(request, "swagger_favicon"),
+                              with_google_fonts=False)
+        page.headers["Content-Security-Policy"] = redoc_images
+        return page
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,7 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="wangge 网格 API",
                   description="社区网格边界：街道、社区、网格、微网格的版本化存储与校验。\n\n"
                               "Community grid boundaries: versioned storage and validation.",
-                  version="0.1.0", lifespan=lifespan)
+                  version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # add_docs: the same pages from local files
+    add_docs(app)
     assets = map_assets_dir()
     if assets is not None:
         app.mount("/maps/assets", StaticFiles(directory=assets), name="map-assets")

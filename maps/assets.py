@@ -12,6 +12,9 @@ draws split lines and outlines with snapping to the drawn layers' vertices.
 folium's other defaults (jQuery, Bootstrap, Font Awesome, awesome-markers) are dropped: no
 wangge map needs them, and each is a request that fails offline.
 
+The API's own documentation pages (Swagger UI at ``/docs``, ReDoc at ``/redoc``) are fetched
+into the same folder (:data:`DOCS_ASSETS`): served from it, they work on an intranet too.
+
 A map *file* (``wangge map … --out``) is opened from a disk or a mail, often with no internet:
 :func:`inline` puts the local files into the page itself (scripts and styles inline, the images
 the styles refer to as ``data:`` URIs), so the file needs nothing but a browser.
@@ -40,6 +43,8 @@ log = logging.getLogger(__name__)
 LEAFLET = "1.9.4"            # BSD-2-Clause
 MARKERCLUSTER = "1.5.3"      # MIT
 GEOMAN = "2.20.2"            # MIT, @geoman-io/leaflet-geoman-free
+SWAGGER_UI = "5.35.0"        # Apache-2.0, swagger-ui-dist: the API's /docs
+REDOC = "2.5.4"              # MIT: the API's /redoc
 
 # Local layout: <dir>/<package>/<file>; the npm package and the files taken from its dist/.
 NPM_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -52,7 +57,12 @@ NPM_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
                        "MarkerCluster.Default.css")),
     "geoman": (f"@geoman-io/leaflet-geoman-free@{GEOMAN}",
                ("leaflet-geoman.min.js", "leaflet-geoman.css")),
+    "swagger-ui": (f"swagger-ui-dist@{SWAGGER_UI}",
+                   ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")),
+    "redoc": (f"redoc@{REDOC}", ("redoc.standalone.js",)),
 }
+# The package folder the files come from, when not dist/.
+NPM_SOURCE = {"swagger-ui": ".", "redoc": "bundles"}
 # Leaflet.heat (BSD-2-Clause) ships inside the folium wheel itself.
 HEAT_FILE = "heat/leaflet-heat.min.js"
 _FOLIUM_HEAT = Path(folium.__file__).parent / "templates" / "leaflet_heat.min.js"
@@ -95,6 +105,21 @@ ASSETS: dict[str, _Asset] = {
         f"https://cdn.jsdelivr.net/npm/@geoman-io/leaflet-geoman-free@{GEOMAN}/dist/"
         "leaflet-geoman.css"),
 }
+# The API's documentation pages (api/app.py): Swagger UI at /docs, ReDoc at /redoc.
+DOCS_ASSETS: dict[str, _Asset] = {
+    "swagger_js": _Asset(
+        "swagger-ui/swagger-ui-bundle.js",
+        f"https://cdn.jsdelivr.net/npm/swagger-ui-dist@{SWAGGER_UI}/swagger-ui-bundle.js"),
+    "swagger_css": _Asset(
+        "swagger-ui/swagger-ui.css",
+        f"https://cdn.jsdelivr.net/npm/swagger-ui-dist@{SWAGGER_UI}/swagger-ui.css"),
+    "swagger_favicon": _Asset(
+        "swagger-ui/favicon-32x32.png",
+        f"https://cdn.jsdelivr.net/npm/swagger-ui-dist@{SWAGGER_UI}/favicon-32x32.png"),
+    "redoc_js": _Asset(
+        "redoc/redoc.standalone.js",
+        f"https://cdn.jsdelivr.net/npm/redoc@{REDOC}/bundles/redoc.standalone.js"),
+}
 _MAP_JS = ("leaflet",)
 _MAP_CSS = ("leaflet_css",)
 
@@ -115,14 +140,19 @@ def missing(dest: Path) -> list[str]:
     return [a.local for a in ASSETS.values() if not (dest / a.local).is_file()]
 
 
+def docs_missing(dest: Path) -> list[str]:
+    """Files the API's /docs and /redoc link that are not (yet) in ``dest``."""
+    return [a.local for a in DOCS_ASSETS.values() if not (dest / a.local).is_file()]
+
+
 def fetch(dest: Path | None = None, npm: str = "npm") -> Path:
-    """Put Leaflet, its plugins and Leaflet-Geoman in ``dest``; return ``dest``.
+    """Put Leaflet, its plugins, Leaflet-Geoman, Swagger UI and ReDoc in ``dest``; return ``dest``.
 
     Uses ``npm pack`` (the npm registry, no Node project needed). Does nothing when every file
     is already there. Raises ``RuntimeError`` with npm's message when npm fails.
     """
     dest = Path(dest) if dest is not None else default_dir()
-    if not missing(dest):
+    if not missing(dest) and not docs_missing(dest):
         return dest
     if shutil.which(npm) is None:
         raise RuntimeError(f"{npm} not found: install Node.js/npm (Debian: apt-get install npm)")
@@ -141,15 +171,17 @@ def fetch(dest: Path | None = None, npm: str = "npm") -> Path:
             for file in files:
                 target = dest / folder / file
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(package / "dist" / file, target)
+                shutil.copyfile(package / NPM_SOURCE.get(folder, "dist") / file, target)
             for licence in ("LICENSE", "MIT-LICENCE.txt", "LICENSE.md"):
                 if (package / licence).is_file():
                     shutil.copyfile(package / licence, dest / folder / "LICENSE")
+            if (package / "NOTICE").is_file():  # Apache-2.0 (Swagger UI): the notice travels too
+                shutil.copyfile(package / "NOTICE", dest / folder / "NOTICE")
     heat = dest / HEAT_FILE
     heat.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_FOLIUM_HEAT, heat)
-    if missing(dest):
-        raise RuntimeError(f"files missing after fetch: {missing(dest)}")
+    if missing(dest) or docs_missing(dest):
+        raise RuntimeError(f"files missing after fetch: {missing(dest) + docs_missing(dest)}")
     return dest
 
 
