@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import typer
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 console = Console()
 err = Console(stderr=True)
 STATE: dict[str, str] = {"lang": "zh"}
+CHINA = timezone(timedelta(hours=8), "UTC+8")
 
 
 def say(zh: str, en: str) -> str:
@@ -121,6 +122,37 @@ def parse_fields(values: list[str] | None) -> dict[str, str]:
         target, source = item.split("=", 1)
         out[target.strip()] = source.strip()
     return out
+
+
+# Tables of the list verbs fit a terminal this wide.
+TABLE_WIDTH = 100
+
+
+def stored_rows(store: Store, table: object) -> list:
+    """Every row of a store table, oldest first: the version lists (gazetteers, networks) the
+    store has no method for. Read in the store's error translation, like its own reads."""
+    import sqlalchemy as sa
+
+    from wangge.store.errors import translate_errors
+
+    with translate_errors(), store.engine.connect() as conn:
+        return list(conn.execute(sa.select(table).order_by(table.c.id)).all())  # type: ignore[attr-defined]
+
+
+def when(moment: datetime | None) -> str:
+    """A stored instant (UTC) as China time to the minute."""
+    return "" if moment is None else moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def print_list(title: str, columns: list[tuple[str, str, dict]], rows: list[list[str]]) -> None:
+    """The table of a list verb: headers in the language chosen, no wider than
+    :data:`TABLE_WIDTH` (long cells fold). ``columns`` are ``(zh, en, column options)``."""
+    table = Table(title=title, title_justify="left")
+    for zh, en, opts in columns:
+        table.add_column(say(zh, en), **{"overflow": "fold", **opts})
+    for row in rows:
+        table.add_row(*row)
+    console.print(table, width=min(console.width, TABLE_WIDTH))
 
 
 def print_findings(findings: list[dict]) -> None:

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from wangge.cli.common import console, load_settings, open_store, parse_fields, say, user_errors
+from wangge.cli.common import (
+    console,
+    load_settings,
+    open_store,
+    parse_fields,
+    print_list,
+    say,
+    stored_rows,
+    user_errors,
+    when,
+)
 from wangge.cli.households import _table
 from wangge.geo.levels import Level
 
@@ -60,8 +70,15 @@ def sites_list(at: Annotated[str | None, typer.Option(help="某一时刻（ISO 8
             moment = datetime.fromisoformat(at)
             moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
         sites = open_store(load_settings()).sites(moment)
-    frame = sites.drop(columns="geometry").assign(lon=sites.geometry.x, lat=sites.geometry.y)
-    _table(frame, say("在用站点", "Sites in service"))
+    kinds = {"centre": say("党群服务中心", "centre"), "station": say("驿站", "station")}
+    print_list(say(f"在用站点 {len(sites)} 个" + (f"（{at}）" if at else ""),
+                   f"{len(sites)} sites in service" + (f" ({at})" if at else "")),
+               [("编号", "id", {"no_wrap": True}), ("类型", "kind", {}), ("名称", "name", {"ratio": 2}),
+                ("所属单元", "unit", {}), ("开放时间", "hours", {"ratio": 1}),
+                ("经度", "lon", {"justify": "right"}), ("纬度", "lat", {"justify": "right"})],
+               [[str(s.site_id), kinds.get(s.kind, s.kind), str(s.name), s.unit_code or "",
+                 s.hours or "", f"{s.geometry.x:.6f}", f"{s.geometry.y:.6f}"]
+                for s in sites.itertuples(index=False)])
 
 
 @sites_app.command("add")
@@ -141,6 +158,28 @@ def network_import(
         f"Network {info.id} (release {rid}): {info.edge_count} edges, {info.length_m / 1000:.1f} km; "
         f"dropped {dropped.get('components', 0)} disconnected parts, {dropped.get('edges', 0)} edges, "
         f"{dropped.get('length_m', 0) / 1000:.1f} km."))
+
+
+@network_app.command("list")
+def network_list() -> None:
+    """列出全部已导入的路网；服务圈用版本自己的路网，否则用最新的 / Every network imported; coverage
+    uses its release's own network, else the newest."""
+    from wangge.store.networks import NetworkInfo
+    from wangge.store.schema import networks
+
+    with user_errors():
+        rows = [NetworkInfo(*row) for row in stored_rows(open_store(load_settings()), networks)]
+    print_list(say("步行路网", "Walking networks"),
+               [("编号", "id", {"justify": "right"}), ("版本", "release", {"justify": "right"}),
+                ("来源", "source", {"ratio": 1}), ("导入时间", "imported", {"no_wrap": True}),
+                ("路段", "edges", {"justify": "right"}), ("长度 km", "km", {"justify": "right"}),
+                ("舍弃路段", "dropped", {"justify": "right"})],
+               [[str(n.id), "" if n.release_id is None else str(n.release_id), n.source,
+                 when(n.created_at), f"{n.edge_count:,}", f"{n.length_m / 1000:,.1f}",
+                 f"{(n.dropped or {}).get('edges', 0):,}"] for n in rows])
+    if not rows:
+        console.print(say("还没有路网：wangge network import 文件。",
+                          "No network yet: wangge network import FILE."))
 
 
 @coverage_app.callback()

@@ -9,7 +9,18 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from wangge.cli.common import console, load_settings, open_store, parse_fields, say, step, user_errors
+from wangge.cli.common import (
+    console,
+    load_settings,
+    open_store,
+    parse_fields,
+    print_list,
+    say,
+    step,
+    stored_rows,
+    user_errors,
+    when,
+)
 from wangge.geo.errors import InputError
 from wangge.geo.levels import Level, parse_level
 
@@ -57,6 +68,27 @@ def gazetteer_import(
     console.print(say(f"地名地址库 {info.id}：{info.compound_count} 个小区，{info.building_count} 栋楼。",
                       f"Gazetteer {info.id}: {info.compound_count} compounds, "
                       f"{info.building_count} buildings."))
+
+
+@gazetteer_app.command("list")
+def gazetteer_list() -> None:
+    """列出地名地址库的全部版本（当前版本标出）/ Every gazetteer version, the current one marked."""
+    from wangge.store.gazetteer import GazetteerInfo
+    from wangge.store.schema import gazetteers
+
+    with user_errors():
+        versions = [GazetteerInfo(*row) for row in stored_rows(open_store(load_settings()),
+                                                                gazetteers)]
+    print_list(say("地名地址库版本", "Gazetteer versions"),
+               [("编号", "id", {"justify": "right"}), ("当前", "current", {"justify": "center"}),
+                ("来源", "source", {"ratio": 1}), ("导入时间", "imported", {"no_wrap": True}),
+                ("小区", "compounds", {"justify": "right"}),
+                ("楼栋", "buildings", {"justify": "right"})],
+               [[str(g.id), "✓" if g.is_current else "", g.source, when(g.created_at),
+                 f"{g.compound_count:,}", f"{g.building_count:,}"] for g in versions])
+    if not versions:
+        console.print(say("还没有地名地址库：wangge gazetteer import 或 import-standard。",
+                          "No gazetteer yet: wangge gazetteer import or import-standard."))
 
 
 @gazetteer_app.command("import-standard")

@@ -6,9 +6,8 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from wangge.cli.common import console, load_settings, open_store, say, user_errors
+from wangge.cli.common import console, load_settings, open_store, print_list, say, user_errors, when
 
 users_app = typer.Typer(help="浏览器登录账户：新建、列出、停用、改密码 / accounts for browser logins",
                         no_args_is_help=True)
@@ -53,14 +52,13 @@ def users_list() -> None:
     """列出全部账户（不含密码）/ List the accounts (never the passwords)."""
     with user_errors():
         users = open_store(load_settings()).users()
-    table = Table(title=say("登录账户", "Accounts"))
-    columns = ("id", "name", "role", "created_at", "last_login_at", "disabled_at")
-    for col in columns:
-        table.add_column(col)
-    for user in users:
-        d = user.as_dict()
-        table.add_row(*(str(d[c] or "") for c in columns))
-    console.print(table)
+    print_list(say("登录账户", "Accounts"),
+               [("编号", "id", {"justify": "right"}), ("用户名", "name", {"ratio": 1}),
+                ("角色", "role", {}), ("创建时间", "created", {"no_wrap": True}),
+                ("上次登录", "last login", {"no_wrap": True}),
+                ("停用时间", "disabled", {"no_wrap": True})],
+               [[str(u.id), u.name, u.role, when(u.created_at), when(u.last_login_at),
+                 when(u.disabled_at)] for u in users])
 
 
 @users_app.command("disable")
