@@ -27,7 +27,7 @@ from wangge.map_pages import (
 from wangge.maps.base import render_html
 from wangge.maps.editor import editor_page, plans_page
 from wangge.maps.landing import landing
-from wangge.maps.tiles import TILE_CHOICES
+from wangge.maps.tiles import TILE_CHOICES, basemap
 
 router = APIRouter(tags=["maps"], dependencies=[Depends(require(STAFF))])
 
@@ -126,10 +126,14 @@ def plan_editor_page(request: Request, principal: Staff, store: StoreDep,
                      tiles: Tiles = None) -> HTMLResponse:
     store.plan(plan_id)  # 404 for a plan that does not exist
     settings = request.app.state.settings
+    key = settings.tianditu_key.get_secret_value() or None
+    chosen = tiles or settings.map_tiles
+    if tiles is None and basemap(chosen, key).offset is not None:
+        # drawing needs tiles in the stored datum: Tianditu (CGCS2000) when it has a key
+        chosen = "tianditu" if key else "none"
     return HTMLResponse(editor_page(
         plan_id, lang=lang, role=principal.role, assets=request.app.state.map_assets,
-        tiles=tiles or settings.map_tiles,
-        tianditu_key=settings.tianditu_key.get_secret_value() or None))
+        tiles=chosen, tianditu_key=key))
 
 
 @router.get("/plans/{plan_id}/compare", response_class=HTMLResponse, responses=HTML,

@@ -334,3 +334,13 @@ def test_edit_geometry_in_gcj02_is_converted_at_the_edge(store_url, small_units)
         bad = client.post(f"/v1/plans/{gcj}/edits", params={"crs": "nonsense"}, json={
             "op": "rename", "unit": grid["code"], "name": "x"})
         assert bad.status_code == 400 and bad.json()["code"] == "invalid_crs"
+
+
+def test_editor_opens_without_gcj02_tiles_by_default(store_url, small_units):
+    load_release(store_url, small_units)
+    with api_client(store_url, "planner", map_tiles="amap") as client:
+        pid = client.post("/v1/plans", json={"title": "底图"}).json()["id"]
+        page = client.get(f"/maps/plans/{pid}").text
+        assert "autonavi" not in page and json.dumps("该底图为 GCJ-02")[1:-1] not in page
+        asked = client.get(f"/maps/plans/{pid}", params={"tiles": "amap"}).text
+        assert json.dumps("该底图为 GCJ-02")[1:-1] in asked or "该底图为 GCJ-02" in asked
