@@ -27,7 +27,7 @@ def compare(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, *, level: str = "
             changed: set[str] | frozenset[str] = frozenset(),
             households_before: Mapping[str, int] | None = None,
             households_after: Mapping[str, int] | None = None, lang: str = "zh",
-            tiles: str | Basemap = "osm", tianditu_key: str | None = None,
+            tiles: str | Basemap = "auto", tianditu_key: str | None = None,
             assets: str | None = None) -> folium.Map:
     """``after`` drawn over ``before`` (both EPSG:4490) at ``level``; ``changed`` codes filled."""
     check_units(before, "before")
