@@ -12,15 +12,14 @@ import geopandas as gpd
 from wangge.geo.errors import InputError
 from wangge.maps import labels
 from wangge.maps.base import finish, new_map
-from wangge.maps.style import LEVEL_LINE, classes_legend, classify
+from wangge.maps.style import LEVEL_LINE, Title, classes_legend, classify
 from wangge.maps.tiles import Basemap, display_geoms
 from wangge.maps.units import (
+    add_level,
     check_units,
     level_name,
     levels_present,
     outline_style,
-    tolerance,
-    unit_layer,
     unit_props,
 )
 
@@ -76,16 +75,23 @@ def overview(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[
 
     # Top-down, so the layer control lists the levels in order and the outlines of the levels
     # above are drawn over the shading; outline-only levels have no fill, so clicks inside a
-    # unit reach the shaded layer.
-    top = present[0]
+    # unit reach the shaded layer. The top level, the one below it and the shaded level are on;
+    # each level's names appear from its zoom on and fine outlines are thin at district zoom.
+    on = {present[0], present[min(1, len(present) - 1)], level}
     for lv in present:
         rows = units[units["level"].astype(str) == lv]
-        unit_layer(rows, bm, name=level_name(lv, lang), props=unit_props(rows, figures, link),
-                   style=fill if lv == level else outline_style(lv), tolerance_m=tolerance(lv),
-                   show=lv in (level, top), ids=list(rows["code"].astype(str))).add_to(m)
+        add_level(m, rows, bm, lv, name=level_name(lv, lang), props=unit_props(rows, figures, link),
+                  style=fill if lv == level else outline_style(lv), show=lv in on,
+                  weight=LEVEL_LINE.get(lv, ("", 1.0))[1])
+    Title(labels.text("overview_title", lang),
+          labels.text(f"shade_{shade}", lang) + " · " + level_name(level, lang)).add_to(m)
     classes_legend(labels.text(f"shade_{shade}", lang), classes,
                    labels.text("no_data", lang)).add_to(m)
-    return finish(m, display_geoms(shaded.geometry.values, bm), assets=assets)
+    # Fractional zoom steps, so fitting the district fills the window instead of leaving up to
+    # half of it empty (Leaflet otherwise rounds the fitted zoom down to a whole level).
+    m.options["zoom_snap"] = 0.25
+    m.options["zoom_delta"] = 0.5
+    return finish(m, display_geoms(units.geometry.values, bm), assets=assets)
 
 
 def _figures(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[str, Any]],

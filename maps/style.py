@@ -36,7 +36,18 @@ RULE_COLOURS: dict[str, str] = {
 }
 RULE_OTHER = "#000000"
 SITE_COLOURS = {"centre": "#c51b7d", "station": "#4d9221", "suggested": "#2166ac"}
-CATCHMENT_COLOURS = {5: "#1a9850", 10: "#91cf60", 15: "#d9ef8b"}
+# Catchment outlines: one hue from dark (5 min) to light (15 min), drawn as lines over the
+# coverage shading so the 5/10/15-minute edges stay legible.
+CATCHMENT_COLOURS = {5: "#3f007d", 10: "#6a51a3", 15: "#9e9ac8"}
+CATCHMENT_DASH = {5: None, 10: "6 4", 15: "2 4"}
+UNCOVERED_COLOUR = "#252525"  # dark, apart from the red-to-green coverage ramp
+# Zooms between which each level's names are written on the map (labels of coarser levels win
+# where they would overlap), and the zoom from which its outline has its full weight (thinner
+# below, so the fine levels do not merge into a dark blob at district zoom).
+LABEL_ZOOMS: dict[str, tuple[float, float]] = {
+    "street": (0.0, 11.5), "community": (10.0, 14.5), "grid": (12.5, 17.0), "microgrid": (15.0, 30.0)}
+FULL_WEIGHT_FROM: dict[str, float] = {"street": 0.0, "community": 11.0, "grid": 13.0,
+                                      "microgrid": 15.0}
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,31 @@ class Legend(MacroElement):
         self.html = f'<div class="wg-title">{html.escape(title)}</div>{rows}'
 
 
+class Title(MacroElement):
+    """A title box at the top of the map: a heading and an optional second line (escaped)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var title = L.control({position: "topleft"});
+            title.onAdd = function () {
+                var div = L.DomUtil.create("div", "wg-map-title");
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            title.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, heading: str, detail: str = "") -> None:
+        super().__init__()
+        self._name = "Title"
+        self.html = f'<div class="wg-heading">{html.escape(heading)}</div>' + (
+            f'<div class="wg-detail">{html.escape(detail)}</div>' if detail else "")
+
+
 def classes_legend(title: str, classes: Classes, no_data: str) -> Legend:
     items = [(c, label, "box") for c, label in zip(classes.colours, classes.labels(), strict=True)]
     return Legend(title, [*items, (NO_DATA, no_data, "box")])
@@ -144,6 +180,19 @@ CSS = """
 .wg-cluster div { width: 100%; height: 100%; border-radius: 50%; color: #fff; opacity: .85;
   display: flex; align-items: center; justify-content: center; font: bold 11px sans-serif;
   box-shadow: 0 0 0 4px rgba(255,255,255,.5); }
+.wg-map-title { background: rgba(255,255,255,.92); padding: 4px 10px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 420px; }
+.wg-map-title .wg-heading { font-weight: bold; font-size: 16px; }
+.wg-map-title .wg-detail { font-size: 12px; color: #444; }
+.wg-label { pointer-events: none; }
+.wg-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+  font-size: 12px; color: #222; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
+.wg-label-street span { font-size: 15px; font-weight: bold; color: #08306b; }
+.wg-label-community span { font-size: 13px; font-weight: bold; color: #08519c; }
+.wg-label-microgrid span { font-size: 11px; color: #444; }
+.wg-shares { background: rgba(255,255,255,.92); padding: 4px 8px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px; }
+.wg-shares label { margin-right: 6px; cursor: pointer; }
 .leaflet-container { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC",
   sans-serif; }
 """

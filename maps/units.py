@@ -13,6 +13,10 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
 from folium.utilities import JsCode
 
 from wangge.geo.crs import is_storage_crs
@@ -21,7 +25,7 @@ from wangge.geo.levels import ORDER
 from wangge.maps import labels
 from wangge.maps.base import display, js_props
 from wangge.maps.simplify import TOLERANCE_M, feature_collection
-from wangge.maps.style import LEVEL_LINE
+from wangge.maps.style import FULL_WEIGHT_FROM, LABEL_ZOOMS, LEVEL_LINE
 from wangge.maps.tiles import Basemap
 
 REQUIRED = ("code", "name", "level", "geometry")
@@ -33,7 +37,6 @@ function (feature, layer) {
   layer.bindPopup(function () { return wg.unit(p); }, {maxWidth: 320});
 }
 """)
-
 
 
 def check_units(units: gpd.GeoDataFrame, name: str = "units") -> None:
@@ -118,3 +121,98 @@ def levels_present(units: gpd.GeoDataFrame) -> list[str]:
     present = set(units["level"].astype(str))
     ordered = [lv.value for lv in ORDER if lv.value in present]
     return ordered + sorted(present - set(ordered))
+
+
+class ZoomBehaviour(MacroElement):
+    """Names and line weight of one level that follow the zoom.
+
+    The names (at each unit's inner point, escaped in the browser) are on the map while the
+    zoom is in ``[min_zoom, max_zoom)`` and the level's layer is switched on; where names would
+    overlap, the one drawn first (larger units, coarser levels) wins, so a dense centre shows
+    a few readable names instead of a pile. The outline weight is ``weight`` from
+    ``full_from`` on and shrinks by half every two zoom levels below (to a quarter at most).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }}, group = {{ this.group }};
+          var shapes = {{ this.geojson }}, data = {{ this.data|tojson }};
+          var labels = L.layerGroup(), cls = {{ this.css_class|tojson }};
+          data.forEach(function (d) {
+            L.marker([d[0], d[1]], {interactive: false, keyboard: false, icon: L.divIcon({
+              className: "wg-label " + cls, iconSize: null, html: "<span>" + wg.esc(d[2]) + "</span>"
+            })}).addTo(labels);
+          });
+          labels._wgLevel = {{ this.level|tojson }};
+          map._wgLabels = (map._wgLabels || []).concat([labels]);
+          function declutter() {
+            var taken = [];
+            map._wgLabels.forEach(function (g) {
+              if (!map.hasLayer(g)) { return; }
+              g.eachLayer(function (m) {
+                var el = m.getElement(); if (!el) { return; }
+                var span = el.firstChild, p = map.latLngToContainerPoint(m.getLatLng());
+                var w = span.offsetWidth, h = span.offsetHeight;
+                var box = [p.x - w / 2 - 2, p.y - h / 2 - 1, p.x + w / 2 + 2, p.y + h / 2 + 1];
+                var free = taken.every(function (b) {
+                  return box[2] < b[0] || box[0] > b[2] || box[3] < b[1] || box[1] > b[3];
+                });
+                el.style.visibility = free ? "visible" : "hidden";
+                if (free) { taken.push(box); }
+              });
+            });
+          }
+          map._wgDeclutter = declutter;
+          function update() {
+            var z = map.getZoom(), on = map.hasLayer(group) && z >= {{ this.min_zoom }}
+              && z < {{ this.max_zoom }};
+            if (on && !map.hasLayer(labels)) { labels.addTo(map); }
+            if (!on && map.hasLayer(labels)) { map.removeLayer(labels); }
+            {% if this.weight %}
+            var f = Math.min(1, Math.max(0.25, Math.pow(2, (z - {{ this.full_from }}) / 2)));
+            if (shapes) { shapes.setStyle({weight: {{ this.weight }} * f}); }
+            {% endif %}
+            map._wgDeclutter();
+          }
+          map.on("zoomend overlayadd overlayremove", update);
+          map.whenReady(update);
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, group: folium.FeatureGroup, units: gpd.GeoDataFrame, bm: Basemap, *,
+                 level: str, weight: float | None = None, min_zoom: float | None = None,
+                 max_zoom: float | None = None) -> None:
+        super().__init__()
+        self._name = "ZoomBehaviour"
+        lo, hi = LABEL_ZOOMS.get(level, (15.0, 30.0))
+        self.level = level
+        self.min_zoom = lo if min_zoom is None else min_zoom
+        self.max_zoom = hi if max_zoom is None else max_zoom
+        self.full_from = FULL_WEIGHT_FROM.get(level, 15.0)
+        self.weight = weight
+        self.css_class = f"wg-label-{level}"
+        self.group = group.get_name()
+        shapes = [c for c in group._children.values() if isinstance(c, folium.GeoJson)]
+        self.geojson = shapes[0].get_name() if shapes else "null"
+        geoms = display(units.geometry.values, bm)
+        order = np.argsort(-shapely.area(geoms), kind="stable")  # larger units named first
+        points = shapely.point_on_surface(geoms[order])
+        names = units["name"].astype(str).to_numpy()[order]
+        self.data = [[round(float(p.y), 6), round(float(p.x), 6), str(n)]
+                     for p, n in zip(points, names, strict=True) if not p.is_empty]
+
+
+def add_level(m: folium.Map, units: gpd.GeoDataFrame, bm: Basemap, level: str, *, name: str,
+              props: Sequence[dict[str, Any]], style: Callable[[dict[str, Any]], dict[str, Any]],
+              show: bool = True, labels_on: bool = True, weight: float | None = None,
+              min_zoom: float | None = None, max_zoom: float | None = None) -> folium.FeatureGroup:
+    """One level as a layer with its names by zoom and its outline weight by zoom."""
+    group = unit_layer(units, bm, name=name, props=props, style=style, tolerance_m=tolerance(level),
+                       show=show, ids=list(units["code"].astype(str)))
+    group.add_to(m)
+    if labels_on or weight:
+        ZoomBehaviour(group, units if labels_on else units.iloc[0:0], bm, level=level,
+                      weight=weight, min_zoom=min_zoom, max_zoom=max_zoom).add_to(m)
+    return group

@@ -115,6 +115,8 @@ def coverage_map(store: Store, release_id: int, options: MapOptions, settings: A
         suggested = suggest(cov, k=suggest_k, minutes=max(cov.catchments.thresholds_min),
                             settings=settings)
     units = cov.units[cov.units["level"].isin(["street", "community", "grid"])]
+    # Grids shaded by the share of their households within each threshold (CoverageStats).
     return coverage(units, cov.sites, cov.catchments.covered(), xy, areas,
-                    gaps(store, release_id, settings), suggested, lang=options.lang,
-                    tiles=options.tiles, tianditu_key=options.tianditu_key, assets=options.assets)
+                    gaps(store, release_id, settings), suggested, unit_stats=cov.stats.table,
+                    shade_level="grid", lang=options.lang, tiles=options.tiles,
+                    tianditu_key=options.tianditu_key, assets=options.assets)

@@ -9,6 +9,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -117,6 +118,9 @@ def test_overview_draws_units_where_the_tiles_put_them(tiles: str, demo: gpd.Geo
 
     if tiles == "none":
         return
+    # The overview fits the district with quarter-zoom steps; compare with tiles at a whole zoom.
+    opened.js(f"() => {{ const m = {MAP}; m.setZoom(Math.floor(m.getZoom()), {{animate: false}}); }}")
+    opened.page.wait_for_timeout(300)
     lon, lat = drawn[0]
     got = opened.js(ON_TILES, [lon, lat])
     zoom = got["zoom"]
@@ -141,6 +145,49 @@ def test_overview_size_and_render_time(demo: gpd.GeoDataFrame, open_page: Any) -
           f"ready in {opened.ready_ms:.0f} ms")
     assert opened.html_bytes < 3_000_000
     assert opened.ready_ms < 10_000  # the real figure: benchmarks/maps_render.py
+
+
+LABELS = """(level) => [...document.querySelectorAll('.wg-label-' + level)]
+  .filter(e => e.style.visibility !== 'hidden').map(e => e.textContent)"""
+ZOOM_TO = f"""(z) => {{ const m = {MAP}; m.setZoom(z, {{animate: false}}); return m.getZoom(); }}"""
+
+
+def test_overview_fills_the_window_and_names_units_by_zoom(demo: gpd.GeoDataFrame,
+                                                           open_page: Any) -> None:
+    m = overview(demo, _counts(demo), tiles="none", assets="/assets")
+    opened = open_page(m, "overview-labels")
+    _no_errors(opened)
+    assert opened.page.locator(".wg-map-title").inner_text().startswith("网格总览")
+    # The district fills the window: its box spans most of the width or the height.
+    box = opened.js(f"""() => {{ const m = {MAP}, size = m.getSize(); let b = null;
+      m.eachLayer(l => {{ if (l.feature && l.feature.properties.l === 'street' && l.getBounds)
+        b = b ? b.extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(),
+                                                          l.getBounds().getNorthEast()); }});
+      const a = m.latLngToContainerPoint(b.getNorthWest()), c = m.latLngToContainerPoint(b.getSouthEast());
+      return [(c.x - a.x) / size.x, (c.y - a.y) / size.y]; }}""")
+    assert max(box) > 0.8 and min(box) > 0.4, box
+    streets = set(demo.loc[demo["level"] == "street", "name"])
+    communities = set(demo.loc[demo["level"] == "community", "name"])
+    grids = set(demo.loc[demo["level"] == "grid", "name"])
+    district_zoom = opened.js(f"() => {MAP}.getZoom()")
+    shown = opened.js(LABELS, "community")
+    assert shown and set(shown) <= communities and len(shown) >= 15
+    assert set(opened.js(LABELS, "street")) == streets
+    assert opened.js(LABELS, "grid") == []
+    # At district zoom fine outlines are thin; close up they have their full weight.
+    weight = f"""() => {{ let w = null; {MAP}.eachLayer(l => {{
+      if (w === null && l.feature && l.feature.properties.l === 'grid') w = l.options.weight; }});
+      return w; }}"""
+    assert opened.js(weight) < 0.6
+    grid = demo[demo["level"] == "grid"].iloc[0]
+    c = grid.geometry.representative_point()
+    opened.js(f"(ll) => {{ {MAP}.setView([ll[1], ll[0]], 14, {{animate: false}}); }}", [c.x, c.y])
+    opened.page.wait_for_timeout(200)
+    assert opened.js(weight) == pytest.approx(1.2)
+    near = opened.js(LABELS, "grid")
+    assert near and set(near) <= grids and grid["name"] in near
+    opened.page.screenshot(path=str(SCREENSHOTS / "overview-labels-zoom14.png"))
+    assert district_zoom < 12
 
 
 def test_overview_in_english_with_popup(demo: gpd.GeoDataFrame, open_page: Any) -> None:
@@ -191,9 +238,18 @@ def test_unit_map_escapes_names_and_clusters_households(demo: gpd.GeoDataFrame,
       if (l.feature && l.feature.properties.k) r[l.feature.properties.k] = l.getRadius(); }});
       return r; }}""")
     assert radii["centre"] > radii["station"]
+    title = opened.page.locator(".wg-map-title").inner_text()
+    assert grid["name"] in title and "网格" in title and grid["code"] in title
+    shown = opened.js(LABELS, "microgrid")
+    assert set(shown) <= set(children["name"]) and len(shown) >= len(children) - 1
+    assert opened.js("() => window.pwned === undefined")
+    legend = opened.page.locator(".wg-legend").inner_text()
+    for word in ("图例", "边界", f"下级微网格（{len(children)} 个）", "住户", "党群服务中心", "服务驿站"):
+        assert word in legend, (word, legend)
     heat = open_page(unit(grid, children, pts, heat_above=100, tiles="none", assets="/assets"),
                      "unit-heat")
     _no_errors(heat)
+    assert "住户密度" in heat.page.locator(".wg-legend").inner_text()
     assert heat.js(f"() => {{ let n = 0; {MAP}.eachLayer(l => {{ if (l._heat) n++; }}); return n; }}") == 1
 
 
@@ -221,9 +277,14 @@ def _synthetic_coverage(demo: gpd.GeoDataFrame) -> dict[str, Any]:
     gaps = gpd.GeoSeries([shapely.box(120.17, 33.38, 120.171, 33.381)], crs="EPSG:4490")
     suggested = gpd.GeoDataFrame({"rank": [1, 2], "gain": [230, 120]},
                                  geometry=shapely.points(pts[:2]), crs="EPSG:4490")
-    return {"units": comm, "sites": sites, "catchments": catchments, "uncovered_households": pts,
-            "uncovered_areas": gpd.GeoSeries(pieces, crs="EPSG:4490"), "gaps": gaps,
-            "suggested_sites": suggested}
+    grids = demo[demo["level"] == "grid"]
+    stats = pd.DataFrame({"code": grids["code"], "households": 100,
+                          "within_5": [i % 50 for i in range(len(grids))],
+                          "within_10": [50 + i % 30 for i in range(len(grids))],
+                          "within_15": [80 + i % 21 for i in range(len(grids))]})
+    return {"units": pd.concat([comm, grids]), "sites": sites, "catchments": catchments,
+            "uncovered_households": pts, "uncovered_areas": gpd.GeoSeries(pieces, crs="EPSG:4490"),
+            "gaps": gaps, "suggested_sites": suggested, "unit_stats": stats}
 
 
 def test_coverage_map_layers_toggle(demo: gpd.GeoDataFrame, open_page: Any) -> None:
@@ -233,8 +294,32 @@ def test_coverage_map_layers_toggle(demo: gpd.GeoDataFrame, open_page: Any) -> N
     _no_errors(opened)
     names = opened.js(LAYER_NAMES)
     n_uncovered = len(data["uncovered_households"])
-    assert names == ["行政单元 · 社区", "15分钟服务圈", "10分钟服务圈", "5分钟服务圈", "未覆盖区域",
-                     "边界空隙", f"未覆盖住户 ({n_uncovered})", "服务站点", "建议新增站点"]
+    assert names == ["社区", "网格覆盖率（15分钟内住户占比）", "15分钟服务圈", "10分钟服务圈",
+                     "5分钟服务圈", "有住户的未覆盖区域", "边界空隙", f"未覆盖住户 ({n_uncovered})",
+                     "服务站点", "建议新增站点"]
+    # Uncovered ground starts switched off; households and grids lead.
+    assert opened.js(COUNT_BY_PROP, ["t", "有住户的未覆盖区域"]) == 0
+    title = opened.page.locator(".wg-map-title").inner_text()
+    assert "服务圈覆盖" in title and f"未覆盖住户 {n_uncovered}" in title
+    legend = opened.page.locator(".wg-legend").inner_text()
+    for word in ("覆盖率 0% – 20%", "覆盖率 80% – 100%", "5分钟服务圈边界", "15分钟服务圈边界",
+                 "未覆盖住户", "有住户的未覆盖区域"):
+        assert word in legend, (word, legend)
+    stats = data["unit_stats"].set_index("code")
+    fill = f"""(code) => {{ let out = null; {MAP}.eachLayer(l => {{
+      if (!out && l.feature && l.feature.properties.c === code && l.getTooltip && l.options.fillColor)
+        out = [l.options.fillColor, l.getTooltip().getContent()]; }}); return out; }}"""
+    code = stats.index[7]  # 7 % 50 = 7 within 5 min, 57 within 10, 87 within 15
+    colour, tip = opened.js(fill, code)
+    assert colour == "#1a9641" and "87.0%" in tip and "未覆盖户数 13" in tip
+    opened.page.locator(".wg-shares input[value='5']").check()
+    colour, tip = opened.js(fill, code)
+    assert colour == "#d7191c" and "7.0%" in tip and "未覆盖户数 93" in tip
+    opened.page.screenshot(path=str(SCREENSHOTS / "coverage-5min.png"))
+    opened.page.locator(".wg-shares input[value='15']").check()
+    opened.page.locator(".leaflet-control-layers-overlays label",
+                        has_text="有住户的未覆盖区域").click()
+    assert opened.js(COUNT_BY_PROP, ["t", "有住户的未覆盖区域"]) >= 1
     assert opened.js(COUNT_BY_PROP, ["t", "5分钟服务圈"]) >= 1
     opened.page.locator(".leaflet-control-layers-overlays label",
                         has_text=re.compile(r"^\s*5分钟服务圈\s*$")).click()

@@ -145,3 +145,39 @@ def test_landing_lists_the_maps_chinese_first() -> None:
 def test_overview_without_figures_says_no_data(demo: gpd.GeoDataFrame) -> None:
     html = overview(demo, tiles="none").get_root().render()
     assert json.dumps("无数据")[1:-1] in html and "0 – 0" not in html
+
+
+def test_uncovered_ground_only_where_uncovered_households_live() -> None:
+    from wangge.geo.crs import metric_crs_of, to_metric
+    from wangge.maps.coverage import near_households
+
+    # Two uncovered squares of about 1 km; households in the first only.
+    areas = np.array([shapely.box(120.10, 33.30, 120.11, 33.31),
+                      shapely.box(120.20, 33.30, 120.21, 33.31)], dtype=object)
+    homes = np.array([[120.105, 33.305], [120.1052, 33.3051], [120.1099, 33.3099]])
+    ground = near_households(areas, homes, 150.0)
+    assert len(ground) >= 1
+    metric = metric_crs_of(areas)
+    ground_m = to_metric(ground, metric)
+    areas_m = to_metric(areas, metric)
+    homes_m = to_metric(shapely.points(homes), metric)
+    assert shapely.union_all(ground_m).area < 0.2 * areas_m[0].area
+    assert not shapely.intersects(shapely.union_all(ground_m), areas_m[1])
+    assert shapely.union_all(ground_m).difference(areas_m[0]).area < 1.0  # never outside
+    # Every piece is within 150 m of a household (plus the buffer's polygon error).
+    assert shapely.distance(shapely.union_all(ground_m), shapely.union_all(homes_m)) == 0
+    far = shapely.union_all(shapely.buffer(homes_m, 151.0))
+    assert shapely.union_all(ground_m).difference(far).area < 1.0
+    assert len(near_households(areas, np.empty((0, 2)), 150.0)) == 0
+
+
+def test_unit_page_has_title_labels_and_legend_escaped(demo: gpd.GeoDataFrame) -> None:
+    from wangge.maps.unit import unit
+
+    grid = demo[demo["level"] == "grid"].iloc[0].to_dict()
+    children = demo[demo["parent_code"] == grid["code"]].copy()
+    children.loc[children.index[0], "name"] = "</script><script>alert(1)</script>"
+    html = unit(grid, children, tiles="none", lang="en").get_root().render()
+    assert "<script>alert(1)" not in html
+    assert "wg-map-title" in html and f"code {grid['code']}" in html
+    assert "Micro-grids within" in html and "wg-label-microgrid" in html
