@@ -8,6 +8,7 @@ kept minimal and short-keyed: ``c`` code, ``n`` name, ``h`` households, ``r`` re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -137,7 +138,7 @@ class ZoomBehaviour(MacroElement):
         {% macro script(this, kwargs) %}
         (function () {
           var map = {{ this._parent.get_name() }}, group = {{ this.group }};
-          var shapes = {{ this.geojson }}, data = {{ this.data|tojson }};
+          var shapes = {{ this.geojson }}, data = {{ this.data_json }};
           var labels = L.layerGroup(), cls = {{ this.css_class|tojson }};
           data.forEach(function (d) {
             L.marker([d[0], d[1]], {interactive: false, keyboard: false, icon: L.divIcon({
@@ -200,8 +201,12 @@ class ZoomBehaviour(MacroElement):
         order = np.argsort(-shapely.area(geoms), kind="stable")  # larger units named first
         points = shapely.point_on_surface(geoms[order])
         names = units["name"].astype(str).to_numpy()[order]
-        self.data = [[round(float(p.y), 6), round(float(p.x), 6), str(n)]
-                     for p, n in zip(points, names, strict=True) if not p.is_empty]
+        data = [[round(float(p.y), 6), round(float(p.x), 6), str(n)]
+                for p, n in zip(points, names, strict=True) if not p.is_empty]
+        # Names as UTF-8 (half the size of \u escapes); <, > and & escaped so no name can
+        # close the script or open a comment.
+        self.data_json = (json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+                          .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def add_level(m: folium.Map, units: gpd.GeoDataFrame, bm: Basemap, level: str, *, name: str,
