@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from wangge.geo.boundaries.findings import RULES_ZH, Report
 from wangge.geo.errors import InputError, ValidationFailed, WanggeError
@@ -20,6 +32,7 @@ from wangge.settings import Settings
 if TYPE_CHECKING:
     from wangge.store import Store
 
+log = logging.getLogger("wangge.cli")
 console = Console()
 err = Console(stderr=True)
 STATE: dict[str, str] = {"lang": "zh"}
@@ -84,6 +97,93 @@ def step(text: str) -> Iterator[None]:
                   console=err, transient=True) as progress:
         progress.add_task(text, total=None)
         yield
+
+
+def seconds(value: float) -> str:
+    """A duration as people read it: 4.2 秒, 3 分 12 秒 (or 4.2 s, 3 min 12 s)."""
+    if value < 60:
+        return say(f"{value:.1f} 秒", f"{value:.1f} s")
+    minutes, rest = divmod(round(value), 60)
+    return say(f"{minutes} 分 {rest} 秒", f"{minutes} min {rest} s")
+
+
+class _TimeLeft(ProgressColumn):
+    """Time left: the pace of the stages done so far (by weight) over the weight still to do,
+    less the time the stage running has taken already."""
+
+    def render(self, task: Task) -> Text:
+        done_at = task.fields.get("done_at")
+        if not task.completed or done_at is None or task.total is None or task.elapsed is None:
+            return Text("-:--:--", style="progress.remaining")
+        left = max(0.0, done_at / task.completed * task.total - task.elapsed)
+        minutes, secs = divmod(round(left), 60)
+        return Text(f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}", style="progress.remaining")
+
+
+class Stages:
+    """Progress of a long command made of stages: a bar over the stages with elapsed time and
+    an estimate of the time left, the stage running, and a line for each finished stage with
+    what it counted and how long it took; :meth:`finish` prints and logs the summary line.
+
+    ``weights`` are the expected shares of the time, stage by stage (measured on the demo), so
+    the estimate is not thrown by one long stage; the stage after the last weight counts 1.
+    Drawn on standard error; where that is not a terminal only the stage lines are written.
+    """
+
+    def __init__(self, weights: Sequence[float]) -> None:
+        self.weights = list(weights)
+        self.index = 0
+        self.started = time.perf_counter()
+        self.stage_started = self.started
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                 BarColumn(bar_width=20), TaskProgressColumn(),
+                                 TimeElapsedColumn(), TextColumn("ETA"), _TimeLeft(),
+                                 console=err, transient=True)
+        self.task = self.progress.add_task("", total=sum(self.weights) or 1)
+        self.said: tuple[str, str] | None = None
+
+    def __enter__(self) -> Stages:
+        if err.is_terminal:  # elsewhere (a log file, a pipe) the stage lines are enough
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress.live.is_started:
+            self.progress.stop()
+
+    def begin(self, zh: str, en: str) -> None:
+        """The next stage starts."""
+        self.stage_started = time.perf_counter()
+        self.progress.update(self.task, description=say(zh, en))
+
+    def end(self, zh: str, en: str) -> None:
+        """The stage running ends: one line saying what it did and how long it took."""
+        took = time.perf_counter() - self.stage_started
+        weight = self.weights[self.index] if self.index < len(self.weights) else 1
+        self.index += 1
+        self.progress.advance(self.task, weight)
+        self.progress.update(self.task, done_at=time.perf_counter() - self.started)
+        self.progress.console.print(f"  [green]✓[/green] {say(zh, en)}  [dim]{seconds(took)}[/dim]")
+
+    def did(self, zh: str, en: str) -> None:
+        """What the stage running did, for its line (default: the stage's own text)."""
+        self.said = (zh, en)
+
+    @contextmanager
+    def stage(self, zh: str, en: str) -> Iterator[None]:
+        """A stage as a block (:meth:`did` inside it says what it did)."""
+        self.begin(zh, en)
+        self.said = None
+        yield
+        self.end(*(self.said or (zh.rstrip("…"), en.rstrip("…"))))
+
+    def finish(self, what_zh: str, what_en: str) -> None:
+        """The summary line: what was done and the whole time; logged as well (no personal data
+        in ``what``)."""
+        took = time.perf_counter() - self.started
+        self.__exit__()
+        err.print(say(f"完成：{what_zh}，用时 {seconds(took)}。", f"Done: {what_en} in {seconds(took)}."))
+        log.info("%s in %.1f s", what_en, took)
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from rich.table import Table
 
 from wangge.cli.common import (
+    Stages,
     console,
     load_settings,
     open_store,
@@ -149,11 +151,12 @@ def households_import(
     with user_errors():
         settings = load_settings()
         store = open_store(settings)
-        with step(say(f"导入 {file.name}：读取、匹配地址、写入、分配…",
-                      f"Importing {file.name}: reading, matching, storing, assigning…")):
+        with Stages(REGISTER_WEIGHTS) as stages:
+            stages.begin(f"读取 {file.name}…", f"Reading {file.name}…")
             result = import_register(store, file, columns=parse_fields(column), default_crs=crs,
                                      match_config=settings.match_config(),
-                                     limits=settings.table_limits(), kind=kind)
+                                     limits=settings.table_limits(), kind=kind,
+                                     progress=register_progress(stages))
     _print_problems(result.problems)
     loc = result.located
     console.print(say(
@@ -175,10 +178,44 @@ def households_import(
             more = say(f" 等 {total} 户", f" … {total} in all") if total > len(ids) else ""
             console.print(say(f"{zh}：", f"{en}: ") + "、".join(ids) + more)
     if result.assignment:
-        _print_assignment(result.assignment)
+        print_assignment(result.assignment)
+    stages.finish(f"导入 {file.name} {result.rows:,} 行（新增 {result.inserted:,}，变化 {result.updated:,}，"
+                  f"未变 {result.unchanged:,}，有问题 {len(result.problems):,}）",
+                  f"imported {file.name}, {result.rows:,} rows ({result.inserted:,} new, "
+                  f"{result.updated:,} changed, {result.unchanged:,} unchanged, "
+                  f"{len(result.problems):,} with problems)")
 
 
-def _print_assignment(a: dict) -> None:
+# Shares of the time an import of the demo register (130,000 rows, into an empty store: 16 s)
+# spends reading, comparing with the stored households, locating, storing and assigning; they
+# make the estimate of the time left.
+REGISTER_WEIGHTS = (0.09, 0.02, 0.18, 0.22, 0.49)
+_REGISTER_STAGES = {  # a stage that ended: what it did; the stage that follows
+    "read": (("读取 {n:,} 行", "read {n:,} rows"),
+             ("比对已有住户…", "Comparing with the stored households…")),
+    "compare": (("比对 {n:,} 户", "compared {n:,} households"),
+                ("定位新增和变化的住户（坐标、地址匹配）…", "Locating new and changed households…")),
+    "locate": (("定位 {n:,} 户", "located {n:,} households"), ("写入…", "Storing…")),
+    "store": (("写入 {n:,} 户", "stored {n:,} households"),
+              ("分配到网格…", "Assigning to grids…")),
+    "assign": (("分配 {n:,} 户到网格", "assigned {n:,} households to grids"), None),
+}
+
+
+def register_progress(stages: Stages) -> Callable[[str, int], None]:
+    """The ``progress`` of :func:`wangge.households.import_register`: a stage line as each
+    stage ends (读取 130,000 行… 定位… 写入… 分配…), then the next stage on the bar."""
+
+    def tell(stage: str, count: int) -> None:
+        (zh, en), following = _REGISTER_STAGES[stage]
+        stages.end(zh.format(n=count), en.format(n=count))
+        if following is not None:
+            stages.begin(*following)
+
+    return tell
+
+
+def print_assignment(a: dict) -> None:
     if a.get("mode") == "incremental":
         console.print(say(
             f"只分配了新增和变化的 {a['assigned']} 户（版本 {a['release_id']}）：落在微网格内 "
@@ -208,9 +245,15 @@ def households_assign(release: Annotated[int | None, typer.Option(help="版本�
 
     with user_errors():
         store = open_store(load_settings())
-        with step(say("分配住户…", "Assigning households…")):
-            result = assign_release(store, store.release_or_current(release).id)
-    _print_assignment(result)
+        rid = store.release_or_current(release).id
+        with Stages([1]) as stages, stages.stage(f"把全部住户分配到版本 {rid}…",
+                                                 f"Assigning every household to release {rid}…"):
+            result = assign_release(store, rid)
+            stages.did(f"分配 {result['assigned']:,} 户", f"assigned {result['assigned']:,} households")
+    print_assignment(result)
+    stages.finish(f"分配 {result['assigned']:,} 户到版本 {rid}（变动 {result.get('moved', 0):,} 户）",
+                  f"assigned {result['assigned']:,} households to release {rid} "
+                  f"({result.get('moved', 0):,} moved)")
 
 
 @households_app.command("counts")

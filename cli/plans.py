@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from wangge.cli.common import (
+    Stages,
     console,
     load_settings,
     open_store,
@@ -23,6 +24,7 @@ from wangge.cli.common import (
     step,
     user_errors,
 )
+from wangge.cli.households import print_assignment
 from wangge.geo.errors import InputError
 
 plans_app = typer.Typer(help="规划方案：草稿、编辑、影响、自动划分、发布 / plans: drafts, edits, impact, "
@@ -225,16 +227,26 @@ def publish(plan_id: _PLAN,
     """发布方案为新版本 / publish the plan as a release."""
     with user_errors():
         service = _service()
-        with step(say("正在校验、发布并分配住户…", "Validating, publishing, assigning households…")):
+        with Stages([1]) as stages, stages.stage(
+                f"校验方案 {plan_id}、发布为新版本、把住户分配到新版本…",
+                f"Validating plan {plan_id}, publishing it, assigning the households…"):
             done = service.publish(plan_id, parse_day(effective_date))
+            release = done["release"]
+            stages.did(f"发布为版本 {release['id']}（{release['unit_count']:,} 个单元），"
+                       f"分配 {done['assignment']['assigned']:,} 户",
+                       f"published as release {release['id']} ({release['unit_count']:,} units), "
+                       f"assigned {done['assignment']['assigned']:,} households")
         _audit(service, "publish plan", plan_id, {"release_id": done["release"]["id"]})
-    release = done["release"]
     console.print(say(f"方案 {plan_id} 已发布为版本 {release['id']}，{release['effective_date']} 起生效。",
                       f"Plan {plan_id} published as release {release['id']}, in force from "
                       f"{release['effective_date']}."))
     if done["rebased_from"]:
         console.print(say(f"（已从版本 {done['rebased_from']} 换基到当前版本。）",
                           f"(Rebased from release {done['rebased_from']} onto the current one.)"))
+    print_assignment(done["assignment"])
+    stages.finish(f"方案 {plan_id} 发布为版本 {release['id']}，分配 {done['assignment']['assigned']:,} 户",
+                  f"plan {plan_id} published as release {release['id']}, "
+                  f"{done['assignment']['assigned']:,} households assigned")
 
 
 @plans_app.command("submit")

@@ -13,6 +13,7 @@ stored with it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,16 +192,22 @@ REGISTER_KINDS = {"register": read_register, "housing": read_housing,
                   "population": read_population}
 
 
+# Told when a stage of an import ends: its name and how many rows or households it handled
+# ("read", "compare", "locate", "store", "assign"); for progress displays (the CLI's).
+ImportProgress = Callable[[str, int], None]
+
+
 def import_register(store: Store, path: str | Path, *, columns: dict[str, str] | None = None,
                     default_crs: str = "WGS-84", display_name: str | None = None,
                     match_config: MatchConfig | None = None,
-                    limits: TableLimits = DEFAULT_LIMITS, kind: str = "register"
-                    ) -> RegisterImport:
+                    limits: TableLimits = DEFAULT_LIMITS, kind: str = "register",
+                    progress: ImportProgress | None = None) -> RegisterImport:
     """Read a household table and store what changed: see :func:`import_households`.
 
     ``kind``: ``register`` (one row a household), ``housing`` (实有房屋: one row a dwelling) or
     ``population`` (实有人口: one row a resident, grouped into households); see
-    :mod:`wangge.geo.io.register` and :mod:`wangge.geo.io.population`."""
+    :mod:`wangge.geo.io.register` and :mod:`wangge.geo.io.population`. ``progress``: see
+    :func:`import_households`."""
     if kind not in REGISTER_KINDS:
         raise InputError(f"未知的名册类型“{echo(kind)}”（应为 register、housing、population）。",
                          f"Unknown register kind {echo(kind)!r} (use register, housing, "
@@ -208,7 +215,10 @@ def import_register(store: Store, path: str | Path, *, columns: dict[str, str] |
     name = display_name or Path(path).name
     register = REGISTER_KINDS[kind](path, columns=columns, default_crs=default_crs,
                                     display_name=name, limits=limits)
-    return import_households(store, register, source=name, match_config=match_config, kind=kind)
+    if progress is not None:
+        progress("read", register.row_count)
+    return import_households(store, register, source=name, match_config=match_config, kind=kind,
+                             progress=progress)
 
 
 @dataclass
@@ -248,8 +258,8 @@ def import_standard_addresses(store: Store, path: str | Path, *,
 
 
 def import_households(store: Store, register: Register, *, source: str,
-                      match_config: MatchConfig | None = None, kind: str = "register"
-                      ) -> RegisterImport:
+                      match_config: MatchConfig | None = None, kind: str = "register",
+                      progress: ImportProgress | None = None) -> RegisterImport:
     """Store the households of a register that are new or changed, locate and assign just those.
 
     A household imported again with the same content (address, coordinates and their CRS,
@@ -258,14 +268,17 @@ def import_households(store: Store, register: Register, *, source: str,
     table without names keeps the names a population table gave); an empty cell clears it.
     New and changed households are located and assigned to the current release: if it already
     has assignments, only theirs are replaced (and their moves against the release before it
-    stored again); else every household is assigned (:func:`assign_release`).
+    stored again); else every household is assigned (:func:`assign_release`). ``progress`` is
+    told as each stage ends.
     """
+    tell = progress or (lambda stage, count: None)
     records, personal = register.records, register.personal
     stored, stored_personal = store.stored_households(records["external_id"].tolist())
     records, personal = _fill_absent(records, personal, stored, stored_personal,
                                      register.mapping)
     status = _changes(records, personal, stored, stored_personal)
     todo = records[status != "unchanged"].reset_index(drop=True)
+    tell("compare", len(records))
     ids = {s: records["external_id"][status == s].tolist()
            for s in ("inserted", "updated", "unchanged")}
     located_summary = {"coordinates": 0, "address": 0, ADDRESS_CODE_LEVEL: 0, "review": 0,
@@ -275,9 +288,11 @@ def import_households(store: Store, register: Register, *, source: str,
         locator = current_locator(store, match_config)
         households = (locate(todo, *locator) if locator is not None else locate(todo, None))
         households = apply_decisions(store, households)  # people's decisions: wangge.review
+        tell("locate", len(households))
         names = set(todo["external_id"])
         store.upsert_households(households, personal[personal["external_id"].isin(names)],
                                 source=source)
+        tell("store", len(households))
         by = households["located_by"].value_counts(dropna=False)
         located_summary = {
             "coordinates": int(by.get("coordinates", 0)), "address": int(by.get("address", 0)),
@@ -297,6 +312,7 @@ def import_households(store: Store, register: Register, *, source: str,
                 assignment = assign_households(store, current.id, points)
             else:
                 assignment = assign_release(store, current.id)
+            tell("assign", int(assignment["assigned"]))
     return RegisterImport(rows=register.row_count, imported=len(records),
                           inserted=len(ids["inserted"]), updated=len(ids["updated"]),
                           unchanged=len(ids["unchanged"]), located=located_summary,

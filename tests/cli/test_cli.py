@@ -111,6 +111,11 @@ def test_demo_builds_loads_and_shows_the_broken_variant(run, tmp_path):
     assert "2000 户" in r.output and "已分配到版本 1" in r.output
     assert (tmp_path / "demo" / "households.csv").exists()
     assert "网格员" in r.output and "专职" in r.output
+    stages = [line.split()[1] for line in r.output.splitlines() if line.strip().startswith("✓")]
+    assert stages == ["生成", "校验并导入版本", "含有错误的版本：6", "生成", "读取", "比对", "定位", "写入",
+                      "分配", "网格员", "路网", "计算"], r.output
+    assert "✓ 读取 2,000 行" in r.output
+    assert "完成：演示区 2,367 个单元、2,000 户，版本 1，用时" in r.output
     key = next(line for line in r.output.splitlines() if line.startswith("wg_"))
     with open_store(f"sqlite:///{tmp_path / 'db' / 'wangge.db'}") as store:
         assert store.key_for(key).role == "admin"
