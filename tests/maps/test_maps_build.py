@@ -181,3 +181,20 @@ def test_unit_page_has_title_labels_and_legend_escaped(demo: gpd.GeoDataFrame) -
     assert "<script>alert(1)" not in html
     assert "wg-map-title" in html and f"code {grid['code']}" in html
     assert "Micro-grids within" in html and "wg-label-microgrid" in html
+
+
+def test_coverage_in_english_leads_with_grids(demo: gpd.GeoDataFrame) -> None:
+    from tests.maps.test_maps_browser import _synthetic_coverage
+    from wangge.maps.coverage import coverage
+
+    data = _synthetic_coverage(demo)
+    html = coverage(**data, lang="en", tiles="none").get_root().render()
+    for words in ("Grid coverage (share of households within 15 min)", "Share within",
+                  "Share covered 80% \\u2013 100%", "5-minute circle edge",
+                  "Uncovered ground where people live"):
+        assert words in html or words.replace("\\u2013", "–") in html, words
+    assert len(html.encode()) < MAX_HTML_BYTES
+    # Without per-grid figures the grids are outlines and no switch is drawn.
+    plain = coverage(**{**data, "unit_stats": None}, tiles="none").get_root().render()
+    shaded = coverage(**data, tiles="none").get_root().render()
+    assert 'name="wg-share"' not in plain and 'name="wg-share"' in shaded
