@@ -25,7 +25,8 @@ sites_app = typer.Typer(help="服务阵地：党群服务中心与驿站"
                              " / service sites: centres and stations", no_args_is_help=True)
 
 CrsOpt = Annotated[str, typer.Option(
-    "--crs", help="坐标系：WGS-84、CGCS2000、GCJ-02、BD-09… / CRS: WGS-84, CGCS2000, GCJ-02, BD-09…")]
+    "--crs", help="坐标系：WGS-84、CGCS2000、GCJ-02、BD-09…"
+                  " / CRS of the coordinates: WGS-84, CGCS2000, GCJ-02, BD-09…")]
 SiteId = Annotated[str, typer.Argument(help="站点编号 / site id")]
 Lon = Annotated[float, typer.Argument(help="经度（或投影坐标 x）/ longitude (or projected x)")]
 Lat = Annotated[float, typer.Argument(help="纬度（或投影坐标 y）/ latitude (or projected y)")]

@@ -95,7 +95,8 @@ def gazetteer_list() -> None:
 
 @gazetteer_app.command("import-standard")
 def gazetteer_import_standard(
-    file: Annotated[Path, typer.Argument(help="标准地址表 CSV / Excel (.xlsx) / JSON")],
+    file: Annotated[Path, typer.Argument(help="标准地址表：CSV、Excel（.xlsx）或 JSON"
+                                              " / standard address table: CSV, Excel (.xlsx) or JSON")],
     column: Annotated[list[str] | None, typer.Option(
         "--column", help="列映射 code=地址编码、compound=小区名称…，可重复"
                          " / column mapping FIELD=COLUMN; repeatable")] = None,
@@ -131,7 +132,8 @@ def _print_problems(problems: list) -> None:
 
 @households_app.command("import")
 def households_import(
-    file: Annotated[Path, typer.Argument(help="住户名册 CSV / Excel (.xlsx) / JSON")],
+    file: Annotated[Path, typer.Argument(help="住户名册：CSV、Excel（.xlsx）或 JSON"
+                                              " / household register: CSV, Excel (.xlsx) or JSON")],
     column: Annotated[list[str] | None, typer.Option("--column", help="列映射 external_id=户号，可重复"
                                                                       " / column mapping FIELD=COLUMN, e.g."
                                                                       " external_id=户号; repeatable")]

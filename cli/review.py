@@ -167,7 +167,8 @@ def households_resolve(
     lat: Annotated[float | None, typer.Option("--lat", help="纬度（或投影坐标 y）"
                                                             "/ latitude (or projected y)")] = None,
     crs: Annotated[str, typer.Option("--crs", help="坐标系：WGS-84、CGCS2000、GCJ-02、BD-09、EPSG"
-                                                   " / CRS: WGS-84, CGCS2000, GCJ-02, BD-09, EPSG")]
+                                                   " / CRS of the point: WGS-84, CGCS2000, GCJ-02,"
+                                                   " BD-09, EPSG")]
     = "WGS-84",
 ) -> None:
     """处理待核查住户：选择候选或取点；重新定位、分配到当前版本，决定保存并在下次导入时沿用

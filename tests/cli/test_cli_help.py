@@ -17,6 +17,7 @@ from wangge.cli.app import app
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+ENGLISH_WORD = re.compile(r"\b[a-z]{3,}\b")  # prose, not only names such as "Excel (.xlsx) / JSON"
 # Typer's own options: English, and the same in every program.
 TYPER_OWN = {"help", "install_completion", "show_completion"}
 
@@ -35,7 +36,7 @@ def _bilingual(text: str | None) -> bool:
     first = " ".join((text or "").split("\n\n")[0].split())
     for cut in re.finditer(r"/ ", first):
         zh, en = first[:cut.start()], first[cut.end():]
-        if CJK.search(zh) and LATIN_WORD.search(en) and not CJK.search(en[:24]):
+        if CJK.search(zh) and ENGLISH_WORD.search(en) and not CJK.search(en[:24]):
             return True
     return False
 
