@@ -74,7 +74,7 @@ def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.G
              gaps: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
              suggested_sites: gpd.GeoDataFrame | None = None, *,
              unit_stats: pd.DataFrame | None = None, shade_level: str = "grid",
-             near_m: float = NEAR_M, lang: str = "zh", tiles: str | Basemap = "osm",
+             near_m: float = NEAR_M, lang: str = "zh", tiles: str | Basemap = "auto",
              tianditu_key: str | None = None, assets: str | None = None) -> folium.Map:
     """The coverage map.
 

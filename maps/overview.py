@@ -37,7 +37,7 @@ class UnitCounts:
 
 def overview(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[str, Any]] | None = None,
              workers: Mapping[str, Sequence[str]] | None = None, *, shade: str = "households",
-             level: str = "grid", lang: str = "zh", tiles: str | Basemap = "osm",
+             level: str = "grid", lang: str = "zh", tiles: str | Basemap = "auto",
              tianditu_key: str | None = None, show_workers: bool = False,
              link: Callable[[str], str] | None = None, assets: str | None = None) -> folium.Map:
     """The overview map of a district's units (EPSG:4490: code, name, level, parent_code).

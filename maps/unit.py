@@ -31,7 +31,7 @@ HOUSEHOLD_COLOUR = "#3182bd"
 def unit(unit_row: Mapping[str, Any] | gpd.GeoDataFrame, children: gpd.GeoDataFrame | None = None,
          households_lonlat: ArrayLike | gpd.GeoSeries | None = None,
          sites: gpd.GeoDataFrame | None = None, *, lang: str = "zh",
-         tiles: str | Basemap = "osm", tianditu_key: str | None = None,
+         tiles: str | Basemap = "auto", tianditu_key: str | None = None,
          link: Callable[[str], str] | None = None, heat_above: int = HEAT_ABOVE,
          assets: str | None = None) -> folium.Map:
     """The map of one unit (a row, or a one-row GeoDataFrame, with code, name, level, geometry).

@@ -59,7 +59,7 @@ def rule_name(rule: str, lang: str) -> str:
 
 
 def validation(units: gpd.GeoDataFrame, findings: Report | Iterable[Finding], *, lang: str = "zh",
-               tiles: str | Basemap = "osm", tianditu_key: str | None = None,
+               tiles: str | Basemap = "auto", tianditu_key: str | None = None,
                assets: str | None = None) -> folium.Map:
     """The validation map of ``units`` (EPSG:4490) and the findings of
     :func:`wangge.geo.boundaries.validate.validate`.

@@ -28,7 +28,7 @@ MAX_UNIT_HOUSEHOLDS = 50_000
 @dataclass(frozen=True)
 class MapOptions:
     lang: str = "zh"
-    tiles: str = "osm"
+    tiles: str = "auto"
     tianditu_key: str | None = None
     assets: str | None = None       # base URL of local Leaflet files; None: public CDN
     link: Callable[[str], str] | None = None
