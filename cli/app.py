@@ -316,8 +316,8 @@ def demo_cmd(
             stages.did(f"校验并导入版本 {info.id}（{info.unit_count:,} 个单元）",
                        f"validated and imported release {info.id} ({info.unit_count:,} units)")
         print_summary(checked.report)
-        console.print(say(f"已导入为版本 {info.id}（当前版本），数据库：{settings.database_url}",
-                          f"Imported as release {info.id} (current), store: {settings.database_url}"))
+        console.print(say(f"已导入为版本 {info.id}（当前版本），数据库：{store.url}",
+                          f"Imported as release {info.id} (current), store: {store.url}"))
         with stages.stage("校验含有错误的版本…", "Validating the broken variant…"):
             broken_report = validate(broken, config)
             stages.did(f"含有错误的版本：{len(broken_report.findings)} 个问题",

@@ -228,17 +228,6 @@ def parse_fields(values: list[str] | None) -> dict[str, str]:
 TABLE_WIDTH = 100
 
 
-def stored_rows(store: Store, table: object) -> list:
-    """Every row of a store table, oldest first: the version lists (gazetteers, networks) the
-    store has no method for. Read in the store's error translation, like its own reads."""
-    import sqlalchemy as sa
-
-    from wangge.store.errors import translate_errors
-
-    with translate_errors(), store.engine.connect() as conn:
-        return list(conn.execute(sa.select(table).order_by(table.c.id)).all())  # type: ignore[attr-defined]
-
-
 def when(moment: datetime | None) -> str:
     """A stored instant (UTC) as China time to the minute."""
     return "" if moment is None else moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")

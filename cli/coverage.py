@@ -14,7 +14,6 @@ from wangge.cli.common import (
     parse_fields,
     print_list,
     say,
-    stored_rows,
     user_errors,
     when,
 )
@@ -165,11 +164,8 @@ def network_import(
 def network_list() -> None:
     """列出全部已导入的路网；服务圈用版本自己的路网，否则用最新的 / Every network imported; coverage
     uses its release's own network, else the newest."""
-    from wangge.store.networks import NetworkInfo
-    from wangge.store.schema import networks
-
     with user_errors():
-        rows = [NetworkInfo(*row) for row in stored_rows(open_store(load_settings()), networks)]
+        rows = open_store(load_settings()).networks()
     print_list(say("步行路网", "Walking networks"),
                [("编号", "id", {"justify": "right"}), ("版本", "release", {"justify": "right"}),
                 ("来源", "source", {"ratio": 1}), ("导入时间", "imported", {"no_wrap": True}),

@@ -19,7 +19,6 @@ from wangge.cli.common import (
     print_list,
     say,
     step,
-    stored_rows,
     user_errors,
     when,
 )
@@ -75,12 +74,8 @@ def gazetteer_import(
 @gazetteer_app.command("list")
 def gazetteer_list() -> None:
     """列出地名地址库的全部版本（当前版本标出）/ Every gazetteer version, the current one marked."""
-    from wangge.store.gazetteer import GazetteerInfo
-    from wangge.store.schema import gazetteers
-
     with user_errors():
-        versions = [GazetteerInfo(*row) for row in stored_rows(open_store(load_settings()),
-                                                                gazetteers)]
+        versions = open_store(load_settings()).gazetteers()
     print_list(say("地名地址库版本", "Gazetteer versions"),
                [("编号", "id", {"justify": "right"}), ("当前", "current", {"justify": "center"}),
                 ("来源", "source", {"ratio": 1}), ("导入时间", "imported", {"no_wrap": True}),

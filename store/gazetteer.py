@@ -102,6 +102,12 @@ class GazetteerMixin:
                 conn.execute(building_table.insert(), chunk)
         return self.gazetteer_info(gid)
 
+    def gazetteers(self) -> list[GazetteerInfo]:
+        """Every gazetteer version, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(gazetteer_table).order_by(gazetteer_table.c.id)).all()
+        return [GazetteerInfo(*row) for row in rows]
+
     def gazetteer_info(self, gazetteer_id: int | None = None) -> GazetteerInfo:
         """The given gazetteer version, or the current one."""
         g = gazetteer_table.c

@@ -79,6 +79,12 @@ class NetworksMixin:
             raise NotFound(f"路网 {network_id} 不存在。", f"Network {network_id} does not exist.")
         return NetworkInfo(*row)
 
+    def networks(self) -> list[NetworkInfo]:
+        """Every network stored, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(network_table).order_by(network_table.c.id)).all()
+        return [NetworkInfo(*row) for row in rows]
+
     def network_for(self, release_id: int) -> NetworkInfo | None:
         """The newest network stored with this release, else the newest of any release."""
         n = network_table.c
