@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.maps.conftest import CHROMIUM, SCREENSHOTS, VIEWPORT, assets_dir, browser  # noqa: F401
+from tests.maps.conftest import SCREENSHOTS, VIEWPORT
 from tests.serving import served as serve
 from wangge.api.app import create_app
 from wangge.maps.assets import DOCS_ASSETS
@@ -67,7 +67,7 @@ def test_without_local_files_the_docs_use_the_cdn_and_say_so(
 
 
 @pytest.mark.usefixtures("assets_dir")
-def test_swagger_ui_and_redoc_render_with_other_hosts_blocked(tmp_path: Path, browser: Any  # noqa: F811
+def test_swagger_ui_and_redoc_render_with_other_hosts_blocked(tmp_path: Path, browser: Any
                                                              ) -> None:
     with serve(_app(tmp_path)) as base:
         page = browser.new_page(viewport=VIEWPORT)
