@@ -287,21 +287,6 @@ class HouseholdsMixin:
             rows = conn.execute(query).all()
         return pd.DataFrame(rows, columns=[c.name for c in cols], dtype=object)
 
-    def review_queue(self, release_id: int, *, limit: int = 100, offset: int = 0) -> pd.DataFrame:
-        """Households that need a person: not located, outside every unit, or flagged."""
-        a, h = assignment_table.c, household_table.c
-        query = (sa.select(h.external_id, h.address, a.status, h.flags, h.match_level,
-                           h.match_score, a.nearest_code, a.nearest_m, h.lon, h.lat)
-                 .select_from(assignment_table.join(household_table, h.id == a.household_id))
-                 .where(a.release_id == release_id,
-                        sa.or_(a.status != "found", h.flags.is_not(None)))
-                 .order_by(a.status, h.external_id).limit(limit).offset(offset))
-        with self._read() as conn:
-            rows = conn.execute(query).all()
-        return pd.DataFrame(rows, columns=["external_id", "address", "status", "flags",
-                                           "match_level", "match_score", "nearest_code",
-                                           "nearest_m", "lon", "lat"], dtype=object)
-
     def moves(self, release_id: int) -> pd.DataFrame:
         """Households whose micro-grid or grid changed when ``release_id`` was assigned."""
         m, h = moves_table.c, household_table.c

@@ -9,6 +9,7 @@ from store_samples import squares
 from wangge.geo.errors import InputError
 from wangge.geo.levels import Level
 from wangge.store import Store
+from wangge.store.review import ReviewFilter
 
 
 def located(ids: list[str], **extra) -> pd.DataFrame:
@@ -68,7 +69,7 @@ def test_assignments_moves_counts_and_queue(store: Store):
     assert moves.loc["c", "from_grid"] is None
     counts = store.unit_counts(r1).set_index(["level", "code"])
     assert counts.loc[("grid", g1), "households"] == 2 and counts.loc[("grid", g1), "residents"] == 3
-    queue = store.review_queue(r1)
+    queue = store.review_page(r1, ReviewFilter())
     assert list(queue["external_id"]) == ["c"] and queue["nearest_m"].iloc[0] == 42.0
     plain = store.households_of(r1, g1, Level.GRID)
     assert list(plain["external_id"]) == ["a", "b"] and "phone" not in plain.columns
@@ -88,4 +89,4 @@ def test_failed_assignment_leaves_the_previous_one(store: Store):
                         "nearest_m": [None, None]})
     with pytest.raises(InputError):
         store.save_assignments(r1, bad)
-    assert len(store.review_queue(r1)) == 1  # the old assignment is intact
+    assert len(store.review_page(r1, ReviewFilter())) == 1  # the old assignment is intact

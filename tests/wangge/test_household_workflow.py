@@ -9,6 +9,7 @@ from wangge.demo.register import build_register
 from wangge.geo.levels import Level
 from wangge.households import assign_release, import_register
 from wangge.store import Store
+from wangge.store.review import ReviewFilter
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_import_locates_and_assigns_every_household(store: Store, loaded):
              and assigned.loc[e, "microgrid"] != truth.loc[e, "microgrid_code"]
              and hh.loc[e, "flags"] is None]
     assert len(wrong) <= 3, wrong  # never silently wrong (a stray GPS point may cross a border)
-    queue = store.review_queue(release.id, limit=10_000)
+    queue = store.review_page(release.id, ReviewFilter(), limit=None)
     assert set(queue["status"]) <= {"unlocated", "outside", "found"}
     assert (queue["status"] == "unlocated").sum() == located["unlocated"]
 
