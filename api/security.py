@@ -1,4 +1,5 @@
-"""The API key in the OpenAPI document: ``securitySchemes`` and, per operation, ``security``.
+"""The API key (and the browser session) in the OpenAPI document: ``securitySchemes`` and, per
+operation, ``security``.
 
 Keys are checked by :func:`wangge.api.auth.authenticate`; this module only describes them, so
 that ``/docs`` shows an Authorize button and generated clients send the key. An operation is
@@ -16,6 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from wangge.api.auth import authenticate
+from wangge.api.sessions import SESSION_COOKIE
 
 SCHEMES: dict[str, dict[str, Any]] = {
     "ApiKeyHeader": {
@@ -27,8 +29,14 @@ SCHEMES: dict[str, dict[str, Any]] = {
         "type": "http", "scheme": "bearer",
         "description": "同一密钥放在 Authorization: Bearer 中 / the same key as a bearer token",
     },
+    "SessionCookie": {
+        "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+        "description": "浏览器登录（/login）后的会话；写操作还须带 X-CSRF-Token 头（取自 wangge_csrf "
+                       "cookie）/ the session of a browser login (/login); writes also need the "
+                       "X-CSRF-Token header (from the wangge_csrf cookie)",
+    },
 }
-# Either header will do: two alternatives, not both.
+# Any one of them will do: alternatives, not all together.
 REQUIREMENT: list[dict[str, list[str]]] = [{name: []} for name in SCHEMES]
 
 

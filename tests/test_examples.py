@@ -95,4 +95,4 @@ def test_openapi_examples_are_what_the_demo_answers(demo):
         assert doc["components"]["securitySchemes"]["ApiKeyHeader"] == {
             **doc["components"]["securitySchemes"]["ApiKeyHeader"], "type": "apiKey",
             "in": "header", "name": "X-API-Key"}
-        assert get["security"] == [{"ApiKeyHeader": []}, {"BearerKey": []}]
+        assert get["security"] == [{"ApiKeyHeader": []}, {"BearerKey": []}, {"SessionCookie": []}]
