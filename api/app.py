@@ -24,6 +24,7 @@ from wangge.api.routers import ROUTERS
 from wangge.api.security import add_security
 from wangge.coverage import CoverageCache
 from wangge.gcpause import freeze_heap
+from wangge.map_tiles import TileCache
 from wangge.membership import MembershipService
 from wangge.plans import PlanService
 from wangge.settings import Settings
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store, poll_s=settings.refresh_poll_s, match_config=settings.match_config())
         service.on_refresh.append(keyring.refresh)
         app.state.coverage = CoverageCache()
+        app.state.map_tiles = TileCache()
         app.state.plans = PlanService(store, settings)
         app.state.heavy_slots = HeavySlots(settings.heavy_per_key, settings.heavy_total)
         service.start()

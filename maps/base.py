@@ -49,6 +49,40 @@ window.wg = {
     return v === undefined || v === null ? "" : (100 * v).toFixed(1) + "%%";
   }
 };
+wg.note = function (key, text) {
+  // One box for notes that come and go (zoom in to see a level, tiles that failed to load).
+  var map = wg.map, box = wg._notes;
+  if (!map) { return; }
+  if (!box) {
+    box = wg._notes = L.control({position: "bottomleft"});
+    box.onAdd = function () { return L.DomUtil.create("div", "wg-note"); };
+    box.addTo(map);
+    box.items = {};
+  }
+  if (text) { box.items[key] = text; } else { delete box.items[key]; }
+  var el = box.getContainer(), keys = Object.keys(box.items);
+  el.style.display = keys.length ? "" : "none";
+  el.innerHTML = keys.map(function (k) { return wg.esc(box.items[k]); }).join("<br>");
+};
+wg.colour = function (fill, v) {
+  if (v === undefined || v === null || !isFinite(v) || !fill.colours.length) { return fill.none; }
+  var i = 0;
+  while (i < fill.colours.length - 1 && v >= fill.edges[i + 1]) { i++; }
+  return fill.colours[i];
+};
+wg.style = function (spec) {
+  return function (feature) {
+    var p = feature.properties || {}, s = Object.assign({}, spec.base);
+    if (spec.fill) { s.fillColor = wg.colour(spec.fill, p[spec.fill.key]); }
+    if (spec.flag && p[spec.flag.key]) { Object.assign(s, spec.flag.style); }
+    return s;
+  };
+};
+wg.unitEvents = function (feature, layer) {
+  var p = feature.properties;
+  layer.bindTooltip(wg.esc(p.c) + " " + wg.esc(p.n), {sticky: true});
+  layer.bindPopup(function () { return wg.unit(p); }, {maxWidth: 320});
+};
 wg.unit = function (p) {
   var t = wg.t, perWorker = "";
   if (p.h !== undefined && p.w) { perWorker = Math.round(p.h / p.w).toLocaleString(); }
@@ -63,7 +97,8 @@ wg.unit = function (p) {
 
 class _Helpers(MacroElement):
     _template = Template("""
-        {% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}
+        {% macro script(this, kwargs) %}{{ this.js }}
+wg.map = {{ this._parent.get_name() }};{% endmacro %}
     """)
 
     def __init__(self, lang: str) -> None:

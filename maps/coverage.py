@@ -29,6 +29,7 @@ from wangge.geo.crs import from_metric, lonlat_to_metric, metric_crs_of, to_metr
 from wangge.maps import labels
 from wangge.maps.base import display, finish, new_map
 from wangge.maps.points import household_layer, lonlat_array, site_layer
+from wangge.maps.remote import Remote
 from wangge.maps.simplify import feature_collection
 from wangge.maps.style import (
     CATCHMENT_COLOURS,
@@ -40,6 +41,7 @@ from wangge.maps.style import (
     Classes,
     Legend,
     Title,
+    UnitStyle,
     classify,
 )
 from wangge.maps.tiles import Basemap, display_geoms
@@ -75,7 +77,8 @@ def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.G
              suggested_sites: gpd.GeoDataFrame | None = None, *,
              unit_stats: pd.DataFrame | None = None, shade_level: str = "grid",
              near_m: float = NEAR_M, lang: str = "zh", tiles: str | Basemap = "auto",
-             tianditu_key: str | None = None, assets: str | None = None) -> folium.Map:
+             tianditu_key: str | None = None, assets: str | None = None,
+             remote: Remote | None = None) -> folium.Map:
     """The coverage map.
 
     ``units``: the units to draw (any levels; code, name, level, geometry); ``shade_level``
@@ -90,7 +93,8 @@ def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.G
     ``uncovered_households``: points (or an (n, 2) lon/lat array); ``uncovered_areas``:
     polygons, drawn only within ``near_m`` metres of an uncovered household (off at first);
     ``gaps`` (boundary gaps): polygons; ``suggested_sites``: points with optional ``rank`` and
-    ``gain`` (households newly covered).
+    ``gain`` (households newly covered). ``remote``: where large levels are loaded from in
+    tiles (their properties are then :func:`shares` served by the API).
     """
     check_units(units)
     for frame, name in ((sites, "sites"), (catchments, "catchments"), (uncovered_areas, "uncovered_areas"),
@@ -107,7 +111,7 @@ def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.G
                     tianditu_key=tianditu_key)
     present = levels_present(units)
     shaded_level = shade_level if shade_level in present else present[-1]
-    figures = _shares(units, unit_stats, thresholds)
+    figures = shares(units, unit_stats, thresholds)
     classes = classify([], "coverage", percent=True)
     legend: list[tuple[str, str, str]] = []
     if figures:
@@ -121,11 +125,13 @@ def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.G
         if lv == shaded_level and figures:
             style = _share_style(classes, f"s{thresholds[-1]}", lv)
             name = labels.text("grid_shares", lang, minutes=thresholds[-1])
-            shares_group = add_level(m, rows, bm, lv, name=name, props=unit_props(rows, figures),
-                                     style=style, weight=weight)
+            shares_group = add_level(m, rows, bm, lv, name=name,
+                                     props=lambda r: unit_props(r, figures), style=style,
+                                     weight=weight, remote=remote)
         else:
-            add_level(m, rows, bm, lv, name=level_name(lv, lang), props=unit_props(rows),
-                      style=outline_style(lv), weight=weight, labels_on=lv != "microgrid")
+            add_level(m, rows, bm, lv, name=level_name(lv, lang), props=unit_props,
+                      style=outline_style(lv), weight=weight, labels_on=lv != "microgrid",
+                      remote=remote)
     # Circles as outlines, largest first; the 5-minute edge is solid and the darkest.
     for minutes in reversed(thresholds):
         rows = catchments[catchments["minutes"].astype(int) == minutes]
@@ -224,7 +230,7 @@ def _without_specks(geom: shapely.Geometry, min_m2: float = SPECK_M2) -> shapely
     return from_metric(np.array([shapely.MultiPolygon(kept)], dtype=object), metric)[0]
 
 
-def _shares(units: gpd.GeoDataFrame, stats: pd.DataFrame | None,
+def shares(units: gpd.GeoDataFrame, stats: pd.DataFrame | None,
             thresholds: Sequence[int]) -> dict[str, dict[str, Any]]:
     """Per unit code: ``h`` households, ``i<m>`` households within m minutes, ``s<m>`` their
     share, and ``v`` the share within the last threshold (what the popup shows as coverage)."""
@@ -249,14 +255,10 @@ def _shares(units: gpd.GeoDataFrame, stats: pd.DataFrame | None,
     return out
 
 
-def _share_style(classes: Classes, key: str, level: str) -> Any:
-    colour, weight = LEVEL_LINE.get(level, ("#555555", 1.0))
-
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
-        return {"color": "#ffffff", "weight": weight, "opacity": 0.9,
-                "fillColor": classes.colour(feature["properties"].get(key)), "fillOpacity": 0.6}
-
-    return style
+def _share_style(classes: Classes, key: str, level: str) -> UnitStyle:
+    weight = LEVEL_LINE.get(level, ("#555555", 1.0))[1]
+    return UnitStyle.of({"color": "#ffffff", "weight": weight, "opacity": 0.9, "fillOpacity": 0.6},
+                        fill_key=key, classes=classes)
 
 
 def _areas(geoms: Any, bm: Basemap, name: str, style: dict[str, Any], show: bool = True,

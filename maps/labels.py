@@ -34,6 +34,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "details": ("查看详情", "Details"),
     "no_data": ("无数据", "No data"),
     "persons": ("人", "persons"),
+    # levels loaded in tiles
+    "zoom_in_for": ("放大到第 {zoom} 级以显示{level}", "Zoom in to level {zoom} to see {level}"),
+    "tiles_failed": ("部分{level}数据加载失败，请刷新页面", "Some {level} failed to load; reload the page"),
     # overview
     "overview_title": ("网格总览", "Grid overview"),
     "shade_households": ("按户数着色", "Shaded by households"),

@@ -12,7 +12,8 @@ import geopandas as gpd
 from wangge.geo.errors import InputError
 from wangge.maps import labels
 from wangge.maps.base import finish, new_map
-from wangge.maps.style import LEVEL_LINE, Title, classes_legend, classify
+from wangge.maps.remote import Remote
+from wangge.maps.style import LEVEL_LINE, Title, UnitStyle, classes_legend, classify
 from wangge.maps.tiles import Basemap, display_geoms
 from wangge.maps.units import (
     add_level,
@@ -39,7 +40,8 @@ def overview(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[
              workers: Mapping[str, Sequence[str]] | None = None, *, shade: str = "households",
              level: str = "grid", lang: str = "zh", tiles: str | Basemap = "auto",
              tianditu_key: str | None = None, show_workers: bool = False,
-             link: Callable[[str], str] | None = None, assets: str | None = None) -> folium.Map:
+             link: Callable[[str], str] | None = None, assets: str | None = None,
+             remote: Remote | None = None) -> folium.Map:
     """The overview map of a district's units (EPSG:4490: code, name, level, parent_code).
 
     ``counts`` maps unit codes to :class:`UnitCounts` (or dicts with the same keys); parents
@@ -49,6 +51,8 @@ def overview(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[
     ``level`` is shaded by ``shade``: ``households``, ``per_worker`` (households per grid
     worker) or ``coverage`` (share of households inside the service circle). ``link(code)``
     gives each popup a drill-down link. ``assets``: base URL of local Leaflet files.
+    ``remote``: where large levels are loaded from in tiles (:mod:`wangge.maps.remote`); their
+    properties are then :func:`figures` served by the API, not inlined.
     """
     check_units(units)
     if shade not in SHADES:
@@ -61,17 +65,16 @@ def overview(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[
                          level=level, levels=present)
     m, bm = new_map(labels.text("overview_title", lang), lang=lang, tiles=tiles,
                     tianditu_key=tianditu_key)
-    figures = _figures(units, counts or {}, workers or {}, show_workers)
+    figures = unit_figures(units, counts or {}, workers or {}, show_workers)
     key = {"households": "h", "per_worker": "k", "coverage": "v"}[shade]
     shaded = units[units["level"].astype(str) == level]
     values = [figures.get(c, {}).get(key) for c in shaded["code"].astype(str)]
     classes = classify(values, "coverage" if shade == "coverage" else "load",
                        percent=shade == "coverage")
 
-    def fill(feature: dict[str, Any]) -> dict[str, Any]:
-        colour, weight = LEVEL_LINE.get(level, ("#555555", 1.0))
-        return {"color": colour, "weight": weight, "opacity": 0.9,
-                "fillColor": classes.colour(feature["properties"].get(key)), "fillOpacity": 0.65}
+    colour, weight = LEVEL_LINE.get(level, ("#555555", 1.0))
+    fill = UnitStyle.of({"color": colour, "weight": weight, "opacity": 0.9, "fillOpacity": 0.65},
+                        fill_key=key, classes=classes)
 
     # Top-down, so the layer control lists the levels in order and the outlines of the levels
     # above are drawn over the shading; outline-only levels have no fill, so clicks inside a
@@ -80,9 +83,10 @@ def overview(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[
     on = {present[0], present[min(1, len(present) - 1)], level}
     for lv in present:
         rows = units[units["level"].astype(str) == lv]
-        add_level(m, rows, bm, lv, name=level_name(lv, lang), props=unit_props(rows, figures, link),
+        add_level(m, rows, bm, lv, name=level_name(lv, lang),
+                  props=lambda r: unit_props(r, figures, link),
                   style=fill if lv == level else outline_style(lv), show=lv in on,
-                  weight=LEVEL_LINE.get(lv, ("", 1.0))[1])
+                  weight=LEVEL_LINE.get(lv, ("", 1.0))[1], remote=remote)
     Title(labels.text("overview_title", lang),
           labels.text(f"shade_{shade}", lang) + " · " + level_name(level, lang)).add_to(m)
     classes_legend(labels.text(f"shade_{shade}", lang), classes,
@@ -94,7 +98,7 @@ def overview(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[
     return finish(m, display_geoms(units.geometry.values, bm), assets=assets)
 
 
-def _figures(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[str, Any]],
+def unit_figures(units: gpd.GeoDataFrame, counts: Mapping[str, UnitCounts | Mapping[str, Any]],
              workers: Mapping[str, Sequence[str]], show_workers: bool) -> dict[str, dict[str, Any]]:
     """Per unit code: h households, r residents, c covered, w workers, k per worker, v share."""
     codes = units["code"].astype(str).tolist()

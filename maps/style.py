@@ -70,6 +70,48 @@ class Classes:
         return [f"{fmt(a)} – {fmt(b)}" for a, b in zip(self.edges[:-1], self.edges[1:], strict=True)]
 
 
+@dataclass(frozen=True)
+class UnitStyle:
+    """How a layer of units is drawn, as data: Leaflet path options, a fill colour taken from a
+    property by class breaks, and options that apply when a flag property is set.
+
+    The same object styles inline layers (folium calls it per feature, in Python) and layers
+    loaded in tiles (:meth:`spec` goes to the page, where ``wg.style`` does the same in the
+    browser), so a level looks the same however it reaches the page.
+    """
+
+    base: tuple[tuple[str, object], ...]
+    fill_key: str | None = None
+    classes: Classes | None = None
+    flag_key: str | None = None
+    flagged: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, base: dict[str, object], *, fill_key: str | None = None,
+           classes: Classes | None = None, flag_key: str | None = None,
+           flagged: dict[str, object] | None = None) -> UnitStyle:
+        return cls(tuple(base.items()), fill_key, classes, flag_key, tuple((flagged or {}).items()))
+
+    def __call__(self, feature: dict) -> dict:
+        props = feature.get("properties") or {}
+        out = dict(self.base)
+        if self.fill_key is not None and self.classes is not None:
+            out["fillColor"] = self.classes.colour(props.get(self.fill_key))
+        if self.flag_key is not None and props.get(self.flag_key):
+            out.update(dict(self.flagged))
+        return out
+
+    def spec(self) -> dict:
+        """What ``wg.style`` in the page needs (JSON)."""
+        out: dict = {"base": dict(self.base)}
+        if self.fill_key is not None and self.classes is not None:
+            out["fill"] = {"key": self.fill_key, "edges": list(self.classes.edges),
+                           "colours": list(self.classes.colours), "none": NO_DATA}
+        if self.flag_key is not None:
+            out["flag"] = {"key": self.flag_key, "style": dict(self.flagged)}
+        return out
+
+
 def classify(values: Sequence[float | None], ramp: str = "load", *, percent: bool = False,
              k: int = 5) -> Classes:
     """Quantile classes of ``values`` (None/NaN ignored), fewer when values repeat.
@@ -185,6 +227,8 @@ CSS = """
 .wg-map-title .wg-heading { font-weight: bold; font-size: 16px; }
 .wg-map-title .wg-detail { font-size: 12px; color: #444; }
 .wg-label { pointer-events: none; }
+.wg-note { background: rgba(255,255,255,.92); padding: 4px 8px; border-radius: 4px;
+  font-size: 13px; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
 .wg-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
   font-size: 12px; color: #222; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
 .wg-label-street span { font-size: 15px; font-weight: bold; color: #08306b; }

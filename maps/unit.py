@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 from wangge.maps import labels
 from wangge.maps.base import finish, new_map
 from wangge.maps.points import HEAT_ABOVE, household_layer, site_layer
-from wangge.maps.style import LEVEL_LINE, SITE_COLOURS, Legend, Title
+from wangge.maps.style import LEVEL_LINE, SITE_COLOURS, Legend, Title, UnitStyle
 from wangge.maps.tiles import Basemap, display_geoms
 from wangge.maps.units import (
     add_level,
@@ -60,7 +60,7 @@ def unit(unit_row: Mapping[str, Any] | gpd.GeoDataFrame, children: gpd.GeoDataFr
         child_level = str(children["level"].iloc[0])
         # Children's names from the unit's own zoom on (the page opens fitted to the unit).
         add_level(m, children, bm, child_level, name=level_name(child_level, lang),
-                  props=unit_props(children, link=link), style=_child_style(child_level),
+                  props=lambda r: unit_props(r, link=link), style=_child_style(child_level),
                   min_zoom=0.0, max_zoom=30.0)
         legend.append((LEVEL_LINE.get(child_level, ("#555555", 1.0))[0],
                        labels.text("children_of", lang, level=level_name(child_level, lang),
@@ -93,16 +93,12 @@ def unit(unit_row: Mapping[str, Any] | gpd.GeoDataFrame, children: gpd.GeoDataFr
                   assets=assets)
 
 
-def _child_style(level: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def _child_style(level: str) -> UnitStyle:
     """Children outlined in their level's colour, at least 1.5 px (on a close-up map even
     micro-grids are read), filled invisibly so a click anywhere inside opens the popup."""
     colour, weight = LEVEL_LINE.get(level, ("#555555", 1.0))
-
-    def style(_feature: dict[str, Any]) -> dict[str, Any]:
-        return {"color": colour, "weight": max(1.5, weight), "fill": True, "fillOpacity": 0.0,
-                "opacity": 0.9}
-
-    return style
+    return UnitStyle.of({"color": colour, "weight": max(1.5, weight), "fill": True,
+                         "fillOpacity": 0.0, "opacity": 0.9})
 
 
 def _boundary_style(_feature: dict[str, Any]) -> dict[str, Any]:

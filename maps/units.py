@@ -25,19 +25,14 @@ from wangge.geo.errors import InputError
 from wangge.geo.levels import ORDER
 from wangge.maps import labels
 from wangge.maps.base import display, js_props
+from wangge.maps.remote import Remote, RemoteLevel
 from wangge.maps.simplify import TOLERANCE_M, feature_collection
-from wangge.maps.style import FULL_WEIGHT_FROM, LABEL_ZOOMS, LEVEL_LINE
+from wangge.maps.style import FULL_WEIGHT_FROM, LABEL_ZOOMS, LEVEL_LINE, UnitStyle
 from wangge.maps.tiles import Basemap
 
 REQUIRED = ("code", "name", "level", "geometry")
 
-UNIT_EVENTS = JsCode("""
-function (feature, layer) {
-  var p = feature.properties;
-  layer.bindTooltip(wg.esc(p.c) + " " + wg.esc(p.n), {sticky: true});
-  layer.bindPopup(function () { return wg.unit(p); }, {maxWidth: 320});
-}
-""")
+UNIT_EVENTS = JsCode("wg.unitEvents")  # defined with the page's helpers (maps/base.py)
 
 
 def check_units(units: gpd.GeoDataFrame, name: str = "units") -> None:
@@ -100,14 +95,10 @@ def unit_props(units: gpd.GeoDataFrame, extra: Mapping[str, Mapping[str, Any]] |
     return out
 
 
-def outline_style(level: str, fill: bool = False) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def outline_style(level: str, fill: bool = False) -> UnitStyle:
     colour, weight = LEVEL_LINE.get(level, ("#555555", 1.0))
-
-    def style(_feature: dict[str, Any]) -> dict[str, Any]:
-        return {"color": colour, "weight": weight, "fill": fill, "fillOpacity": 0.0,
-                "opacity": 0.9}
-
-    return style
+    return UnitStyle.of({"color": colour, "weight": weight, "fill": fill, "fillOpacity": 0.0,
+                         "opacity": 0.9})
 
 
 def level_name(level: str, lang: str) -> str:
@@ -140,12 +131,21 @@ class ZoomBehaviour(MacroElement):
           var map = {{ this._parent.get_name() }}, group = {{ this.group }};
           var shapes = {{ this.geojson }}, data = {{ this.data_json }};
           var labels = L.layerGroup(), cls = {{ this.css_class|tojson }};
-          data.forEach(function (d) {
-            L.marker([d[0], d[1]], {interactive: false, keyboard: false, icon: L.divIcon({
-              className: "wg-label " + cls, iconSize: null, html: "<span>" + wg.esc(d[2]) + "</span>"
+          function addLabel(lat, lon, name) {
+            L.marker([lat, lon], {interactive: false, keyboard: false, icon: L.divIcon({
+              className: "wg-label " + cls, iconSize: null, html: "<span>" + wg.esc(name) + "</span>"
             })}).addTo(labels);
+          }
+          // A level loaded in tiles names its units as they arrive (maps/remote.py).
+          group.on("wg:loaded", function (e) {
+            {% if this.dynamic %}e.features.forEach(function (f) {
+              var p = f.properties; if (p.a) { addLabel(p.a[0], p.a[1], p.n); }
+            });{% endif %}
+            update();
           });
+          group.on("wg:reset", function () { labels.clearLayers(); });
           labels._wgLevel = {{ this.level|tojson }};
+          data.forEach(function (d) { addLabel(d[0], d[1], d[2]); });
           map._wgLabels = (map._wgLabels || []).concat([labels]);
           function declutter() {
             var taken = [];
@@ -184,7 +184,7 @@ class ZoomBehaviour(MacroElement):
 
     def __init__(self, group: folium.FeatureGroup, units: gpd.GeoDataFrame, bm: Basemap, *,
                  level: str, weight: float | None = None, min_zoom: float | None = None,
-                 max_zoom: float | None = None) -> None:
+                 max_zoom: float | None = None, dynamic: bool = False) -> None:
         super().__init__()
         self._name = "ZoomBehaviour"
         lo, hi = LABEL_ZOOMS.get(level, (15.0, 30.0))
@@ -195,7 +195,8 @@ class ZoomBehaviour(MacroElement):
         self.weight = weight
         self.css_class = f"wg-label-{level}"
         self.group = group.get_name()
-        shapes = [c for c in group._children.values() if isinstance(c, folium.GeoJson)]
+        self.dynamic = dynamic  # names come with the tiles of a remote level
+        shapes = [c for c in group._children.values() if isinstance(c, folium.GeoJson | RemoteLevel)]
         self.geojson = shapes[0].get_name() if shapes else "null"
         geoms = display(units.geometry.values, bm)
         order = np.argsort(-shapely.area(geoms), kind="stable")  # larger units named first
@@ -210,14 +211,27 @@ class ZoomBehaviour(MacroElement):
 
 
 def add_level(m: folium.Map, units: gpd.GeoDataFrame, bm: Basemap, level: str, *, name: str,
-              props: Sequence[dict[str, Any]], style: Callable[[dict[str, Any]], dict[str, Any]],
+              props: Callable[[gpd.GeoDataFrame], Sequence[dict[str, Any]]], style: UnitStyle,
               show: bool = True, labels_on: bool = True, weight: float | None = None,
-              min_zoom: float | None = None, max_zoom: float | None = None) -> folium.FeatureGroup:
-    """One level as a layer with its names by zoom and its outline weight by zoom."""
-    group = unit_layer(units, bm, name=name, props=props, style=style, tolerance_m=tolerance(level),
-                       show=show, ids=list(units["code"].astype(str)))
-    group.add_to(m)
+              min_zoom: float | None = None, max_zoom: float | None = None,
+              remote: Remote | None = None) -> folium.FeatureGroup:
+    """One level as a layer with its names by zoom and its outline weight by zoom.
+
+    With ``remote`` and more units than it inlines, the units are not in the page: the layer
+    loads them in tiles from the API (:mod:`wangge.maps.remote`), and ``props`` is not called.
+    """
+    tiled = remote is not None and remote.wants(len(units))
+    if tiled:
+        group = folium.FeatureGroup(name=name, show=show)
+        group.add_to(m)
+        RemoteLevel(m, group, remote, level=level, style=style, level_name=name)
+    else:
+        group = unit_layer(units, bm, name=name, props=props(units), style=style,
+                           tolerance_m=tolerance(level), show=show,
+                           ids=list(units["code"].astype(str)))
+        group.add_to(m)
     if labels_on or weight:
-        ZoomBehaviour(group, units if labels_on else units.iloc[0:0], bm, level=level,
-                      weight=weight, min_zoom=min_zoom, max_zoom=max_zoom).add_to(m)
+        ZoomBehaviour(group, units if labels_on and not tiled else units.iloc[0:0], bm,
+                      level=level, weight=weight, min_zoom=min_zoom, max_zoom=max_zoom,
+                      dynamic=tiled and labels_on).add_to(m)
     return group

@@ -20,16 +20,16 @@ from folium.template import Template
 from wangge.geo.boundaries.findings import RULES_ZH, Finding, Report
 from wangge.maps import labels
 from wangge.maps.base import display, display_points, finish, new_map
+from wangge.maps.remote import Remote
 from wangge.maps.simplify import feature_collection
 from wangge.maps.style import RULE_COLOURS, RULE_OTHER, Legend
 from wangge.maps.tiles import Basemap, display_geoms
 from wangge.maps.units import (
+    add_level,
     check_units,
     level_name,
     levels_present,
     outline_style,
-    tolerance,
-    unit_layer,
     unit_props,
 )
 
@@ -60,12 +60,13 @@ def rule_name(rule: str, lang: str) -> str:
 
 def validation(units: gpd.GeoDataFrame, findings: Report | Iterable[Finding], *, lang: str = "zh",
                tiles: str | Basemap = "auto", tianditu_key: str | None = None,
-               assets: str | None = None) -> folium.Map:
+               assets: str | None = None, remote: Remote | None = None) -> folium.Map:
     """The validation map of ``units`` (EPSG:4490) and the findings of
     :func:`wangge.geo.boundaries.validate.validate`.
 
     One layer per rule (named with its Chinese name and count), coloured by rule; units drawn
-    as outlines per level, the levels that have findings shown.
+    as outlines per level, the levels that have findings shown; large levels loaded in tiles
+    from ``remote`` when given.
     """
     check_units(units)
     items = list(findings.findings if isinstance(findings, Report) else findings)
@@ -76,10 +77,9 @@ def validation(units: gpd.GeoDataFrame, findings: Report | Iterable[Finding], *,
     involved = {f.level for f in items if f.level}
     for lv in present:
         rows = units[units["level"].astype(str) == lv]
-        unit_layer(rows, bm, name=level_name(lv, lang), props=unit_props(rows),
-                   style=outline_style(lv), tolerance_m=tolerance(lv),
-                   show=lv == present[0] or lv in involved,
-                   ids=[str(i) for i in range(len(rows))]).add_to(m)
+        add_level(m, rows, bm, lv, name=level_name(lv, lang), props=unit_props,
+                  style=outline_style(lv), show=lv == present[0] or lv in involved,
+                  labels_on=False, remote=remote)
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for f in items:
         by_rule[f.rule].append(f)

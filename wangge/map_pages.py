@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
+import geopandas as gpd
 import numpy as np
 
 from wangge.geo.boundaries.rules import ValidationConfig
 from wangge.geo.boundaries.validate import validate
 from wangge.geo.levels import Level
 from wangge.maps.overview import overview
+from wangge.maps.remote import REMOTE_ABOVE, Remote
 from wangge.maps.unit import unit
 from wangge.maps.validation import validation
 from wangge.store import Store
@@ -27,16 +29,36 @@ MAX_UNIT_HOUSEHOLDS = 50_000
 
 @dataclass(frozen=True)
 class MapOptions:
+    """How a page is drawn. ``link`` is the drill-down link of a unit, ``{c}`` standing for its
+    code. ``tile_url`` (served pages only) is where large levels are loaded from in tiles, with
+    ``{release}``, ``{kind}``, ``{level}``, ``{z}``, ``{x}`` and ``{y}`` to fill in; without it
+    (a written file) every level is inlined."""
+
     lang: str = "zh"
     tiles: str = "auto"
     tianditu_key: str | None = None
     assets: str | None = None       # base URL of local Leaflet files; None: public CDN
-    link: Callable[[str], str] | None = None
+    link: str | None = None
+    tile_url: str | None = None
+    inline_units: int = REMOTE_ABOVE
+
+    def link_to(self) -> Callable[[str], str] | None:
+        template = self.link
+        return None if template is None else (lambda code: template.replace("{c}", code))
+
+    def remote(self, release_id: int, kind: str) -> Remote | None:
+        if self.tile_url is None:
+            return None
+        url = self.tile_url.replace("{release}", str(release_id)).replace("{kind}", kind)
+        return Remote(url, lang=self.lang, link=self.link, above=self.inline_units)
 
 
-def overview_map(store: Store, release_id: int, options: MapOptions, *, shade: str = "households",
-                 level: str = "grid", show_workers: bool = False) -> folium.Map:
-    units = store.units(release_id)
+def overview_inputs(store: Store, release_id: int, show_workers: bool, *,
+                    units: gpd.GeoDataFrame | None = None
+                    ) -> tuple[gpd.GeoDataFrame, dict[str, dict[str, int]], dict[str, list[str]]]:
+    """The units of a release, their household counts and their full-time workers (ids, or
+    names when ``show_workers``): what the overview shades and shows."""
+    units = store.units(release_id) if units is None else units
     counts = {}
     if release_id in store.assigned_releases():
         table = store.unit_counts(release_id)
@@ -52,9 +74,16 @@ def overview_map(store: Store, release_id: int, options: MapOptions, *, shade: s
     else:
         for row in full.itertuples(index=False):
             workers.setdefault(row.grid_code, []).append(row.worker_id)
+    return units, counts, workers
+
+
+def overview_map(store: Store, release_id: int, options: MapOptions, *, shade: str = "households",
+                 level: str = "grid", show_workers: bool = False) -> folium.Map:
+    units, counts, workers = overview_inputs(store, release_id, show_workers)
     return overview(units, counts, workers, shade=shade, level=level, lang=options.lang,
                     tiles=options.tiles, tianditu_key=options.tianditu_key,
-                    show_workers=show_workers, link=options.link, assets=options.assets)
+                    show_workers=show_workers, link=options.link_to(), assets=options.assets,
+                    remote=options.remote(release_id, "overview"))
 
 
 def unit_map(store: Store, release_id: int, code: str, options: MapOptions) -> folium.Map:
@@ -67,7 +96,7 @@ def unit_map(store: Store, release_id: int, code: str, options: MapOptions) -> f
         xy = found[["lon", "lat"]].to_numpy(dtype=float)
         households = xy[np.isfinite(xy).all(axis=1)]
     return unit(row, children if len(children) else None, households, lang=options.lang,
-                tiles=options.tiles, tianditu_key=options.tianditu_key, link=options.link,
+                tiles=options.tiles, tianditu_key=options.tianditu_key, link=options.link_to(),
                 assets=options.assets)
 
 
@@ -97,7 +126,8 @@ def validation_map(store: Store, release_id: int, options: MapOptions,
     units = store.units(release_id)
     report = validate(units, config)
     return validation(units, report, lang=options.lang, tiles=options.tiles,
-                      tianditu_key=options.tianditu_key, assets=options.assets)
+                      tianditu_key=options.tianditu_key, assets=options.assets,
+                      remote=options.remote(release_id, "plain"))
 
 
 def coverage_map(store: Store, release_id: int, options: MapOptions, settings: Any, *,
@@ -119,4 +149,5 @@ def coverage_map(store: Store, release_id: int, options: MapOptions, settings: A
     return coverage(units, cov.sites, cov.catchments.covered(), xy, areas,
                     gaps(store, release_id, settings), suggested, unit_stats=cov.stats.table,
                     shade_level="grid", lang=options.lang, tiles=options.tiles,
-                    tianditu_key=options.tianditu_key, assets=options.assets)
+                    tianditu_key=options.tianditu_key, assets=options.assets,
+                    remote=options.remote(release_id, "coverage"))

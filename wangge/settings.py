@@ -155,6 +155,10 @@ class Settings(BaseSettings):
                            "WANGGE_TIANDITU_KEY is set, else amap: both load in mainland China), "
                            "osm, amap, tencent, tianditu or none (offline)")
     tianditu_key: SecretStr = Field(default=SecretStr(""), description="Tianditu developer key (tk)")
+    map_inline_units: int = Field(
+        default=1000, ge=0,
+        description="a map page served by the API inlines a level with at most this many units; "
+                    "larger levels load in tiles as the map is moved (written files inline all)")
 
     # Tables read from files: registers, rosters, site lists, gazetteer CSVs
     table_max_rows: int = Field(default=2_000_000, ge=1, description="data rows of a table")

@@ -11,11 +11,12 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from wangge.api.auth import STAFF, Principal, Staff, require
 from wangge.api.deps import ReleaseDep, SettingsDep, StoreDep
+from wangge.geo.errors import InputError
 from wangge.map_pages import (
     MapOptions,
     compare_map,
@@ -24,9 +25,11 @@ from wangge.map_pages import (
     unit_map,
     validation_map,
 )
+from wangge.map_tiles import KINDS, level_tiles
 from wangge.maps.base import render_html
 from wangge.maps.editor import editor_page, plans_page
 from wangge.maps.landing import landing
+from wangge.maps.lod import MAX_ZOOM, MIN_ZOOM, valid_tile
 from wangge.maps.tiles import TILE_CHOICES, basemap
 
 router = APIRouter(tags=["maps"], dependencies=[Depends(require(STAFF))])
@@ -43,8 +46,10 @@ def _options(request: Request, lang: str, tiles: str | None) -> MapOptions:
     query = urlencode({"lang": lang, "tiles": chosen})
     return MapOptions(lang=lang, tiles=chosen,
                       tianditu_key=settings.tianditu_key.get_secret_value() or None,
-                      assets=request.app.state.map_assets,
-                      link=lambda code: f"/maps/units/{code}?{query}")
+                      assets=request.app.state.map_assets, link=f"/maps/units/{{c}}?{query}",
+                      tile_url="/maps/tiles/{release}/{kind}/{level}/{z}/{x}/{y}.json?"
+                               + urlencode({"tiles": chosen}),
+                      inline_units=settings.map_inline_units)
 
 
 @router.get("/", response_class=HTMLResponse, responses=HTML, summary="地图列表 / the maps")
@@ -156,3 +161,38 @@ def compare_page(request: Request, store: StoreDep,
                  ) -> HTMLResponse:
     options = _options(request, lang, tiles)
     return HTMLResponse(render_html(compare_map(store, first, second, options, level)))
+
+
+@router.get("/tiles/{release_id}/{kind}/{level}/{z}/{x}/{y}.json",
+            summary="地图图层瓦片（GeoJSON，512 像素）/ a tile of a large map level (GeoJSON)",
+            responses={200: {"content": {"application/geo+json": {}}}})
+def level_tile(request: Request, principal: Staff, store: StoreDep, settings: SettingsDep,
+               release_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+               kind: Annotated[str, Path(pattern="^(" + "|".join(KINDS) + ")$")],
+               level: Annotated[str, Path(pattern="^(street|community|grid|microgrid)$")],
+               z: Annotated[int, Path(ge=MIN_ZOOM, le=MAX_ZOOM)],
+               x: Annotated[int, Path(ge=0)], y: Annotated[int, Path(ge=0)],
+               tiles: Tiles = None) -> Response:
+    """The units of one level that meet 512-pixel tile ``z/x/y``, simplified for that zoom, with
+    the properties the page of ``kind`` shows (see ``wangge.maps.lod``); what a map page loads
+    for levels too large to inline. Coordinates are in the base map's system (GCJ-02 for AMap
+    and Tencent tiles), like the page's."""
+    if not valid_tile(z, x, y):
+        raise InputError(f"瓦片 {z}/{x}/{y} 不存在。", f"There is no tile {z}/{x}/{y}.",
+                         z=z, x=x, y=y)
+    store.release(release_id)  # 404 for a release that does not exist
+    key = settings.tianditu_key.get_secret_value() or None
+    bm = basemap(tiles or settings.map_tiles, key)
+    show = kind == "overview" and principal.sees_contacts
+    prepared = level_tiles(store, release_id, kind, level, bm, cache=request.app.state.map_tiles,
+                           coverage=request.app.state.coverage, settings=settings,
+                           show_workers=show)
+    body = prepared.tile(z, x, y)
+    if show and b'"p":[' in body:
+        store.audit("read worker names (overview map tiles)", key_id=principal.key_id,
+                    role=principal.role, target=f"release {release_id} {level} {z}/{x}/{y}",
+                    status=200, detail=principal.audit_detail())
+    # The figures behind a tile change when households or workers do: a browser keeps it for
+    # a minute, no shared cache keeps it at all (it may carry names).
+    return Response(body, media_type="application/geo+json",
+                    headers={"Cache-Control": "private, max-age=60"})

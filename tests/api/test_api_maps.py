@@ -49,3 +49,74 @@ def test_the_overview_of_a_release_without_workers(store_url, units):
         with api_client(url, role=role) as c:
             r = c.get("/maps/overview", params={"tiles": "none"})
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), role
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2 ** (z - 1)
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return int((lon + 180) / 360 * n), int(y)
+
+
+def test_large_levels_are_served_in_tiles(loaded, units):
+    import shapely
+
+    micro = units[units["level"] == "microgrid"]
+    lon, lat = shapely.union_all(units.geometry.values).centroid.coords[0]
+    with api_client(loaded, role="viewer", map_inline_units=100) as c:
+        page = c.get("/maps/overview", params={"tiles": "none"}).text
+        assert not any(code in page for code in micro["code"])          # 250 > 100: tiled
+        assert "/maps/tiles/1/overview/microgrid/{z}/{x}/{y}.json?tiles=none" in page
+        x, y = _tile_of(lon, lat, 10)
+        r = c.get(f"/maps/tiles/1/overview/microgrid/10/{x}/{y}.json", params={"tiles": "none"})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+        assert r.headers["cache-control"].startswith("private")
+        features = r.json()["features"]
+        by_code = dict(zip(micro["code"], micro.geometry, strict=True))
+        assert features and {f["id"] for f in features} <= set(by_code)
+        for f in features:
+            p = f["properties"]
+            assert p["c"] == f["id"] and p["l"] == "microgrid" and "p" not in p   # no names
+            stored, drawn = by_code[f["id"]], shapely.geometry.shape(f["geometry"])
+            # simplified for zoom 10 (half a pixel, about 60 m here), never moved further
+            assert shapely.hausdorff_distance(stored, drawn) < 0.001
+            assert shapely.get_num_coordinates(drawn) <= shapely.get_num_coordinates(stored)
+            assert shapely.contains(drawn.buffer(1e-6), shapely.Point(p["a"][1], p["a"][0]))
+        fine = c.get(f"/maps/tiles/1/overview/microgrid/16/{_tile_of(lon, lat, 16)[0]}/"
+                     f"{_tile_of(lon, lat, 16)[1]}.json", params={"tiles": "none"}).json()
+        assert len(fine["features"]) < len(features)
+        # The same tile on AMap's tiles is in GCJ-02: every vertex moved by the offset.
+        shifted = c.get(f"/maps/tiles/1/overview/microgrid/10/{x}/{y}.json",
+                        params={"tiles": "amap"}).json()["features"]
+        a = shapely.geometry.shape(features[0]["geometry"]).centroid
+        b = shapely.geometry.shape(next(f for f in shifted if f["id"] == features[0]["id"])
+                                   ["geometry"]).centroid
+        assert 0.001 < a.distance(b) < 0.01
+        # Refused clearly: a tile that does not exist, an unknown kind, a missing release.
+        assert c.get("/maps/tiles/1/overview/grid/3/9/0.json").status_code == 400
+        assert c.get("/maps/tiles/1/overview/grid/0/0/0.json").status_code == 422
+        assert c.get("/maps/tiles/1/secret/grid/9/1/1.json").status_code == 422
+        r = c.get(f"/maps/tiles/9/overview/grid/10/{x}/{y}.json")
+        assert r.status_code == 404 and r.json()["message"]
+    with api_client(loaded, role="integrator") as c:
+        assert c.get(f"/maps/tiles/1/plain/grid/10/{x}/{y}.json").status_code == 403
+
+
+def test_tiles_carry_worker_names_only_for_entitled_roles_and_audit_it(loaded, units):
+    import shapely
+
+    lon, lat = shapely.union_all(units.geometry.values).centroid.coords[0]
+    x, y = _tile_of(lon, lat, 9)
+    path = f"/maps/tiles/1/overview/grid/9/{x}/{y}.json"
+    with api_client(loaded, role="viewer") as c:
+        assert all("p" not in f["properties"] for f in c.get(path).json()["features"])
+    with api_client(loaded, role="admin") as c:
+        features = c.get(path).json()["features"]
+        assert any(f["properties"].get("p") for f in features)
+    from wangge.store import open_store
+
+    with open_store(loaded) as store:
+        entries = [e for e in store.audit_entries()
+                   if e["action"] == "read worker names (overview map tiles)"]
+        assert len(entries) == 1 and entries[0]["target"] == f"release 1 grid 9/{x}/{y}"

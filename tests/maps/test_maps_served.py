@@ -123,3 +123,101 @@ def test_served_coverage_map_has_its_layers(browser, served):
     for expected in ("15分钟服务圈", "10分钟服务圈", "5分钟服务圈", "服务站点", "建议新增站点"):
         assert any(expected in name for name in layers), (expected, layers)
     page.close()
+
+
+# Levels loaded in tiles: how many units of a level are drawn, by level, without duplicates.
+DRAWN_BY_LEVEL = f"""() => {{
+  const seen = {{}}; {MAP}.eachLayer(l => {{
+    if (l.feature && l.feature.properties.l && l.getLatLngs) {{
+      const p = l.feature.properties; (seen[p.l] = seen[p.l] || []).push(p.c); }} }});
+  return seen;
+}}"""
+SETTLED = """() => new Promise(resolve => {
+  const check = () => (window.wgPending || 0) === 0
+    ? requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)))
+    : setTimeout(check, 20);
+  setTimeout(check, 50);
+})"""
+NOTE = """() => { const n = document.querySelector('.wg-note');
+  return n && n.style.display !== 'none' ? n.textContent : ''; }"""
+
+
+@pytest.fixture(scope="module")
+def served_tiled(served) -> Iterator[dict[str, Any]]:
+    """The same store served with every level of more than 30 units in tiles (grids and
+    micro-grids here: 40 and 250), as a city's are."""
+    app = create_app(Settings(database_url=served["url"], map_inline_units=30, _env_file=None))
+    with serve(app) as base:
+        yield {**served, "base": base}
+
+
+def _set_layer(page: Any, name: str, on: bool) -> None:
+    page.evaluate("""([name, on]) => {
+      document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(l => {
+        const input = l.querySelector('input');
+        if (l.textContent.trim().startsWith(name) && input.checked !== on) input.click(); });
+    }""", [name, on])
+
+
+def test_served_levels_in_tiles_load_by_view_and_zoom(browser, served_tiled):
+    units = served_tiled["units"]
+    grids = set(units.loc[units["level"] == "grid", "code"])
+    micro = set(units.loc[units["level"] == "microgrid", "code"])
+    page, errors, blocked = _open(browser, served_tiled, "/maps/overview?tiles=none",
+                                  served_tiled["planner"], "served-tiled-overview")
+    html = page.content()
+    assert not any(code in html for code in list(micro)[:50])  # not inlined
+    page.evaluate(SETTLED)
+    page.screenshot(path=str(SCREENSHOTS / "served-tiled-overview-loaded.png"))
+    drawn = page.evaluate(DRAWN_BY_LEVEL)
+    # The whole district is in view: every grid once, shaded, with its figures and names.
+    assert sorted(drawn["grid"]) == sorted(grids)
+    assert "microgrid" not in drawn                      # switched off: nothing fetched
+    assert set(page.evaluate(DRAWN_NAMES)) <= set(build_workers(units)[1]["name"])
+    fills = page.evaluate(f"""() => {{ const f = new Set(); {MAP}.eachLayer(l => {{
+      if (l.feature && l.feature.properties.l === 'grid') f.add(l.options.fillColor); }});
+      return [...f]; }}""")
+    assert len(set(fills) - {"#bdbdbd"}) >= 3            # the classes of the legend
+    # Micro-grids on at district zoom: too small to fetch there, the page says to zoom in.
+    _set_layer(page, "微网格", True)
+    page.evaluate(SETTLED)
+    assert "放大到第 12 级" in page.evaluate(NOTE)
+    assert "microgrid" not in page.evaluate(DRAWN_BY_LEVEL)
+    code = sorted(micro)[len(micro) // 2]
+    lon, lat = units.loc[units["code"] == code].geometry.iloc[0].representative_point().coords[0]
+    page.evaluate(f"([lat, lon]) => {MAP}.setView([lat, lon], 14, {{animate: false}})", [lat, lon])
+    page.evaluate(SETTLED)
+    page.screenshot(path=str(SCREENSHOTS / "served-tiled-microgrids.png"))
+    drawn = page.evaluate(DRAWN_BY_LEVEL)
+    assert code in drawn["microgrid"] and len(drawn["microgrid"]) == len(set(drawn["microgrid"]))
+    assert set(drawn["microgrid"]) < micro and page.evaluate(NOTE) == ""
+    assert page.evaluate(FIND_UNIT, code)
+    labels = page.evaluate("() => [...document.querySelectorAll('.wg-label-grid')].length")
+    assert labels > 0                                    # names come with the tiles
+    # Back out: the micro-grids go, the grids come back at the coarser zoom.
+    page.evaluate(f"() => {MAP}.setZoom(10, {{animate: false}})")
+    page.evaluate(SETTLED)
+    drawn = page.evaluate(DRAWN_BY_LEVEL)
+    assert "microgrid" not in drawn and set(drawn["grid"]) <= grids
+    assert errors == [] and blocked == []
+    page.close()
+    with open_store(served_tiled["url"]) as store:
+        assert any(e["action"] == "read worker names (overview map tiles)"
+                   for e in store.audit_entries())
+
+
+def test_served_coverage_in_tiles_switches_minutes(browser, served_tiled):
+    page, errors, blocked = _open(browser, served_tiled, "/maps/coverage?tiles=none",
+                                  served_tiled["viewer"], "served-tiled-coverage")
+    page.evaluate(SETTLED)
+    colours = f"""() => {{ const f = {{}}; {MAP}.eachLayer(l => {{
+      const p = l.feature && l.feature.properties;
+      if (p && p.l === 'grid') f[p.c] = l.options.fillColor; }});
+      return f; }}"""
+    at15 = page.evaluate(colours)
+    assert len(at15) == 40
+    page.check("input[name=wg-share][value='5']")
+    at5 = page.evaluate(colours)
+    assert at5.keys() == at15.keys() and at5 != at15    # fewer households within 5 minutes
+    assert errors == [] and blocked == []
+    page.close()

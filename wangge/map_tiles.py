@@ -1,0 +1,105 @@
+"""The tiles of large map levels, from the store: what ``/maps/tiles/…`` serves.
+
+A page drawn at city scale inlines its small levels and names a tile URL for the large ones
+(:mod:`wangge.maps.remote`); the browser then asks for the tiles in view. Each tile carries the
+same properties the page would have inlined, for the page that asked (``kind``):
+
+- ``plain``: code, name and level (validation map);
+- ``overview``: the overview's figures per unit (households, residents, grid workers, per
+  worker, coverage; workers' names only for roles entitled to them);
+- ``coverage``: each unit's households and shares within 5/10/15 minutes.
+
+A service process keeps the prepared levels (geometry shifted for the base map and simplified
+per zoom on first use) for :data:`TTL_S` seconds, so figures a tile shows are at most that old;
+coverage levels follow the coverage cache and are rebuilt as soon as it recomputes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from wangge.geo.errors import InputError, NotFound
+from wangge.maps.lod import LevelTiles
+from wangge.maps.tiles import Basemap, display_geoms
+from wangge.maps.units import level_name, tolerance, unit_props
+from wangge.store import Store
+
+KINDS = ("plain", "overview", "coverage")
+TTL_S = 120.0
+MAX_LEVELS = 24  # prepared levels kept per process (each is one level of one release)
+
+
+class TileCache:
+    """Prepared levels by key, least recently used dropped first, each for ``ttl_s`` seconds."""
+
+    def __init__(self, ttl_s: float = TTL_S, max_levels: int = MAX_LEVELS) -> None:
+        self.ttl_s, self.max_levels = ttl_s, max_levels
+        self._levels: OrderedDict[tuple[Any, ...], tuple[float, LevelTiles]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def level(self, key: tuple[Any, ...], build: Callable[[], LevelTiles]) -> LevelTiles:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._levels.get(key)
+            if hit is not None and now - hit[0] < self.ttl_s:
+                self._levels.move_to_end(key)
+                return hit[1]
+        built = build()  # outside the lock: other keys are served meanwhile
+        with self._lock:
+            self._levels[key] = (now, built)
+            self._levels.move_to_end(key)
+            while len(self._levels) > self.max_levels:
+                self._levels.popitem(last=False)
+        return built
+
+
+def level_tiles(store: Store, release_id: int, kind: str, level: str, bm: Basemap, *,
+                cache: TileCache, coverage: Any = None, settings: Any = None,
+                show_workers: bool = False) -> LevelTiles:
+    """The prepared units of ``level`` in release ``release_id`` for a page of ``kind``."""
+    if kind not in KINDS:
+        raise InputError(f"未知的图层类型“{kind}”，可选：{'、'.join(KINDS)}。",
+                         f"Unknown layer kind {kind!r}; choose one of {', '.join(KINDS)}.",
+                         kind=kind)
+    if kind == "coverage":
+        cov = coverage.get(store, release_id, settings)
+        key: tuple[Any, ...] = (release_id, kind, level, bm.offset, id(cov))
+        return cache.level(key, lambda: _coverage_level(cov, level, bm))
+    key = (release_id, kind, level, bm.offset, show_workers)
+    return cache.level(key, lambda: _store_level(store, release_id, kind, level, bm, show_workers))
+
+
+def _store_level(store: Store, release_id: int, kind: str, level: str, bm: Basemap,
+                 show_workers: bool) -> LevelTiles:
+    from wangge.map_pages import overview_inputs
+    from wangge.maps.overview import unit_figures
+
+    units = store.units(release_id)
+    rows = units[units["level"].astype(str) == level]
+    if not len(rows):
+        raise NotFound(f"版本 {release_id} 没有{level_name(level, 'zh')}。",
+                       f"Release {release_id} has no units of level {level}.",
+                       release_id=release_id, level=level)
+    figures = None
+    if kind == "overview":
+        _, counts, workers = overview_inputs(store, release_id, show_workers, units=units)
+        figures = unit_figures(units, counts, workers, show_workers)
+    return _prepared(rows, unit_props(rows, figures), level, bm)
+
+
+def _coverage_level(cov: Any, level: str, bm: Basemap) -> LevelTiles:
+    from wangge.maps.coverage import shares
+
+    units = cov.units
+    rows = units[units["level"].astype(str) == level]
+    figures = shares(rows, cov.stats.table, sorted({int(t) for t in cov.catchments.thresholds_min}))
+    return _prepared(rows, unit_props(rows, figures), level, bm)
+
+
+def _prepared(rows: Any, props: list[dict[str, Any]], level: str, bm: Basemap) -> LevelTiles:
+    return LevelTiles(display_geoms(rows.geometry.values, bm), props,
+                      list(rows["code"].astype(str)), tolerance(level))
