@@ -284,6 +284,9 @@ def demo_cmd(
     port: Annotated[int, typer.Option(help="API 服务端口（--serve 时）/ API port (with --serve)")] = 8000,
     households: Annotated[int, typer.Option(help="演示住户数（0 表示不生成）"
                                                  "/ households in the demo register (0: none)")] = 130_000,
+    scale: Annotated[int, typer.Option(
+        min=1, max=20, help="放大倍数：单元、住户和站点数乘以该数（压力测试用的“城市”）"
+                            " / multiply units, households and sites (a city for load tests)")] = 1,
 ) -> None:
     """生成亭湖区演示数据（含有错误的版本），校验并导入为当前版本 / Build and load the demo district."""
     from wangge.boundaries import check_file, store_checked
@@ -297,7 +300,8 @@ def demo_cmd(
         with stages.stage("在亭湖区真实边界内生成街道、社区、网格、微网格…",
                           "Generating streets, communities, grids, micro-grids in Tinghu…"):
             district = district_boundary()
-            units = build_demo(district)
+            units = build_demo(district, n_streets=7 * scale, n_communities=70 * scale,
+                               n_grids=314 * scale, n_microgrids=1976 * scale)
             broken, planted = build_broken(units)
             good_path = write_units(units, out / "tinghu_demo.gpkg")
             broken_path = write_units(broken, out / "tinghu_demo_broken.gpkg")
@@ -326,9 +330,10 @@ def demo_cmd(
                           f"\nBroken variant ({len(planted)} planted problems) -> {broken_path}:"))
         print_findings([f.as_dict(with_geometry=False) for f in broken_report.findings])
         print_summary(broken_report)
+        households *= scale
         reg = _demo_households(stages, store, units, out, households) if households else None
         _demo_access(stages, store, units)
-        _demo_coverage(stages, store, units, reg, info.id, out)
+        _demo_coverage(stages, store, units, reg, info.id, out, scale)
     stages.finish(f"演示区 {len(units):,} 个单元、{households:,} 户，版本 {info.id}",
                   f"demo district of {len(units):,} units and {households:,} households, "
                   f"release {info.id}")
@@ -358,19 +363,19 @@ def _demo_weights(households: int) -> tuple[float, ...]:
 
 
 def _demo_coverage(stages: Stages, store, units, reg, release_id: int,  # noqa: ANN001
-                   out: Path) -> None:
-    """A street network that looks like a Chinese city, about 70 centres and 240 stations (with
-    real gaps), then the coverage they give."""
+                   out: Path, scale: int = 1) -> None:
+    """A street network that looks like a Chinese city, about 70 centres and 240 stations (each
+    times ``scale``, with real gaps), then the coverage they give."""
     import pyogrio
 
     from wangge.coverage import compute, store_network
     from wangge.demo.network import build_demo_network
-    from wangge.demo.sites import build_demo_sites
+    from wangge.demo.sites import N_STATIONS, build_demo_sites
 
     with stages.stage("生成步行路网和服务站点…", "Generating the walking network and service sites…"):
         net = store_network(store, build_demo_network(units), release_id=release_id,
                             source="wangge demo network")
-        sites = build_demo_sites(units, reg)
+        sites = build_demo_sites(units, reg, n_stations=N_STATIONS * scale)
         pyogrio.write_dataframe(sites, out / "sites.geojson")
         store.import_sites(sites, source="wangge demo")
         stages.did(f"路网 {net.edge_count:,} 段，站点 {len(sites):,} 个",

@@ -291,13 +291,19 @@ def _serials(parent_of: NDArray[np.intp], children: NDArray[np.object_],
 def _name_roots(n_streets: int, n_communities: int,
                 rng: np.random.Generator) -> tuple[list[str], list[str]]:
     """Distinct synthetic two-character names: streets (with distinct first characters if the
-    pool allows), then communities."""
+    pool allows), then communities. A demo needing more names than two characters give (one
+    many times Tinghu's size) goes on with three-character names (``文园林``) after them."""
     pool = [a + b for a in _NAME_FIRST for b in _NAME_SECOND
             if a != b and a + b not in _REAL_NAMES]
-    if n_streets + n_communities > len(pool):
-        raise InputError(f"演示数据最多支持 {len(pool)} 个街道和社区名称。",
-                         f"The demo has names for at most {len(pool)} streets and communities.")
     drawn = [pool[i] for i in rng.permutation(len(pool))]
+    if n_streets + n_communities > len(pool):
+        more = [a + b + c for a in _NAME_FIRST for b in _NAME_SECOND for c in _NAME_SECOND
+                if len({a, b, c}) == 3 and a + b not in _REAL_NAMES and b + c not in _REAL_NAMES]
+        if n_streets + n_communities > len(pool) + len(more):
+            raise InputError(f"演示数据最多支持 {len(pool) + len(more)} 个街道和社区名称。",
+                             f"The demo has names for at most {len(pool) + len(more)} streets "
+                             "and communities.")
+        drawn += [more[i] for i in rng.permutation(len(more))]
     streets: list[str] = []
     for root in drawn:
         if len(streets) < n_streets and (root[0] not in {s[0] for s in streets}

@@ -363,15 +363,37 @@ def _urban_compounds(micro: pd.DataFrame, micro_m: NDArray[np.object_], urban: N
     return comp
 
 
+_PLAIN_NAME_TRIES = 64  # two-character roots first; the demo at scale 1 needs at most a few tries
+
+
 def _unique_name(first: str, second: str, suffixes: Sequence[str], taken: set[str],
                  rng: np.random.Generator) -> str:
-    for _ in range(10_000):
+    """A name not in ``taken``: a two-character root (one character of ``first``, one of
+    ``second``) and a suffix; once those run short (a demo many times Tinghu's size), a root of
+    three characters (a second one from ``second``: ``锦绣湾花园``, ``东风港村``)."""
+    for _ in range(_PLAIN_NAME_TRIES):
         a, b = first[int(rng.integers(len(first)))], second[int(rng.integers(len(second)))]
         name = f"{a}{b}{suffixes[int(rng.integers(len(suffixes)))]}"
         if a != b and name not in taken:
             taken.add(name)
             return name
+    for _ in range(10_000):
+        a, b, c = (first[int(rng.integers(len(first)))], second[int(rng.integers(len(second)))],
+                   second[int(rng.integers(len(second)))])
+        name = f"{a}{b}{c}{suffixes[int(rng.integers(len(suffixes)))]}"
+        if len({a, b, c}) == 3 and name not in taken:
+            taken.add(name)
+            return name
     raise RuntimeError("ran out of demo compound names")
+
+
+def _more_road_roots(rng: np.random.Generator) -> list[str]:
+    """Road roots for when ``_ROAD_ROOTS`` run out (a demo many times Tinghu's size): the first
+    character of one root and the second of another, none of them an existing root."""
+    known = set(_ROAD_ROOTS)
+    extra = sorted({a[0] + b[1] for a in _ROAD_ROOTS for b in _ROAD_ROOTS
+                    if a[0] != b[1] and a[0] + b[1] not in known})
+    return [str(r) for r in rng.permutation(extra)]
 
 
 def _roads(comp: dict[str, list], micro_m: NDArray[np.object_], urban: NDArray[np.intp],
@@ -412,7 +434,9 @@ def _roads(comp: dict[str, list], micro_m: NDArray[np.object_], urban: NDArray[n
                 on = members[(east_west == horizontal) & (road_index == r)]
                 if len(on) == 0:
                     continue
-                root = roots.pop() if roots else f"纬{len(comp['road'])}"
+                if not roots:
+                    roots = _more_road_roots(rng)
+                root = roots.pop()
                 length = (maxx - minx) if horizontal else (maxy - miny)
                 major = length > 4000 and rng.random() < 0.5
                 suffix = "大道" if major and rng.random() < 0.3 else \

@@ -138,8 +138,10 @@ def _gap_grids(grids: NDArray[Any], grid_pos: NDArray[np.intp], xy: NDArray[np.f
     """Up to ``n`` urban grids whose nearest household is far from their community's centre,
     the most populous first, never two in one community."""
     candidates = []
+    order = np.argsort(grid_pos, kind="stable")
+    starts = np.searchsorted(grid_pos[order], np.arange(len(grids) + 1))
     for g, code in enumerate(grids):
-        members = np.flatnonzero(grid_pos == g)
+        members = order[starts[g]:starts[g + 1]]
         centre = centre_at.get(str(parent.get(code)))
         if not urban_of.get(code) or not len(members) or centre is None:
             continue
