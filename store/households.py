@@ -1,17 +1,24 @@
 """Households in the store: the register (locations apart from personal data), assignments per
 release, the moves between releases, counts per unit and the review queue.
 
+Counts per unit are kept per store, keyed by the "households" revision: every write here that
+changes which households are in which unit, or their sizes, bumps it in its own transaction, so
+a count kept by any process is reused only while it is exact.
+
 A mixin of :class:`wangge.store.store.Store`: the same engine, transactions and error translation.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wangge.geo.levels import ORDER, Level
@@ -19,6 +26,7 @@ from wangge.store.schema import assignment_moves as moves_table
 from wangge.store.schema import assignments as assignment_table
 from wangge.store.schema import household_personal as personal_table
 from wangge.store.schema import households as household_table
+from wangge.store.schema import revisions as revision_table
 
 _HOUSEHOLD_FIELDS = ["address", "given_lon", "given_lat", "given_crs", "building_ref", "size",
                      "lon", "lat", "located_by", "match_level", "match_score", "matched_id", "flags"]
@@ -26,6 +34,8 @@ ASSIGNMENT_FIELDS = ["microgrid", "grid", "community", "street", "status", "near
                      "nearest_m"]
 _BATCH = 5_000
 _IN_BATCH = 900  # ids per ``IN (…)`` list: under SQLite's 999 bound parameters
+HOUSEHOLDS_REVISION = "households"  # name of the revision bumped by household writes
+_COUNT_COLUMNS = ["level", "code", "households", "residents"]
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
@@ -42,6 +52,71 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 def _chunks(rows: list[dict[str, Any]]) -> Any:
     for i in range(0, len(rows), _BATCH):
         yield rows[i:i + _BATCH]
+
+
+def bump_revision(conn: Connection, name: str = HOUSEHOLDS_REVISION) -> None:
+    """Add one to the revision ``name`` (starting it at 1), inside the caller's transaction."""
+    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+    conn.execute(insert(revision_table).values(name=name, value=1).on_conflict_do_update(
+        index_elements=["name"], set_={"value": revision_table.c.value + 1}))
+
+
+def read_revision(conn: Connection, name: str = HOUSEHOLDS_REVISION) -> int:
+    """The revision ``name`` (0 before its first bump)."""
+    value = conn.execute(sa.select(revision_table.c.value)
+                         .where(revision_table.c.name == name)).scalar_one_or_none()
+    return int(value or 0)
+
+
+class UnitCountsMemo:
+    """Counts per unit already computed, by ``(release_id, households revision)``; the newest
+    few are kept (one per release). Thread-safe; ``computing`` lets one thread compute a count
+    while the others that need it wait for it instead of scanning too."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self.computing = threading.Lock()
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[int, int], pd.DataFrame] = OrderedDict()
+
+    def get(self, key: tuple[int, int]) -> pd.DataFrame | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[int, int], frame: pd.DataFrame) -> None:
+        """Keep ``frame`` for ``key``, dropping the release's older revisions and the oldest."""
+        with self._lock:
+            for old in [k for k in self._entries if k[0] == key[0]]:
+                del self._entries[old]
+            self._entries[key] = frame
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _count_units(conn: Connection, release_id: int) -> pd.DataFrame:
+    """Households and residents per unit code at every level, from one scan of the release's
+    assignments grouped by all four levels and rolled up per level. A household whose code at
+    a level is NULL counts at none of that level's units; a NULL size adds no residents."""
+    a, h = assignment_table.c, household_table.c
+    levels = [level.value for level in ORDER]
+    rows = conn.execute(
+        sa.select(*(a[name] for name in levels), sa.func.count(),
+                  sa.func.coalesce(sa.func.sum(h.size), 0))
+        .select_from(assignment_table.join(household_table, h.id == a.household_id))
+        .where(a.release_id == release_id)
+        .group_by(*(a[name] for name in levels))).all()
+    groups = pd.DataFrame(rows, columns=[*levels, "households", "residents"])
+    groups[["households", "residents"]] = groups[["households", "residents"]].astype("int64")
+    frames = []
+    for name in levels:
+        per = groups.groupby(name, sort=True)[["households", "residents"]].sum().reset_index()
+        frames.append(per.rename(columns={name: "code"}).assign(level=name)[_COUNT_COLUMNS])
+    out = pd.concat(frames, ignore_index=True)
+    return out.astype({"level": object, "code": object, "households": "int64",
+                       "residents": "int64"})
 
 
 def _move_rows(before: pd.DataFrame, table: pd.DataFrame, release_id: int,
@@ -64,6 +139,7 @@ class HouseholdsMixin:
 
     _read: Any
     _write: Any
+    _unit_counts_memo: UnitCountsMemo
 
     # ---- the register ---------------------------------------------------------------------
     def upsert_households(self, located: pd.DataFrame, personal: pd.DataFrame, *,
@@ -99,6 +175,7 @@ class HouseholdsMixin:
                       if p["external_id"] in ids]
             for chunk in _chunks(people):
                 conn.execute(personal_table.insert(), chunk)
+            bump_revision(conn)
         return {"inserted": len(new), "updated": len(old)}
 
     @staticmethod
@@ -178,6 +255,7 @@ class HouseholdsMixin:
                 for chunk in _chunks(move_rows):
                     conn.execute(moves_table.insert(), chunk)
                 moved = len(move_rows)
+            bump_revision(conn)
         return {"assigned": len(rows), "moved": moved}
 
     def save_assignments_of(self, release_id: int, table: pd.DataFrame, *,
@@ -209,6 +287,7 @@ class HouseholdsMixin:
                 for chunk in _chunks(move_rows):
                     conn.execute(moves_table.insert(), chunk)
                 moved = len(move_rows)
+            bump_revision(conn)
         return {"assigned": len(rows), "moved": moved}
 
     def has_assignments(self, release_id: int) -> bool:
@@ -254,21 +333,25 @@ class HouseholdsMixin:
                 .order_by(assignment_table.c.release_id))]
 
     def unit_counts(self, release_id: int) -> pd.DataFrame:
-        """Households and residents per unit code at every level (found households only)."""
-        a, h = assignment_table.c, household_table.c
-        frames = []
+        """Households and residents per unit code at every level (found households only):
+        columns ``level, code, households, residents``, levels in order, codes sorted.
+
+        Computed once per release and households revision, then reused while no write (from
+        this process or another) has changed the households or their assignments. The caller
+        gets its own copy.
+        """
+        memo = self._unit_counts_memo
         with self._read() as conn:
-            for level in ORDER:
-                col = a[level.value]
-                rows = conn.execute(
-                    sa.select(col, sa.func.count(), sa.func.coalesce(sa.func.sum(h.size), 0))
-                    .select_from(assignment_table.join(household_table, h.id == a.household_id))
-                    .where(a.release_id == release_id, col.is_not(None))
-                    .group_by(col)).all()
-                frames.append(pd.DataFrame(
-                    [(level.value, code, n, int(people)) for code, n, people in rows],
-                    columns=["level", "code", "households", "residents"]))
-        return pd.concat(frames, ignore_index=True)
+            found = memo.get((release_id, read_revision(conn)))
+        if found is None:
+            with memo.computing, self._read() as conn:
+                # Read first: the scan below then sees this revision's writes or later ones.
+                key = (release_id, read_revision(conn))
+                found = memo.get(key)
+                if found is None:
+                    found = _count_units(conn, release_id)
+                    memo.put(key, found)
+        return found.copy()
 
     def households_of(self, release_id: int, code: str, level: Level, *, personal: bool = False,
                       limit: int = 100, offset: int = 0) -> pd.DataFrame:

@@ -219,6 +219,16 @@ assignment_moves = sa.Table(
     sa.Column("to_grid", code_type()),
 )
 
+# Counters bumped in the same transaction as the writes they stand for, so any process can tell
+# whether what it derived from those tables is still exact. "households": the households (their
+# sizes) and their assignments to units.
+revisions = sa.Table(
+    "revisions",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
 # ---- the gazetteer: compounds (小区/村组) and buildings, versioned like boundaries ---------------
 gazetteers = sa.Table(
     "gazetteers",

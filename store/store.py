@@ -27,7 +27,7 @@ from wangge.store.access import AccessMixin
 from wangge.store.errors import translate_errors
 from wangge.store.gazetteer import GazetteerMixin
 from wangge.store.geometry_io import check_units_frame, unit_rows, units_frame
-from wangge.store.households import HouseholdsMixin
+from wangge.store.households import HouseholdsMixin, UnitCountsMemo
 from wangge.store.migrate import upgrade
 from wangge.store.networks import NetworksMixin
 from wangge.store.plans import PlansMixin
@@ -69,6 +69,8 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
         self.url = engine.url.render_as_string(hide_password=True)
         # The clock releases come into force by (aware datetimes); tests set their own.
         self.clock: Callable[[], datetime] = _utc_now
+        # Counts per unit by release and households revision (see ``unit_counts``).
+        self._unit_counts_memo = UnitCountsMemo()
 
     def today(self) -> date:
         """Today in China by the store's clock: the day the release in force is chosen for."""
