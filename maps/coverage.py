@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -29,7 +30,7 @@ from wangge.geo.crs import from_metric, lonlat_to_metric, metric_crs_of, to_metr
 from wangge.maps import labels
 from wangge.maps.base import display, finish, new_map
 from wangge.maps.points import household_layer, lonlat_array, site_layer
-from wangge.maps.remote import Remote
+from wangge.maps.remote import Remote, RemoteLevel
 from wangge.maps.simplify import feature_collection
 from wangge.maps.style import (
     CATCHMENT_COLOURS,
@@ -55,7 +56,10 @@ from wangge.maps.units import (
     unit_props,
 )
 
-NEAR_M = 150.0  # uncovered ground is shown within this distance of an uncovered household
+NEAR_M = 150.0
+# A circle's outline or the uncovered ground with more vertices than this is loaded in tiles
+# when the page can fetch them (the demo's circles have about 20,000 each).
+AREA_INLINE_COORDS = 10_000  # uncovered ground is shown within this distance of an uncovered household
 # Catchment edges are simplified by this much: they come from walking times along a network
 # with a buffer of tens of metres, so finer detail is noise, and it was most of the page.
 CATCHMENT_TOLERANCE_M = 10.0
@@ -70,6 +74,60 @@ function (feature, layer) { layer.bindTooltip(wg.esc(feature.properties.t), {sti
 """)
 
 
+@dataclass(frozen=True)
+class CoverageDrawing:
+    """What the coverage map draws besides units and sites, prepared once per coverage (the
+    merges are the slow part): per threshold the outline of everything within it (specks
+    left out), the uncovered households (lon/lat), uncovered ground near them, boundary gaps.
+    All EPSG:4490."""
+
+    thresholds: tuple[int, ...]
+    outlines: dict[int, shapely.Geometry]
+    households: NDArray[np.float64]
+    ground: NDArray[np.object_]
+    gaps: NDArray[np.object_]
+    households_given: bool = True
+
+    def outline_lines(self, minutes: int) -> NDArray[np.object_]:
+        """The outline of ``minutes`` as its rings (LineStrings): what is drawn."""
+        geom = self.outlines.get(minutes)
+        if geom is None or geom.is_empty:
+            return np.empty(0, dtype=object)
+        return shapely.get_parts(shapely.boundary(geom))
+
+
+def prepare(catchments: gpd.GeoDataFrame,
+            uncovered_households: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
+            uncovered_areas: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+            gaps: gpd.GeoDataFrame | gpd.GeoSeries | None = None, *,
+            near_m: float = NEAR_M) -> CoverageDrawing:
+    """The :class:`CoverageDrawing` of catchments (``minutes`` and polygons), uncovered
+    households and areas, and gaps (see :func:`coverage` for each)."""
+    for frame, name in ((catchments, "catchments"), (uncovered_areas, "uncovered_areas"),
+                        (gaps, "gaps"),
+                        (uncovered_households if isinstance(uncovered_households, gpd.GeoSeries
+                                                            | gpd.GeoDataFrame) else None,
+                         "uncovered_households")):
+        if frame is not None:
+            check_crs(frame, name)
+    if "minutes" not in catchments:
+        raise ValueError("catchments need a 'minutes' column")
+    thresholds = tuple(sorted({int(v) for v in catchments["minutes"]}))
+    minutes = catchments["minutes"].astype(int).to_numpy()
+    geoms = np.asarray(catchments.geometry.values, dtype=object)
+    outlines = {t: _without_specks(shapely.union_all(geoms[minutes == t])) for t in thresholds}
+    xy = lonlat_array(uncovered_households)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    ground = np.empty(0, dtype=object)
+    if uncovered_areas is not None and len(uncovered_areas):
+        ground = near_households(np.asarray(uncovered_areas.geometry.values, dtype=object), xy,
+                                 near_m)
+    holes = np.asarray(gaps.geometry.values, dtype=object) if gaps is not None and len(gaps) \
+        else np.empty(0, dtype=object)
+    return CoverageDrawing(thresholds, outlines, xy, ground, holes,
+                           households_given=uncovered_households is not None)
+
+
 def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.GeoDataFrame,
              uncovered_households: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
              uncovered_areas: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
@@ -77,8 +135,7 @@ def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.G
              suggested_sites: gpd.GeoDataFrame | None = None, *,
              unit_stats: pd.DataFrame | None = None, shade_level: str = "grid",
              near_m: float = NEAR_M, lang: str = "zh", tiles: str | Basemap = "auto",
-             tianditu_key: str | None = None, assets: str | None = None,
-             remote: Remote | None = None) -> folium.Map:
+             tianditu_key: str | None = None, assets: str | None = None) -> folium.Map:
     """The coverage map.
 
     ``units``: the units to draw (any levels; code, name, level, geometry); ``shade_level``
@@ -93,20 +150,32 @@ def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.G
     ``uncovered_households``: points (or an (n, 2) lon/lat array); ``uncovered_areas``:
     polygons, drawn only within ``near_m`` metres of an uncovered household (off at first);
     ``gaps`` (boundary gaps): polygons; ``suggested_sites``: points with optional ``rank`` and
-    ``gain`` (households newly covered). ``remote``: where large levels are loaded from in
-    tiles (their properties are then :func:`shares` served by the API).
+    ``gain`` (households newly covered).
+
+    The same as :func:`draw` of :func:`prepare`, for callers that draw a coverage once.
+    """
+    drawing = prepare(catchments, uncovered_households, uncovered_areas, gaps, near_m=near_m)
+    return draw(units, sites, drawing, suggested_sites, unit_stats=unit_stats,
+                shade_level=shade_level, lang=lang, tiles=tiles, tianditu_key=tianditu_key,
+                assets=assets)
+
+
+def draw(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, drawing: CoverageDrawing,
+         suggested_sites: gpd.GeoDataFrame | None = None, *,
+         unit_stats: pd.DataFrame | None = None, shade_level: str = "grid", lang: str = "zh",
+         tiles: str | Basemap = "auto", tianditu_key: str | None = None,
+         assets: str | None = None, remote: Remote | None = None) -> folium.Map:
+    """The coverage map of a prepared :class:`CoverageDrawing` (see :func:`coverage`).
+
+    ``remote``: where large layers are loaded from in tiles: unit levels (their properties
+    then :func:`shares` served by the API), and the circles' outlines and the uncovered ground
+    when they have more than :data:`AREA_INLINE_COORDS` vertices.
     """
     check_units(units)
-    for frame, name in ((sites, "sites"), (catchments, "catchments"), (uncovered_areas, "uncovered_areas"),
-                        (gaps, "gaps"), (suggested_sites, "suggested_sites"),
-                        (uncovered_households if isinstance(uncovered_households, gpd.GeoSeries
-                                                            | gpd.GeoDataFrame) else None,
-                         "uncovered_households")):
+    for frame, name in ((sites, "sites"), (suggested_sites, "suggested_sites")):
         if frame is not None:
             check_crs(frame, name)
-    if "minutes" not in catchments:
-        raise ValueError("catchments need a 'minutes' column")
-    thresholds = sorted({int(v) for v in catchments["minutes"]})
+    thresholds = list(drawing.thresholds)
     m, bm = new_map(labels.text("coverage_title", lang), lang=lang, tiles=tiles,
                     tianditu_key=tianditu_key)
     present = levels_present(units)
@@ -134,29 +203,21 @@ def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.G
                       remote=remote)
     # Circles as outlines, largest first; the 5-minute edge is solid and the darkest.
     for minutes in reversed(thresholds):
-        rows = catchments[catchments["minutes"].astype(int) == minutes]
-        merged = _without_specks(shapely.union_all(np.asarray(rows.geometry.values, dtype=object)))
         colour = CATCHMENT_COLOURS.get(minutes, "#807dba")
         label = labels.text("catchment", lang, minutes=minutes)
-        _areas([merged], bm, label, {"color": colour, "weight": 2.5 if minutes == thresholds[0] else 2,
-                                     "dashArray": CATCHMENT_DASH.get(minutes), "fill": False,
-                                     "opacity": 0.95}, tolerance_m=CATCHMENT_TOLERANCE_M).add_to(m)
+        _areas(m, drawing.outline_lines(minutes), bm, label, outline_style_of(minutes, thresholds),
+               layer=f"catchment-{minutes}", remote=remote,
+               tolerance_m=CATCHMENT_TOLERANCE_M)
         legend.append((colour, labels.text("catchment_edge", lang, minutes=minutes), "line"))
-    xy = lonlat_array(uncovered_households)
-    xy = xy[np.isfinite(xy).all(axis=1)]
-    if uncovered_areas is not None and len(uncovered_areas):
-        ground = near_households(np.asarray(uncovered_areas.geometry.values, dtype=object), xy, near_m)
-        if len(ground):
-            _areas(ground, bm, labels.text("uncovered_areas", lang),
-                   {"color": GROUND_COLOUR, "weight": 1, "fillColor": GROUND_COLOUR,
-                    "fillOpacity": 0.35}, show=False, tolerance_m=5.0).add_to(m)
-            legend.append((GROUND_COLOUR, labels.text("uncovered_areas", lang), "box"))
-    if gaps is not None and len(gaps):
-        _areas(np.asarray(gaps.geometry.values, dtype=object), bm, labels.text("gaps", lang),
-               {"color": GAP_COLOUR, "weight": 2, "fillColor": GAP_COLOUR, "fillOpacity": 0.3,
-                "dashArray": "4 3"}).add_to(m)
+    if len(drawing.ground):
+        _areas(m, drawing.ground, bm, labels.text("uncovered_areas", lang), GROUND_STYLE,
+               layer="ground", remote=remote, show=False, tolerance_m=5.0)
+        legend.append((GROUND_COLOUR, labels.text("uncovered_areas", lang), "box"))
+    if len(drawing.gaps):
+        _areas(m, drawing.gaps, bm, labels.text("gaps", lang), GAP_STYLE)
         legend.append((GAP_COLOUR, labels.text("gaps", lang), "box"))
-    if uncovered_households is not None:
+    xy = drawing.households
+    if drawing.households_given:
         household_layer(xy, bm, name=labels.text("uncovered_households", lang),
                         colour=UNCOVERED_COLOUR).add_to(m)
         legend.append((UNCOVERED_COLOUR, labels.text("uncovered_households", lang), "dot"))
@@ -261,14 +322,38 @@ def _share_style(classes: Classes, key: str, level: str) -> UnitStyle:
                         fill_key=key, classes=classes)
 
 
-def _areas(geoms: Any, bm: Basemap, name: str, style: dict[str, Any], show: bool = True,
+def outline_style_of(minutes: int, thresholds: list[int]) -> UnitStyle:
+    """A circle's outline: one hue, darker and solid for the shortest walk."""
+    return UnitStyle.of({"color": CATCHMENT_COLOURS.get(minutes, "#807dba"),
+                         "weight": 2.5 if minutes == thresholds[0] else 2,
+                         "dashArray": CATCHMENT_DASH.get(minutes), "fill": False,
+                         "opacity": 0.95})
+
+
+GROUND_STYLE = UnitStyle.of({"color": GROUND_COLOUR, "weight": 1, "fillColor": GROUND_COLOUR,
+                             "fillOpacity": 0.35})
+GAP_STYLE = UnitStyle.of({"color": GAP_COLOUR, "weight": 2, "fillColor": GAP_COLOUR,
+                          "fillOpacity": 0.3, "dashArray": "4 3"})
+
+
+def _areas(m: folium.Map, geoms: Any, bm: Basemap, name: str, style: UnitStyle, *,
+           layer: str | None = None, remote: Remote | None = None, show: bool = True,
            tolerance_m: float = 0.0) -> folium.FeatureGroup:
-    """Polygons of one kind as one layer, each with ``name`` as its tooltip."""
-    arr = display(np.asarray(geoms, dtype=object), bm, tolerance_m)
-    data = feature_collection(arr, [{"t": name}] * len(arr), ids=[str(i) for i in range(len(arr))])
+    """Shapes of one kind (polygons or outlines) as one layer, each with ``name`` as its
+    tooltip; loaded in tiles from ``remote`` (as ``layer``) when they have more than
+    :data:`AREA_INLINE_COORDS` vertices."""
+    arr = np.asarray(geoms, dtype=object)
     group = folium.FeatureGroup(name=name, show=show)
+    group.add_to(m)
+    if remote is not None and layer is not None and \
+            int(shapely.get_num_coordinates(arr).sum()) > AREA_INLINE_COORDS:
+        RemoteLevel(m, group, remote, level=layer, style=style, level_name=name, areas=True)
+        return group
+    shown = display(arr, bm, tolerance_m)
+    data = feature_collection(shown, [{"t": name}] * len(shown),
+                              ids=[str(i) for i in range(len(shown))])
     if data["features"]:
-        folium.GeoJson(data, style_function=lambda _f: dict(style), on_each_feature=_AREA_EVENTS,
+        folium.GeoJson(data, style_function=style, on_each_feature=_AREA_EVENTS,
                        control=False).add_to(group)
     return group
 

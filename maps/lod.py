@@ -70,10 +70,13 @@ class LevelTiles:
     ``properties`` one small dict per unit, ``ids`` the units' codes. ``tolerance_m`` is the
     level's finest display tolerance (what the inline page would use). Simplified geometries
     are computed once per zoom, on first use, and shared by every tile of that zoom.
+
+    With ``clip``, shapes are cut at the tile's edges instead of sent whole: for lines that
+    can span a city (a service circle's outline), whose pieces then meet edge to edge.
     """
 
     def __init__(self, geoms: ArrayLike, properties: Sequence[Mapping[str, Any]],
-                 ids: Sequence[str], tolerance_m: float) -> None:
+                 ids: Sequence[str], tolerance_m: float, *, clip: bool = False) -> None:
         arr = np.asarray(geoms, dtype=object)
         keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr)) if arr.size else \
             np.zeros(0, dtype=bool)
@@ -81,6 +84,7 @@ class LevelTiles:
         self.properties = [dict(p) for p, k in zip(properties, keep, strict=True) if k]
         self.ids = [str(i) for i, k in zip(ids, keep, strict=True) if k]
         self.tolerance_m = tolerance_m
+        self.clip = clip
         self.tree = shapely.STRtree(self.geoms)
         bounds = shapely.total_bounds(self.geoms) if len(self.geoms) else (0.0, 0.0, 0.0, 0.0)
         self.bounds = tuple(float(b) for b in bounds)
@@ -111,19 +115,24 @@ class LevelTiles:
         inside it).
         """
         west, south, east, north = tile_bounds(z, x, y)
-        hits = np.sort(self.tree.query(shapely.box(west, south, east, north)))
+        box = shapely.box(west, south, east, north)
+        hits = np.sort(self.tree.query(box))
         features = []
         if len(hits):
             geoms = self.simplified(z)
             places = decimals_for(min(z, DATA_ZOOM) + 1)
             for i in hits:
                 geom = geoms[i]
+                if self.clip and geom is not None:
+                    geom = rounded(np.array([shapely.clip_by_rect(geom, west, south, east, north)],
+                                            dtype=object), places)[0]
                 if geom is None or shapely.is_empty(geom):
                     continue
                 props = dict(self.properties[i])
                 props["a"] = [round(float(self.anchors[i, 0]), places),
                               round(float(self.anchors[i, 1]), places)]
-                features.append({"type": "Feature", "id": self.ids[i],
+                fid = f"{self.ids[i]}@{x}/{y}" if self.clip else self.ids[i]
+                features.append({"type": "Feature", "id": fid,
                                  "geometry": shapely.geometry.mapping(geom), "properties": props})
         text = json.dumps({"type": "FeatureCollection", "features": features},
                           ensure_ascii=False, separators=(",", ":"))

@@ -19,6 +19,8 @@ from wangge.maps.simplify import feature_collection
 from wangge.maps.tiles import Basemap
 
 HEAT_ABOVE = 5000  # households: clustered markers up to this many, a heat map above
+HEAT_CELL_DEG = 0.0002  # about 20 m: a heat map's households are counted per cell this size,
+HEAT_MAX_CELLS = 8000   # or twice, four times... as large, until there are no more cells than this
 
 _CLUSTER = """function (cluster) {
   var n = cluster.getChildCount();
@@ -48,6 +50,22 @@ def lonlat_array(points: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None) ->
     return arr[:, :2]
 
 
+def heat_cells(latlon: NDArray[np.float64]) -> NDArray[np.float64]:
+    """[lat, lon, households] per cell: what a heat map draws, carried as cells, not people.
+
+    Leaflet.heat sums the points in each of its own cells (a few pixels) anyway, so cells of
+    about 20 m change nothing a reader sees; a city's many households get larger cells (each
+    doubling quarters their number) so a page never carries more than HEAT_MAX_CELLS.
+    """
+    size = HEAT_CELL_DEG
+    while True:
+        cells, counts = np.unique(np.round(latlon / size).astype(np.int64), axis=0,
+                                  return_counts=True)
+        if len(cells) <= HEAT_MAX_CELLS:
+            return np.column_stack([np.round(cells * size, 6), counts])
+        size *= 2
+
+
 def household_layer(points: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None, bm: Basemap, *,
                     name: str, colour: str = "#3182bd", heat_above: int = HEAT_ABOVE,
                     show: bool = True) -> folium.FeatureGroup:
@@ -61,12 +79,13 @@ def household_layer(points: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None,
     group = folium.FeatureGroup(name=f"{name} ({len(xy):,})", show=show)
     if len(xy) == 0:
         return group
-    latlon = np.column_stack([lat, lon]).tolist()
     if len(xy) > heat_above:
+        weighted = heat_cells(np.column_stack([lat, lon])).tolist()
         # One hue (the layer's colour, from light to full), so the heat agrees with the legend.
-        HeatMap(latlon, radius=12, blur=15, min_opacity=0.3,
+        HeatMap(weighted, radius=12, blur=15, min_opacity=0.3,
                 gradient={0.2: "#ffffff", 0.5: colour + "88", 1.0: colour}).add_to(group)
     else:
+        latlon = np.column_stack([lat, lon]).tolist()
         FastMarkerCluster(latlon, callback=_DOT % (colour, colour), disableClusteringAtZoom=18,
                           chunkedLoading=True, icon_create_function=_CLUSTER % colour).add_to(group)
     return group
@@ -76,7 +95,9 @@ _SITE_EVENTS = JsCode("""
 function (feature, layer) {
   var p = feature.properties;
   layer.bindTooltip(wg.esc(p.n), {direction: "top"});
-  layer.bindPopup(function () { return wg.head(p.n) + wg.rows(p.x); }, {maxWidth: 300});
+  layer.bindPopup(function () {
+    return wg.head(p.n) + wg.rows([[wg.t.kind, wg.t[p.k] || p.k]].concat(p.x || []));
+  }, {maxWidth: 300});
 }
 """)
 
@@ -100,13 +121,16 @@ def site_layer(sites: gpd.GeoDataFrame | None, bm: Basemap, *, name: str, lang: 
     for i in range(len(sites)):
         kind = kinds[i] if kinds[i] in colours else default_kind
         kind_label = labels.text(kind, lang) if kind in labels.TEXTS else kind
-        rows: list[list[Any]] = [[labels.text("kind", lang), kind_label]]
+        rows: list[list[Any]] = []  # the kind's row is added in the browser (wg.t)
         for column, key in extra:
             if column in sites:
                 value = js_props(sites[column].iloc[i])
                 if value is not None:
                     rows.append([labels.text(key, lang), value])
-        props.append({"n": names[i] or kind_label, "k": kind, "x": rows})
+        p: dict[str, Any] = {"n": names[i] or kind_label, "k": kind}
+        if rows:
+            p["x"] = rows
+        props.append(p)
     data = feature_collection(shapely.points(lon, lat), props,
                               ids=[str(i) for i in range(len(props))])
 

@@ -58,7 +58,10 @@ class RemoteLevel(MacroElement):
         var {{ this.get_name() }} = (function () {
           var map = {{ this.map_name }}, group = {{ this.group_name }};
           var cfg = {{ this.config|tojson }};
-          var shapes = L.geoJSON(null, {style: wg.style(cfg.spec), onEachFeature: wg.unitEvents,
+          var events = cfg.areas ? function (feature, layer) {
+            layer.bindTooltip(wg.esc(cfg.title), {sticky: true});
+          } : wg.unitEvents;
+          var shapes = L.geoJSON(null, {style: wg.style(cfg.spec), onEachFeature: events,
                                         smoothFactor: 0.5}).addTo(group);
           var seen = {}, shown = null;
           window.wgPending = window.wgPending || 0;
@@ -114,13 +117,16 @@ class RemoteLevel(MacroElement):
     """)
 
     def __init__(self, m: folium.Map, group: folium.FeatureGroup, remote: Remote, *, level: str,
-                 style: UnitStyle, level_name: str = "") -> None:
+                 style: UnitStyle, level_name: str = "", areas: bool = False) -> None:
+        """``level`` names the tiled layer (a unit level, or an area layer such as
+        ``catchment-15``); ``areas``: shapes with ``level_name`` as their tooltip, not units."""
         super().__init__()
         self._name = "RemoteLevel"
         self.map_name, self.group_name = m.get_name(), group.get_name()
-        min_zoom = REMOTE_MIN_ZOOM.get(level, 12)
+        min_zoom = REMOTE_MIN_ZOOM.get(level, 1)
         self.config: dict[str, Any] = {
-            "level": level, "url": remote.level_url(level), "link": remote.link,
+            "level": level, "url": remote.level_url(level), "link": None if areas else remote.link,
+            "areas": areas, "title": level_name,
             "spec": style.spec(),
             "minZoom": min_zoom, "dataZoom": DATA_ZOOM,
             "zoomIn": labels.text("zoom_in_for", remote.lang, level=level_name or level, zoom=min_zoom),

@@ -31,7 +31,8 @@ TOLERANCE_M: dict[str, float] = {"street": 12.0, "community": 6.0, "grid": 3.0, 
 def simplify_coverage(geoms: ArrayLike, tolerance_m: float) -> NDArray[np.object_]:
     """Storage-CRS polygons simplified by ``tolerance_m`` metres, shared edges kept identical.
 
-    Falls back to simplifying each polygon on its own (topology of each kept, borders between
+    Lines (a shape's outline) are simplified each on its own. Falls back to simplifying each
+    polygon on its own (topology of each kept, borders between
     them not guaranteed) when the polygons are not a valid coverage, as in a release with
     overlaps; invalid or empty geometries are returned unchanged.
     """
@@ -39,7 +40,13 @@ def simplify_coverage(geoms: ArrayLike, tolerance_m: float) -> NDArray[np.object
     if arr.size == 0 or tolerance_m <= 0:
         return arr
     out = arr.copy()
-    ok = shapely.is_valid(arr) & ~shapely.is_empty(arr) & np.isin(shapely.get_type_id(arr), (3, 6))
+    present = ~shapely.is_missing(arr) & ~shapely.is_empty(arr)
+    lines = present & np.isin(shapely.get_type_id(arr), (1, 2, 5))
+    if lines.any():  # outlines drawn as lines: each simplified on its own
+        metric = metric_crs_of(arr[lines])
+        out[lines] = from_metric(shapely.simplify(to_metric(arr[lines], metric), tolerance_m),
+                                 metric)
+    ok = present & shapely.is_valid(arr) & np.isin(shapely.get_type_id(arr), (3, 6))
     if not ok.any():
         return out
     metric = metric_crs_of(arr[ok])

@@ -7,6 +7,8 @@ data) on the page and is only passed True for entitled roles, after auditing the
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -134,20 +136,42 @@ def coverage_map(store: Store, release_id: int, options: MapOptions, settings: A
                  cache: Any, suggest_k: int = 0) -> folium.Map:
     """Sites, their catchments per threshold, uncovered households and areas, boundary gaps,
     and ``suggest_k`` suggested new sites."""
-    from wangge.coverage import gaps, suggest, uncovered
-    from wangge.maps.coverage import coverage
+    from wangge.coverage import suggest
+    from wangge.maps.coverage import draw
 
     cov = cache.get(store, release_id, settings)
-    people, areas = uncovered(cov)
-    xy = people[["lon", "lat"]].to_numpy(dtype=float)
     suggested = None
     if suggest_k:
         suggested = suggest(cov, k=suggest_k, minutes=max(cov.catchments.thresholds_min),
                             settings=settings)
     units = cov.units[cov.units["level"].isin(["street", "community", "grid"])]
     # Grids shaded by the share of their households within each threshold (CoverageStats).
-    return coverage(units, cov.sites, cov.catchments.covered(), xy, areas,
-                    gaps(store, release_id, settings), suggested, unit_stats=cov.stats.table,
-                    shade_level="grid", lang=options.lang, tiles=options.tiles,
-                    tianditu_key=options.tianditu_key, assets=options.assets,
-                    remote=options.remote(release_id, "coverage"))
+    return draw(units, cov.sites, coverage_drawing(store, release_id, cov, settings), suggested,
+                unit_stats=cov.stats.table, shade_level="grid", lang=options.lang,
+                tiles=options.tiles, tianditu_key=options.tianditu_key, assets=options.assets,
+                remote=options.remote(release_id, "coverage"))
+
+
+_DRAWINGS: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
+_DRAWINGS_LOCK = threading.Lock()
+
+
+def coverage_drawing(store: Store, release_id: int, cov: Any, settings: Any) -> Any:
+    """The merged outlines, uncovered households and ground, and gaps of a coverage
+    (:func:`wangge.maps.coverage.prepare`), made once per coverage and kept with it: the
+    coverage page and its tiles draw from the same one. The last two coverages are kept."""
+    from wangge.coverage import gaps, uncovered
+    from wangge.maps.coverage import prepare
+
+    with _DRAWINGS_LOCK:
+        hit = _DRAWINGS.get(id(cov))
+        if hit is not None and hit[0] is cov:
+            return hit[1]
+    people, areas = uncovered(cov)
+    drawing = prepare(cov.catchments.covered(), people[["lon", "lat"]].to_numpy(dtype=float),
+                      areas, gaps(store, release_id, settings))
+    with _DRAWINGS_LOCK:
+        _DRAWINGS[id(cov)] = (cov, drawing)  # the coverage is kept too, so its id stays its own
+        while len(_DRAWINGS) > 2:
+            _DRAWINGS.popitem(last=False)
+    return drawing

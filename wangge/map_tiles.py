@@ -29,6 +29,7 @@ from wangge.maps.units import level_name, tolerance, unit_props
 from wangge.store import Store
 
 KINDS = ("plain", "overview", "coverage")
+LEVELS = ("street", "community", "grid", "microgrid")
 TTL_S = 120.0
 MAX_LEVELS = 24  # prepared levels kept per process (each is one level of one release)
 
@@ -68,7 +69,8 @@ def level_tiles(store: Store, release_id: int, kind: str, level: str, bm: Basema
     if kind == "coverage":
         cov = coverage.get(store, release_id, settings)
         key: tuple[Any, ...] = (release_id, kind, level, bm.offset, id(cov))
-        return cache.level(key, lambda: _coverage_level(cov, level, bm))
+        return cache.level(key, lambda: _coverage_level(store, release_id, cov, settings, level,
+                                                        bm))
     key = (release_id, kind, level, bm.offset, show_workers)
     return cache.level(key, lambda: _store_level(store, release_id, kind, level, bm, show_workers))
 
@@ -91,13 +93,30 @@ def _store_level(store: Store, release_id: int, kind: str, level: str, bm: Basem
     return _prepared(rows, unit_props(rows, figures), level, bm)
 
 
-def _coverage_level(cov: Any, level: str, bm: Basemap) -> LevelTiles:
-    from wangge.maps.coverage import shares
+def _coverage_level(store: Store, release_id: int, cov: Any, settings: Any, layer: str,
+                    bm: Basemap) -> LevelTiles:
+    """A unit level with its shares, or one of the coverage map's area layers:
+    ``catchment-<minutes>`` (a circle's outline, as lines cut at tile edges) or ``ground``
+    (uncovered ground near households)."""
+    from wangge.map_pages import coverage_drawing
+    from wangge.maps.coverage import CATCHMENT_TOLERANCE_M, shares
 
-    units = cov.units
-    rows = units[units["level"].astype(str) == level]
-    figures = shares(rows, cov.stats.table, sorted({int(t) for t in cov.catchments.thresholds_min}))
-    return _prepared(rows, unit_props(rows, figures), level, bm)
+    if layer in LEVELS:
+        units = cov.units
+        rows = units[units["level"].astype(str) == layer]
+        figures = shares(rows, cov.stats.table, sorted({int(t) for t in cov.catchments.thresholds_min}))
+        return _prepared(rows, unit_props(rows, figures), layer, bm)
+    drawing = coverage_drawing(store, release_id, cov, settings)
+    if layer == "ground":
+        geoms, tolerance_m, clip = drawing.ground, 5.0, False
+    elif layer.startswith("catchment-") and layer[10:].isdigit() \
+            and int(layer[10:]) in drawing.thresholds:
+        geoms, tolerance_m, clip = drawing.outline_lines(int(layer[10:])), CATCHMENT_TOLERANCE_M, True
+    else:
+        raise NotFound(f"覆盖地图没有图层“{layer}”。", f"The coverage map has no layer {layer!r}.",
+                       layer=layer)
+    ids = [str(i) for i in range(len(geoms))]
+    return LevelTiles(display_geoms(geoms, bm), [{} for _ in ids], ids, tolerance_m, clip=clip)
 
 
 def _prepared(rows: Any, props: list[dict[str, Any]], level: str, bm: Basemap) -> LevelTiles:

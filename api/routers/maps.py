@@ -169,7 +169,9 @@ def compare_page(request: Request, store: StoreDep,
 def level_tile(request: Request, principal: Staff, store: StoreDep, settings: SettingsDep,
                release_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
                kind: Annotated[str, Path(pattern="^(" + "|".join(KINDS) + ")$")],
-               level: Annotated[str, Path(pattern="^(street|community|grid|microgrid)$")],
+               level: Annotated[str, Path(
+                   pattern="^(street|community|grid|microgrid|ground|catchment-[0-9]{1,3})$",
+                   description="单元层级，或覆盖地图的图层 / a unit level, or a coverage layer")],
                z: Annotated[int, Path(ge=MIN_ZOOM, le=MAX_ZOOM)],
                x: Annotated[int, Path(ge=0)], y: Annotated[int, Path(ge=0)],
                tiles: Tiles = None) -> Response:

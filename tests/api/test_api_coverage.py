@@ -125,8 +125,44 @@ def test_coverage_without_then_with_a_network(loaded, small_units, lattice):
         assert gaps.status_code == 200 and gaps.json()["features"] == []   # the demo has none
         page = c.get("/maps/coverage", params={"tiles": "none", "suggest": 1})
         assert page.status_code == 200 and "leaflet" in page.text
+        _outline_in_tiles(c, polys, small_units)
     with api_client(loaded, role="integrator") as c:
         assert c.get("/v1/coverage").status_code == 403
+
+
+def _outline_in_tiles(c, polys, units) -> None:
+    """The 15-minute outline cut into the tiles of one zoom: pieces inside their tile, and
+    together as long as the outline itself (simplified by under a metre at zoom 16)."""
+    import math
+
+    import shapely
+
+    z = 14
+    n = 2 ** (z - 1)
+    x0, y0, x1, y1 = units.total_bounds
+
+    def tile(lon, lat):
+        return (int((lon + 180) / 360 * n),
+                int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+
+    (tx0, ty1), (tx1, ty0) = tile(x0, y0), tile(x1, y1)
+    pieces = []
+    for x in range(tx0, tx1 + 1):
+        for y in range(ty0, ty1 + 1):
+            r = c.get(f"/maps/tiles/1/coverage/catchment-15/{z}/{x}/{y}.json",
+                      params={"tiles": "none"})
+            assert r.status_code == 200
+            for f in r.json()["features"]:
+                geom = shapely.geometry.shape(f["geometry"])
+                west, east = x / n * 360 - 180, (x + 1) / n * 360 - 180
+                # cut at the tile's edge, then rounded to 5 decimals (a metre) at this zoom
+                assert west - 1e-5 <= geom.bounds[0] and geom.bounds[2] <= east + 1e-5
+                pieces.append(geom)
+    outline = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in polys]).boundary
+    drawn = sum(p.length for p in pieces)
+    assert pieces and abs(drawn - outline.length) / outline.length < 0.1
+    assert c.get("/maps/tiles/1/coverage/catchment-7/14/0/0.json").status_code == 404
+    assert c.get("/maps/tiles/1/coverage/roads/14/0/0.json").status_code == 422
 
 
 def test_coverage_needs_sites(store_url, small_units):
