@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from wangge.api.auth import KeyRing, RateLimiter
+from wangge.api.compression import BrowserGZip
 from wangge.api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
 from wangge.api.guard import Guard
 from wangge.api.heavy import HeavySlots
@@ -65,6 +66,12 @@ def docs_assets_dir() -> Path | None:
     return folder if folder.is_dir() and not docs_missing(folder) else None
 
 
+# validatorUrl null: no badge image from validator.swagger.io. defaultModelsExpandDepth -1: no
+# "Schemas" section under the operations (each operation still shows its own schemas, and ReDoc
+# lists them all): less to render before the page answers.
+SWAGGER_UI_PARAMETERS: dict[str, object] = {"validatorUrl": None, "defaultModelsExpandDepth": -1}
+
+
 def add_docs(app: FastAPI) -> None:
     """``/docs`` (Swagger UI), ``/docs/oauth2-redirect`` and ``/redoc`` from local files.
 
@@ -102,8 +109,7 @@ def add_docs(app: FastAPI) -> None:
             swagger_js_url=url(request, "swagger_js"), swagger_css_url=url(request, "swagger_css"),
             swagger_favicon_url=url(request, "swagger_favicon"),
             init_oauth=app.swagger_ui_init_oauth,
-            # validatorUrl null: no badge image from validator.swagger.io
-            swagger_ui_parameters={"validatorUrl": None, **(app.swagger_ui_parameters or {})})
+            swagger_ui_parameters={**SWAGGER_UI_PARAMETERS, **(app.swagger_ui_parameters or {})})
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:
@@ -159,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/maps/assets", StaticFiles(directory=assets), name="map-assets")
     app.state.map_assets = "/maps/assets" if assets is not None else None
     app.add_middleware(Guard)
+    app.add_middleware(BrowserGZip)  # outermost: the pages, their files, the API's documents
     add_exception_handlers(app)
     _register_error_schema(app)
     for router, prefix in ROUTERS:
