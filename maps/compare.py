@@ -14,7 +14,8 @@ import numpy as np
 
 from wangge.maps import labels
 from wangge.maps.base import finish, new_map
-from wangge.maps.style import Legend
+from wangge.maps.remote import Remote, RemoteLevel
+from wangge.maps.style import Legend, UnitStyle
 from wangge.maps.tiles import Basemap, display_geoms
 from wangge.maps.units import check_units, level_name, tolerance, unit_layer, unit_props
 
@@ -28,8 +29,14 @@ def compare(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, *, level: str = "
             households_before: Mapping[str, int] | None = None,
             households_after: Mapping[str, int] | None = None, lang: str = "zh",
             tiles: str | Basemap = "auto", tianditu_key: str | None = None,
-            assets: str | None = None) -> folium.Map:
-    """``after`` drawn over ``before`` (both EPSG:4490) at ``level``; ``changed`` codes filled."""
+            assets: str | None = None, remote_before: Remote | None = None,
+            remote_after: Remote | None = None) -> folium.Map:
+    """``after`` drawn over ``before`` (both EPSG:4490) at ``level``; ``changed`` codes filled.
+
+    A large level is loaded in tiles: ``before`` from ``remote_before``, and the unchanged
+    units of ``after`` from ``remote_after`` (a release holding them as they are in
+    ``after``), while the changed units, the reason for the page, stay in it.
+    """
     check_units(before, "before")
     check_units(after, "after")
     m, bm = new_map(labels.text("compare_title", lang), lang=lang, tiles=tiles,
@@ -38,15 +45,33 @@ def compare(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, *, level: str = "
     new = after[after["level"].astype(str) == level]
     hb, ha = households_before or {}, households_after or {}
     name = level_name(level, lang)
-    unit_layer(old, bm, name=f"{labels.text('before', lang)}：{name}",
-               props=unit_props(old, {c: {"h": hb.get(c)} for c in old["code"].astype(str)}),
-               style=lambda _f: {"color": BEFORE, "weight": 2.5, "dashArray": "6 5",
-                                 "fill": False, "opacity": 0.9},
-               tolerance_m=tolerance(level)).add_to(m)
-    unit_layer(new, bm, name=f"{labels.text('after', lang)}：{name}",
-               props=unit_props(new, {c: {"h": ha.get(c), "x": 1 if c in changed else None}
-                                      for c in new["code"].astype(str)}),
-               style=_after_style, tolerance_m=tolerance(level)).add_to(m)
+    before_name = f"{labels.text('before', lang)}：{name}"
+    if remote_before is not None and remote_before.wants(len(old)):
+        group = folium.FeatureGroup(name=before_name).add_to(m)
+        RemoteLevel(m, group, remote_before, level=level, style=BEFORE_STYLE, level_name=name)
+    else:
+        unit_layer(old, bm, name=before_name,
+                   props=unit_props(old, {c: {"h": hb.get(c)} for c in old["code"].astype(str)}),
+                   style=BEFORE_STYLE, tolerance_m=tolerance(level)).add_to(m)
+    after_name = f"{labels.text('after', lang)}：{name}"
+    codes = new["code"].astype(str)
+    if remote_after is not None and remote_after.wants(len(new)):
+        group = folium.FeatureGroup(name=after_name).add_to(m)
+        # The tiles' copies of changed (or removed) units are not drawn: the page's own are.
+        RemoteLevel(m, group, remote_after, level=level, style=AFTER_STYLE, level_name=name,
+                    skip=sorted(changed | (set(old["code"].astype(str)) - set(codes))))
+        hit = new[codes.isin(changed).to_numpy()]
+        if len(hit):
+            shown = unit_layer(hit, bm, name=after_name, props=unit_props(
+                hit, {c: {"h": ha.get(c), "x": 1} for c in hit["code"].astype(str)}),
+                style=AFTER_STYLE, tolerance_m=tolerance(level))
+            for child in list(shown._children.values()):
+                group.add_child(child)
+    else:
+        unit_layer(new, bm, name=after_name,
+                   props=unit_props(new, {c: {"h": ha.get(c), "x": 1 if c in changed else None}
+                                          for c in codes}),
+                   style=AFTER_STYLE, tolerance_m=tolerance(level)).add_to(m)
     Legend(labels.text("legend", lang), [
         (BEFORE, labels.text("before", lang), "line"),
         (UNCHANGED, labels.text("after", lang), "line"),
@@ -58,7 +83,8 @@ def compare(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, *, level: str = "
     return finish(m, display_geoms(geoms, bm), assets=assets)
 
 
-def _after_style(feature: dict) -> dict:
-    hit = bool(feature["properties"].get("x"))
-    return {"color": CHANGED if hit else UNCHANGED, "weight": 2, "opacity": 0.95,
-            "fill": hit, "fillColor": CHANGED, "fillOpacity": 0.35 if hit else 0.0}
+BEFORE_STYLE = UnitStyle.of({"color": BEFORE, "weight": 2.5, "dashArray": "6 5", "fill": False,
+                             "opacity": 0.9})
+AFTER_STYLE = UnitStyle.of({"color": UNCHANGED, "weight": 2, "opacity": 0.95, "fill": False,
+                            "fillColor": CHANGED, "fillOpacity": 0.0}, flag_key="x",
+                           flagged={"color": CHANGED, "fill": True, "fillOpacity": 0.35})

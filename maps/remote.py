@@ -26,7 +26,7 @@ from wangge.maps.style import UnitStyle
 # A level with more units than this goes to tiles when the page can fetch them: the demo's
 # 1,976 micro-grids do, its 314 grids do not; in a city ten times its size grids and
 # communities do too.
-REMOTE_ABOVE = 1000
+REMOTE_ABOVE = 500
 # Below these zooms a tiled level is not fetched (its units would be specks): the page says
 # "zoom in" instead.
 REMOTE_MIN_ZOOM: dict[str, int] = {"street": 1, "community": 1, "grid": 9, "microgrid": 12}
@@ -63,7 +63,8 @@ class RemoteLevel(MacroElement):
           } : wg.unitEvents;
           var shapes = L.geoJSON(null, {style: wg.style(cfg.spec), onEachFeature: events,
                                         smoothFactor: 0.5}).addTo(group);
-          var seen = {}, shown = null;
+          var seen = {}, shown = null, skip = {};
+          (cfg.skip || []).forEach(function (c) { skip[c] = true; });
           window.wgPending = window.wgPending || 0;
           function reset() {
             shapes.clearLayers(); seen = {}; shown = null;
@@ -83,7 +84,7 @@ class RemoteLevel(MacroElement):
                 if (coords.z !== grid._tileZoom) { return; }  // a zoom the map has left
                 if (shown !== coords.z) { reset(); shown = coords.z; }
                 var fresh = data.features.filter(function (f) {
-                  if (seen[f.id]) { return false; }
+                  if (seen[f.id] || skip[f.id]) { return false; }
                   seen[f.id] = true;
                   if (cfg.link) { f.properties.u = cfg.link.replace("{c}", encodeURIComponent(f.id)); }
                   return true;
@@ -117,16 +118,18 @@ class RemoteLevel(MacroElement):
     """)
 
     def __init__(self, m: folium.Map, group: folium.FeatureGroup, remote: Remote, *, level: str,
-                 style: UnitStyle, level_name: str = "", areas: bool = False) -> None:
+                 style: UnitStyle, level_name: str = "", areas: bool = False,
+                 skip: list[str] | None = None) -> None:
         """``level`` names the tiled layer (a unit level, or an area layer such as
-        ``catchment-15``); ``areas``: shapes with ``level_name`` as their tooltip, not units."""
+        ``catchment-15``); ``areas``: shapes with ``level_name`` as their tooltip, not units;
+        ``skip``: codes whose copies in the tiles are not drawn (the page has its own)."""
         super().__init__()
         self._name = "RemoteLevel"
         self.map_name, self.group_name = m.get_name(), group.get_name()
         min_zoom = REMOTE_MIN_ZOOM.get(level, 1)
         self.config: dict[str, Any] = {
             "level": level, "url": remote.level_url(level), "link": None if areas else remote.link,
-            "areas": areas, "title": level_name,
+            "areas": areas, "title": level_name, "skip": skip or [],
             "spec": style.spec(),
             "minZoom": min_zoom, "dataZoom": DATA_ZOOM,
             "zoomIn": labels.text("zoom_in_for", remote.lang, level=level_name or level, zoom=min_zoom),

@@ -120,7 +120,8 @@ def compare_map(store: Store, first: int, second: int, options: MapOptions,
     return compare(before, after, level=level, changed=changed_codes(before, after),
                    households_before=counts(first), households_after=counts(second),
                    lang=options.lang, tiles=options.tiles, tianditu_key=options.tianditu_key,
-                   assets=options.assets)
+                   assets=options.assets, remote_before=options.remote(first, "overview"),
+                   remote_after=options.remote(second, "overview"))
 
 
 def validation_map(store: Store, release_id: int, options: MapOptions,

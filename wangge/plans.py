@@ -185,15 +185,19 @@ class PlanService:
         from wangge.geo.levels import Level
         from wangge.maps.compare import compare
 
+        base = self.store.plan(plan_id).base_release_id
         with self._session(plan_id) as session:
             before, after = session.base.frame(), session.frame()
             impact_changed = set(session.impact()["changed"])
             lv = Level(level)
             hb = session.households_by_code(lv, base=True)
             ha = session.households_by_code(lv)
+        # In tiles (large levels): the base as it is, and its units the plan left unchanged.
+        remote = options.remote(base, "overview")
         return compare(before, after, level=level, changed=impact_changed, households_before=hb,
                        households_after=ha, lang=options.lang, tiles=options.tiles,
-                       tianditu_key=options.tianditu_key, assets=options.assets)
+                       tianditu_key=options.tianditu_key, assets=options.assets,
+                       remote_before=remote, remote_after=remote)
 
     def stats(self, plan_id: int, level: str, within: str | None = None) -> list[dict[str, Any]]:
         """Figures of the plan's units of ``level`` (all, or under ``within``)."""

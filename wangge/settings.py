@@ -156,7 +156,7 @@ class Settings(BaseSettings):
                            "osm, amap, tencent, tianditu or none (offline)")
     tianditu_key: SecretStr = Field(default=SecretStr(""), description="Tianditu developer key (tk)")
     map_inline_units: int = Field(
-        default=1000, ge=0,
+        default=500, ge=0,
         description="a map page served by the API inlines a level with at most this many units; "
                     "larger levels load in tiles as the map is moved (written files inline all)")
 

@@ -221,3 +221,40 @@ def test_served_coverage_in_tiles_switches_minutes(browser, served_tiled):
     assert at5.keys() == at15.keys() and at5 != at15    # fewer households within 5 minutes
     assert errors == [] and blocked == []
     page.close()
+
+
+def test_served_plan_compare_in_tiles_draws_changes_from_the_page(browser, served_tiled):
+    import httpx
+    import shapely
+
+    units = served_tiled["units"]
+    grids = units[units["level"] == "grid"]
+    micro = units[units["level"] == "microgrid"]
+    # A micro-grid painted into a neighbouring grid of its community: two grids change.
+    pick = None
+    for row in micro.itertuples():
+        for other in grids[grids["parent_code"] == row.code[:12]].itertuples():
+            if other.code != row.parent_code and shapely.length(
+                    shapely.intersection(row.geometry, other.geometry)) > 1e-4:
+                pick = (row.code, other.code, row.parent_code)
+                break
+        if pick:
+            break
+    assert pick
+    headers = {"X-API-Key": served_tiled["planner"]}
+    with httpx.Client(base_url=served_tiled["base"], headers=headers, timeout=60) as client:
+        pid = client.post("/v1/plans", json={"title": "tiles"}).json()["id"]
+        r = client.post(f"/v1/plans/{pid}/edits", json={"op": "move", "units": [pick[0]],
+                                                        "to": pick[1]})
+        assert r.status_code == 200, r.text
+    page, errors, blocked = _open(browser, served_tiled, f"/maps/plans/{pid}/compare?tiles=none",
+                                  served_tiled["planner"], "served-tiled-plan-compare")
+    page.evaluate(SETTLED)
+    drawn = page.evaluate(f"""() => {{ const out = []; {MAP}.eachLayer(l => {{
+      if (l.feature && l.feature.properties.c && l.getLatLngs && l.options.dashArray === null)
+        out.push([l.feature.properties.c, !!l.feature.properties.x]); }}); return out; }}""")
+    after = [c for c, _ in drawn]
+    assert sorted(after) == sorted(grids["code"])        # each grid once, from tiles or page
+    assert sorted(c for c, x in drawn if x) == sorted([pick[1], pick[2]])
+    assert errors == [] and blocked == []
+    page.close()
