@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from wangge.api.routers import ROUTERS
 from wangge.api.security import add_security
 from wangge.coverage import CoverageCache
 from wangge.gcpause import freeze_heap
+from wangge.map_pages import warm
 from wangge.map_tiles import TileCache
 from wangge.membership import MembershipService
 from wangge.plans import PlanService
@@ -147,6 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.plans = PlanService(store, settings)
         app.state.heavy_slots = HeavySlots(settings.heavy_per_key, settings.heavy_total)
         service.start()
+        if settings.warm_maps:
+            threading.Thread(target=warm, args=(store, settings, app.state.coverage),
+                             name="warm-maps", daemon=True).start()
         freeze_heap()
         try:
             yield

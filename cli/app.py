@@ -471,6 +471,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     os.environ["WANGGE_WORKERS"] = str(workers)  # each process takes its share of the rate limit
+    os.environ.setdefault("WANGGE_WARM_MAPS", "1")  # maps of the current release ready early
     console.print(say(f"API 服务：http://{host}:{port}/docs", f"API at http://{host}:{port}/docs"))
     # No access log: request lines carry query strings, and an address lookup's query is a
     # resident's address (personal data is never logged); writes are in the audit log.

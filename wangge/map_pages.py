@@ -7,7 +7,9 @@ data) on the page and is only passed True for entitled roles, after auditing the
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from wangge.maps.validation import validation
 from wangge.store import Store
 
 MAX_UNIT_HOUSEHOLDS = 50_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -176,3 +179,27 @@ def coverage_drawing(store: Store, release_id: int, cov: Any, settings: Any) -> 
         while len(_DRAWINGS) > 2:
             _DRAWINGS.popitem(last=False)
     return drawing
+
+
+def warm(store: Store, settings: Any, coverage_cache: Any) -> None:
+    """Fill the caches the map pages of the current release read: its household counts per
+    unit and its coverage with the coverage map's drawing. Run in the background when a
+    service starts (``warm_maps``); a failure is logged, never raised (the pages compute
+    what they need when they are opened)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from wangge.geo.errors import WanggeError
+
+    started = time.monotonic()
+    try:
+        release = store.release_or_current(None).id
+        if release in store.assigned_releases():
+            store.unit_counts(release)
+        if len(store.sites()):
+            cov = coverage_cache.get(store, release, settings)
+            coverage_drawing(store, release, cov, settings)
+    except (WanggeError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
+        log.warning("地图缓存预热未完成 / map caches not warmed: %s", exc)
+        return
+    log.info("地图缓存已预热（%.1f 秒）/ map caches warmed in %.1f s",
+             time.monotonic() - started, time.monotonic() - started)

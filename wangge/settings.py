@@ -155,6 +155,11 @@ class Settings(BaseSettings):
                            "WANGGE_TIANDITU_KEY is set, else amap: both load in mainland China), "
                            "osm, amap, tencent, tianditu or none (offline)")
     tianditu_key: SecretStr = Field(default=SecretStr(""), description="Tianditu developer key (tk)")
+    warm_maps: bool = Field(
+        default=False,
+        description="prepare the current release's household counts and coverage in the "
+                    "background when the service starts (``wangge serve`` turns it on), so the "
+                    "first leader to open a map does not wait for them")
     map_inline_units: int = Field(
         default=500, ge=0,
         description="a map page served by the API inlines a level with at most this many units; "

@@ -178,3 +178,28 @@ def test_suggestions_add_no_more_than_the_uncovered(loaded):
         outside = c.get("/v1/coverage/uncovered", params={"minutes": 10}).json()["count"]
     added = [s["households_added"] for s in body["sites"]]
     assert added == sorted(added, reverse=True) and 0 < sum(added) <= outside
+
+
+def test_warm_prepares_the_current_release_maps(loaded, caplog, monkeypatch):
+    from wangge.coverage import CoverageCache
+    from wangge.map_pages import coverage_drawing, warm
+    from wangge.settings import Settings
+
+    settings = Settings(database_url=loaded, _env_file=None)
+    cache = CoverageCache()
+    with open_store(loaded) as store, caplog.at_level("INFO"):
+        warm(store, settings, cache)
+        assert "map caches warmed" in caplog.text
+        cov = cache.get(store, 1, settings)
+        assert cache.get(store, 1, settings) is cov            # computed once, by the warm-up
+        assert coverage_drawing(store, 1, cov, settings) is coverage_drawing(store, 1, cov, settings)
+    caplog.clear()
+
+    def down(_release):
+        from sqlalchemy.exc import OperationalError
+        raise OperationalError("SELECT", {}, Exception("database is down"))
+
+    monkeypatch.setattr(store, "release_or_current", down)
+    with caplog.at_level("WARNING"):
+        warm(store, settings, CoverageCache())                  # logged, not raised
+    assert "not warmed" in caplog.text and "database is down" in caplog.text
