@@ -160,8 +160,29 @@ def finish(m: folium.Map, bounds_geoms: ArrayLike, *, assets: str | None = None,
             m.location = [(miny + maxy) / 2, (minx + maxx) / 2]
             m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
     if layer_control:
-        folium.LayerControl(collapsed=False, position="topright").add_to(m)
+        control = folium.LayerControl(collapsed=False, position="topright").add_to(m)
+        _FoldOnSmallScreens(control).add_to(m)
     return use_assets(m, assets)
+
+
+class _FoldOnSmallScreens(MacroElement):
+    """The layer list open on a desktop, folded to its button on a phone (where, open, it
+    covers a good part of the map); a tap opens it."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        if (window.matchMedia("(max-width: 640px)").matches) {
+          {{ this.control }}.remove();
+          {{ this.control }}.options.collapsed = true;
+          {{ this.control }}.addTo({{ this._parent.get_name() }});
+        }
+        {% endmacro %}
+    """)
+
+    def __init__(self, control: folium.LayerControl) -> None:
+        super().__init__()
+        self._name = "FoldOnSmallScreens"
+        self.control = control.get_name()
 
 
 def render_html(m: folium.Map, *, self_contained: bool = True) -> str:

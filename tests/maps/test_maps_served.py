@@ -258,3 +258,24 @@ def test_served_plan_compare_in_tiles_draws_changes_from_the_page(browser, serve
     assert sorted(c for c, x in drawn if x) == sorted([pick[1], pick[2]])
     assert errors == [] and blocked == []
     page.close()
+
+
+def test_served_layer_list_folds_on_a_phone(browser, served):
+    expanded = "() => document.querySelector('.leaflet-control-layers')" \
+               ".classList.contains('leaflet-control-layers-expanded')"
+    page, errors, _ = _open(browser, served, "/maps/overview?tiles=none", served["viewer"],
+                            "served-overview-desktop")
+    assert page.evaluate(expanded)                       # a desktop: the list is open
+    page.close()
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                            has_touch=True, extra_http_headers={"X-API-Key": served["viewer"]})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(served["base"])
+               else r.abort())
+    page.goto(served["base"] + "/maps/overview?tiles=none", wait_until="commit")
+    page.evaluate(READY_JS)
+    page.screenshot(path=str(SCREENSHOTS / "served-overview-phone.png"))
+    assert not page.evaluate(expanded)                   # folded to its button
+    page.tap(".leaflet-control-layers-toggle")
+    assert page.evaluate(expanded)                       # a tap opens it
+    assert errors == []
+    page.close()
