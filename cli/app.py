@@ -400,21 +400,37 @@ def _demo_coverage(stages: Stages, store, units, reg, release_id: int,  # noqa: 
                         f"{summary['grids_without_full_time_worker']}."))
 
 
+DEMO_ACCOUNT = "demo"  # the demo's browser login, an admin; its password is printed once
+
+
 def _demo_access(stages: Stages, store, units) -> None:  # noqa: ANN001
-    """The demo's grid workers and an admin key, printed once."""
+    """The demo's grid workers, an admin key and an admin login, printed once."""
+    import secrets
+
     from wangge.demo.workers import build_workers
 
-    with stages.stage("生成网格员名册和管理员密钥…", "Making the workers' roster and an admin key…"):
+    with stages.stage("生成网格员名册、管理员密钥和登录账户…",
+                      "Making the workers' roster, an admin key and a login…"):
         workers, personal = build_workers(units)
         store.replace_workers(workers, personal)
         _, key = store.create_key("demo admin", "admin")
-        stages.did(f"网格员 {len(workers):,} 人，管理员密钥 1 个",
-                   f"{len(workers):,} grid workers, 1 admin key")
+        password = secrets.token_urlsafe(12)
+        if store.has_user(DEMO_ACCOUNT):   # the demo run again on the same store
+            store.set_password(DEMO_ACCOUNT, password)
+            store.set_user_role(DEMO_ACCOUNT, "admin")
+        else:
+            store.create_user(DEMO_ACCOUNT, "admin", password)
+        stages.did(f"网格员 {len(workers):,} 人，管理员密钥 1 个，登录账户 {DEMO_ACCOUNT}",
+                   f"{len(workers):,} grid workers, 1 admin key, login {DEMO_ACCOUNT}")
     console.print(say(f"网格员 {len(workers)} 人（专职 {int(workers['full_time'].sum())}）。管理员密钥"
                       "（请求头 X-API-Key，只显示这一次）：",
                       f"{len(workers)} grid workers ({int(workers['full_time'].sum())} full-time). "
                       "Admin key (header X-API-Key, shown only this once):"))
     console.print(key, markup=False, highlight=False)
+    console.print(say(f"浏览器登录（/login）：账户 {DEMO_ACCOUNT}，密码（只显示这一次）：",
+                      f"Browser login (/login): account {DEMO_ACCOUNT}, password (shown only "
+                      "this once):"))
+    console.print(password, markup=False, highlight=False)
 
 
 def _demo_households(stages: Stages, store, units, out: Path, count: int):  # noqa: ANN001, ANN202

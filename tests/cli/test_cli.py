@@ -116,10 +116,14 @@ def test_demo_builds_loads_and_shows_the_broken_variant(run, tmp_path):
                       "分配", "网格员", "路网", "计算"], r.output
     assert "✓ 读取 2,000 行" in r.output
     assert "完成：演示区 2,367 个单元、2,000 户，版本 1，用时" in r.output
-    key = next(line for line in r.output.splitlines() if line.startswith("wg_"))
+    lines = r.output.splitlines()
+    key = next(line for line in lines if line.startswith("wg_"))
+    password = lines[next(i for i, line in enumerate(lines) if "浏览器登录" in line) + 1].strip()
     with open_store(f"sqlite:///{tmp_path / 'db' / 'wangge.db'}") as store:
         assert store.key_for(key).role == "admin"
         assert 0.9 * 314 < len(store.workers()) < 1.2 * 314
+        assert store.check_login("demo", password, "127.0.0.1").ok          # a browser login
+        assert store.user("demo").role == "admin"
     counts = run("households", "counts", "--level", "street")
     assert counts.exit_code == 0 and "街道" in counts.output
     review = run("households", "review")
