@@ -8,6 +8,7 @@ are straight lines times the detour factor, and every answer says ``method: stra
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -214,9 +215,22 @@ class CoverageCache:
     def __init__(self) -> None:
         self._key: tuple[Any, ...] | None = None
         self._value: Coverage | None = None
+        self._checked = (-1, -math.inf)  # release, when the value was last found current
         self._lock = threading.Lock()
 
-    def get(self, store: Store, release_id: int, settings: Settings) -> Coverage:
+    def get(self, store: Store, release_id: int, settings: Settings, *,
+            checked_within_s: float = 0.0) -> Coverage:
+        """The coverage of ``release_id``, computed again when anything it depends on changed.
+
+        Finding out reads sites, network, households and workers (a fraction of a second in a
+        city); ``checked_within_s`` skips that when it was done that recently for the same
+        release: for the burst of tile requests one map page makes.
+        """
+        now = time.monotonic()
+        with self._lock:
+            if (self._value is not None and self._checked[0] == release_id
+                    and now - self._checked[1] < checked_within_s):
+                return self._value
         sites = store.sites()
         network = store.network_for(release_id)
         key = (release_id, tuple(sites["site_id"]), tuple(sites.geometry.x), tuple(sites.geometry.y),
@@ -227,4 +241,5 @@ class CoverageCache:
             if key != self._key or self._value is None:
                 self._value = compute(store, release_id, settings)
                 self._key = key
+            self._checked = (release_id, time.monotonic())
             return self._value

@@ -193,6 +193,13 @@ def test_warm_prepares_the_current_release_maps(loaded, caplog, monkeypatch):
         cov = cache.get(store, 1, settings)
         assert cache.get(store, 1, settings) is cov            # computed once, by the warm-up
         assert coverage_drawing(store, 1, cov, settings) is coverage_drawing(store, 1, cov, settings)
+        # A burst of tile requests takes the coverage just found current without reading the
+        # store again; after the window (0 s here) the store is read.
+        monkeypatch.setattr(store, "sites", lambda: (_ for _ in ()).throw(RuntimeError("read")))
+        assert cache.get(store, 1, settings, checked_within_s=60) is cov
+        with pytest.raises(RuntimeError, match="read"):
+            cache.get(store, 1, settings)
+        monkeypatch.undo()
     caplog.clear()
 
     def down(_release):
