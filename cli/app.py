@@ -110,28 +110,36 @@ def validate_cmd(
                                                                  " file")] = None,
 ) -> None:
     """校验边界文件或已存储的版本，一次列出全部问题 / Validate a file or a stored release."""
-    from wangge.boundaries import check_file
     from wangge.geo.boundaries.validate import validate
-    from wangge.geo.io.boundaries import read_extent
 
     settings = load_settings()
     config = settings.validation_config()
     with user_errors():
-        extent_geom = read_extent(extent, crs=extent_crs) if extent is not None else None
-        if release is not None:
-            with step(say("读取并校验版本…", "Reading and validating release…")):
-                store = open_store(settings)
-                report = validate(store.units(release), config, extent=extent_geom)
-            payload = report.as_dict()
-            changes: list = []
-        elif file is not None:
-            with step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
-                checked = check_file(file, config, crs=crs, fields=parse_fields(field),
-                                     level=level, do_repair=repair, extent=extent_geom)
-            report, changes = checked.report, checked.changes
-            payload = checked.as_dict()
-        else:
+        if release is None and file is None:
             raise typer.BadParameter(say("请给出文件或 --release", "give a FILE or --release"))
+        weights = [*([EXTENT_WEIGHT] if extent is not None else []),
+                   *(CHECK_WEIGHTS if release is None else RELEASE_CHECK_WEIGHTS)]
+        if repair and release is None:
+            weights.insert(-1, REPAIR_WEIGHT)
+        with Stages(weights) as stages:
+            extent_geom = _read_extent(stages, extent, extent_crs)
+            if release is not None:
+                with stages.stage(f"读取版本 {release}…", f"Reading release {release}…"):
+                    units = open_store(settings).units(release)
+                    stages.did(f"读取版本 {release} 的 {len(units):,} 个单元",
+                               f"read the {len(units):,} units of release {release}")
+                with stages.stage("校验…", "Validating…"):
+                    report = validate(units, config, extent=extent_geom)
+                    _did_validate(stages, report)
+                payload = report.as_dict()
+                changes: list = []
+                name_zh, name_en = f"校验版本 {release} 的", f"release {release}"
+            else:
+                checked = _check_in_stages(stages, file, config, crs=crs, fields=parse_fields(field),
+                                           level=level, do_repair=repair, extent=extent_geom)
+                report, changes = checked.report, checked.changes
+                payload = checked.as_dict()
+                name_zh, name_en = f"校验 {file.name} 的", file.name
     print_changes(changes)
     if report.findings:
         print_findings([f.as_dict(with_geometry=False) for f in report.findings])
@@ -139,7 +147,67 @@ def validate_cmd(
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    stages.finish(f"{name_zh} {report.unit_count:,} 个单元（{len(report.errors):,} 个错误，"
+                  f"{len(report.warnings):,} 个警告）",
+                  f"validated {name_en}, {report.unit_count:,} units ({len(report.errors):,} errors, "
+                  f"{len(report.warnings):,} warnings)")
     raise typer.Exit(0 if report.ok else 1)
+
+
+# Shares of the time of the stages of validate and import, measured on the demo's boundaries
+# (2,367 units: read 0.18 s, validate 0.14 s, store 0.17 s); they make the estimate of the time
+# left. A repair and a district extent, when asked for, add their own stage.
+CHECK_WEIGHTS = (0.55, 0.45)              # read the file, validate
+RELEASE_CHECK_WEIGHTS = (0.4, 0.6)        # read the release from the store, validate
+IMPORT_WEIGHTS = (0.35, 0.3, 0.35)        # read the file, validate, store
+REPAIR_WEIGHT = 0.4
+EXTENT_WEIGHT = 0.05
+
+
+def _read_extent(stages: Stages, extent: Path | None, extent_crs: str | None):  # noqa: ANN202
+    """The district boundary of ``--extent`` as its own stage (None without one)."""
+    from wangge.geo.io.boundaries import read_extent
+
+    if extent is None:
+        return None
+    with stages.stage(f"读取区县边界 {extent.name}…", f"Reading the district boundary {extent.name}…"):
+        return read_extent(extent, crs=extent_crs)
+
+
+def _did_validate(stages: Stages, report) -> None:  # noqa: ANN001
+    stages.did(f"校验 {report.unit_count:,} 个单元：{len(report.errors):,} 个错误，"
+               f"{len(report.warnings):,} 个警告",
+               f"validated {report.unit_count:,} units: {len(report.errors):,} errors, "
+               f"{len(report.warnings):,} warnings")
+
+
+def _check_in_stages(stages: Stages, file: Path, config, *, crs: str | None,  # noqa: ANN001
+                     fields: dict[str, str], level: str | None, do_repair: bool,
+                     extent: object | None):  # noqa: ANN202
+    """:func:`wangge.boundaries.check_file` step by step (read, repair if asked, validate), a
+    stage each; the same steps in the same order, so the same :class:`Checked`."""
+    from wangge.boundaries import Checked
+    from wangge.geo.boundaries.repair import refusal_findings
+    from wangge.geo.boundaries.repair import repair as repair_units
+    from wangge.geo.boundaries.validate import validate
+    from wangge.geo.io.boundaries import read_units
+
+    with stages.stage(f"读取 {file.name}…", f"Reading {file.name}…"):
+        read = read_units(file, crs=crs, fields=fields, level=level, config=config)
+        stages.did(f"读取 {len(read.frame):,} 个单元（{read.source_crs}）",
+                   f"read {len(read.frame):,} units ({read.source_crs})")
+    changes: list = []
+    if do_repair:
+        with stages.stage("修复几何、空隙和重叠…", "Repairing geometry, gaps and overlaps…"):
+            read.frame, changes = repair_units(read.frame, config)
+            refused = sum(1 for c in changes if c.refused)
+            stages.did(f"修复 {len(changes) - refused:,} 处，拒绝 {refused:,} 处",
+                       f"made {len(changes) - refused:,} repairs, refused {refused:,}")
+    with stages.stage("校验…", "Validating…"):
+        report = validate(read.frame, config, extent=extent)
+        report.findings[:0] = refusal_findings(changes)
+        _did_validate(stages, report)
+    return Checked(read=read, report=report, changes=changes)
 
 
 @app.command("import")
@@ -156,19 +224,28 @@ def import_cmd(
     note: Annotated[str | None, typer.Option(help="版本说明 / a note on the release")] = None,
 ) -> None:
     """导入边界文件为新版本 / Import a boundary file as a new release."""
-    from wangge.boundaries import check_file, store_checked
+    from wangge.boundaries import store_checked
 
     settings = load_settings()
+    weights = list(IMPORT_WEIGHTS)
+    if repair:
+        weights.insert(1, REPAIR_WEIGHT)
+    checked = None
     with user_errors():
         day = parse_day(effective_date)
-        with step(say(f"读取并校验 {file.name}…", f"Reading and validating {file.name}…")):
-            checked = check_file(file, settings.validation_config(), crs=crs,
-                                 fields=parse_fields(field), level=level, do_repair=repair)
-        print_changes(checked.changes)
-        with step(say("写入数据库…", "Writing to the store…")):
-            store = open_store(settings)
-            info = store_checked(store, checked, source=str(file), make_current=not draft,
-                                 effective_date=day, note=note)
+        try:
+            with Stages(weights) as stages:
+                checked = _check_in_stages(stages, file, settings.validation_config(), crs=crs,
+                                           fields=parse_fields(field), level=level,
+                                           do_repair=repair, extent=None)
+                with stages.stage("写入数据库…", "Writing to the store…"):
+                    info = store_checked(open_store(settings), checked, source=str(file),
+                                         make_current=not draft, effective_date=day, note=note)
+                    stages.did(f"写入版本 {info.id}（{info.unit_count:,} 个单元）",
+                               f"stored release {info.id} ({info.unit_count:,} units)")
+        finally:  # the repairs made, before the reason an import was refused
+            if checked is not None:
+                print_changes(checked.changes)
     if checked.report.findings:
         print_findings([f.as_dict(with_geometry=False) for f in checked.report.findings])
     print_summary(checked.report)
@@ -177,6 +254,10 @@ def import_cmd(
              }.get(info.state, say("草稿", "draft"))
     console.print(say(f"已导入版本 {info.id}（{state}），{info.unit_count} 个单元。",
                       f"Imported release {info.id} ({state}), {info.unit_count} units."))
+    stages.finish(f"导入 {file.name} 为版本 {info.id}（{state}），{info.unit_count:,} 个单元，"
+                  f"{len(checked.report.warnings):,} 个警告",
+                  f"imported {file.name} as release {info.id} ({state}), {info.unit_count:,} "
+                  f"units, {len(checked.report.warnings):,} warnings")
 
 
 @app.command("export")

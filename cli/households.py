@@ -59,16 +59,36 @@ def gazetteer_import(
     from wangge.geo.io.gazetteer import read_gazetteer
     from wangge.geocode.gazetteer import Gazetteer
 
-    with user_errors():
-        with step(say("读取小区和楼栋…", "Reading compounds and buildings…")):
-            c, b = read_gazetteer(compounds, buildings, crs=crs,
-                                  limits=load_settings().table_limits())
+    with user_errors(), Stages(GAZETTEER_WEIGHTS) as stages:
+        settings = load_settings()
+        with stages.stage(f"读取 {compounds.name} 和 {buildings.name}…",
+                          f"Reading {compounds.name} and {buildings.name}…"):
+            c, b = read_gazetteer(compounds, buildings, crs=crs, limits=settings.table_limits())
+            stages.did(f"读取 {len(c):,} 个小区、{len(b):,} 栋楼",
+                       f"read {len(c):,} compounds, {len(b):,} buildings")
+        with stages.stage("检查小区和楼栋（建立地址匹配索引）…",
+                          "Checking compounds and buildings (building the address matcher)…"):
             Gazetteer(c, b)  # the matcher's own checks, before anything is stored
-            info = open_store(load_settings()).create_gazetteer(
+            stages.did(f"检查 {len(c):,} 个小区、{len(b):,} 栋楼",
+                       f"checked {len(c):,} compounds, {len(b):,} buildings")
+        with stages.stage("写入数据库…", "Writing to the store…"):
+            info = open_store(settings).create_gazetteer(
                 c, b, source=f"{compounds.name} + {buildings.name}")
+            stages.did(f"写入地名地址库 {info.id}（{info.compound_count:,} 个小区、"
+                       f"{info.building_count:,} 栋楼）",
+                       f"stored gazetteer {info.id} ({info.compound_count:,} compounds, "
+                       f"{info.building_count:,} buildings)")
     console.print(say(f"地名地址库 {info.id}：{info.compound_count} 个小区，{info.building_count} 栋楼。",
                       f"Gazetteer {info.id}: {info.compound_count} compounds, "
                       f"{info.building_count} buildings."))
+    stages.finish(f"导入地名地址库 {info.id}（{info.compound_count:,} 个小区，{info.building_count:,} 栋楼）",
+                  f"imported gazetteer {info.id} ({info.compound_count:,} compounds, "
+                  f"{info.building_count:,} buildings)")
+
+
+# Shares of the time of a gazetteer import, measured on the demo's (2,444 compounds, 19,272
+# buildings: read 0.68 s, check 0.15 s, store 0.88 s); they make the estimate of the time left.
+GAZETTEER_WEIGHTS = (0.4, 0.1, 0.5)
 
 
 @gazetteer_app.command("list")
