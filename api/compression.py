@@ -2,12 +2,14 @@
 
 The pages (``/docs``, ``/redoc``, the maps, the login form), their scripts and styles
 (``/docs/assets/``, ``/maps/assets/``), the map tiles and the OpenAPI documents
-(``/openapi.json``, ``/ogc/api``) are text that shrinks to a quarter or less: Swagger UI's
+(``/openapi.json``, ``/ogc/api``), and the plans' answers the planner's editor reads
+(``/v1/plans/…``: a city's grids are megabytes of GeoJSON) are text that shrinks to a quarter
+or less: Swagger UI's
 1.7 MB script goes over the wire as 0.46 MB. They are compressed with Starlette's
 :class:`~starlette.middleware.gzip.GZipMiddleware` when the browser accepts gzip
 (``Content-Encoding: gzip``, ``Vary: Accept-Encoding``).
 
-Everything else goes straight to the app, untouched: the ``/v1`` answers (a membership bulk
+Everything else goes straight to the app, untouched: the other ``/v1`` answers (a membership bulk
 answer is large, and what compressing it would cost in CPU matters more there than its size
 on a LAN) and the rest of the API, whose clients ask for compression by path if ever needed.
 """
@@ -22,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 # A path is compressed when it is one of these or lies below one ("/maps" covers "/maps/…",
 # "/login" does not cover "/logout").
 BROWSER_PATHS: tuple[str, ...] = ("/docs", "/redoc", "/openapi.json", "/ogc/api", "/maps",
-                                  "/login")
+                                  "/login", "/v1/plans")
 # zlib level 5: within 1 % of level 9's size on Swagger UI's script, at under half the CPU
 # (36 ms against 84 ms for its 1.7 MB); large bodies are compressed in a worker thread.
 LEVEL = 5

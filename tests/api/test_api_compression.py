@@ -22,12 +22,13 @@ GZIP = {"Accept-Encoding": "gzip"}
 @pytest.mark.parametrize("path", ["/docs", "/docs/assets/swagger-ui/swagger-ui-bundle.js",
                                   "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/ogc/api",
                                   "/maps", "/maps/", "/maps/overview", "/maps/assets/leaflet/x.js",
-                                  "/maps/tiles/1/overview/grid/14/1/2.json", "/login"])
+                                  "/maps/tiles/1/overview/grid/14/1/2.json", "/login",
+                                  "/v1/plans/3/units"])
 def test_browser_paths_are_compressed(path):
     assert browser_facing(path)
 
 
-@pytest.mark.parametrize("path", ["/v1/membership", "/v1/membership/batch", "/v1/units",
+@pytest.mark.parametrize("path", ["/v1/membership", "/v1/membership/batch", "/v1/units", "/v1/plansx",
                                   "/logout", "/docsx", "/mapsx", "/health", "/ogc",
                                   "/ogc/collections/grid/items", "/"])
 def test_other_paths_are_not(path):
