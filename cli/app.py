@@ -184,30 +184,34 @@ def _did_validate(stages: Stages, report) -> None:  # noqa: ANN001
 def _check_in_stages(stages: Stages, file: Path, config, *, crs: str | None,  # noqa: ANN001
                      fields: dict[str, str], level: str | None, do_repair: bool,
                      extent: object | None):  # noqa: ANN202
-    """:func:`wangge.boundaries.check_file` step by step (read, repair if asked, validate), a
-    stage each; the same steps in the same order, so the same :class:`Checked`."""
-    from wangge.boundaries import Checked
-    from wangge.geo.boundaries.repair import refusal_findings
-    from wangge.geo.boundaries.repair import repair as repair_units
-    from wangge.geo.boundaries.validate import validate
-    from wangge.geo.io.boundaries import read_units
+    """:func:`wangge.boundaries.check_file` with each of its steps (read, repair if asked,
+    validate) shown as a stage."""
+    from contextlib import contextmanager
 
-    with stages.stage(f"读取 {file.name}…", f"Reading {file.name}…"):
-        read = read_units(file, crs=crs, fields=fields, level=level, config=config)
-        stages.did(f"读取 {len(read.frame):,} 个单元（{read.source_crs}）",
-                   f"read {len(read.frame):,} units ({read.source_crs})")
-    changes: list = []
-    if do_repair:
-        with stages.stage("修复几何、空隙和重叠…", "Repairing geometry, gaps and overlaps…"):
-            read.frame, changes = repair_units(read.frame, config)
-            refused = sum(1 for c in changes if c.refused)
-            stages.did(f"修复 {len(changes) - refused:,} 处，拒绝 {refused:,} 处",
-                       f"made {len(changes) - refused:,} repairs, refused {refused:,}")
-    with stages.stage("校验…", "Validating…"):
-        report = validate(read.frame, config, extent=extent)
-        report.findings[:0] = refusal_findings(changes)
-        _did_validate(stages, report)
-    return Checked(read=read, report=report, changes=changes)
+    from wangge.boundaries import check_file
+
+    titles = {"read": (f"读取 {file.name}…", f"Reading {file.name}…"),
+              "repair": ("修复几何、空隙和重叠…", "Repairing geometry, gaps and overlaps…"),
+              "validate": ("校验…", "Validating…")}
+
+    def did(name: str, result) -> None:  # noqa: ANN001
+        if name == "read":
+            stages.did(f"读取 {len(result.frame):,} 个单元（{result.source_crs}）",
+                       f"read {len(result.frame):,} units ({result.source_crs})")
+        elif name == "repair":
+            refused = sum(1 for c in result if c.refused)
+            stages.did(f"修复 {len(result) - refused:,} 处，拒绝 {refused:,} 处",
+                       f"made {len(result) - refused:,} repairs, refused {refused:,}")
+        else:
+            _did_validate(stages, result)
+
+    @contextmanager
+    def step(name: str):  # noqa: ANN202
+        with stages.stage(*titles[name]):
+            yield lambda result: did(name, result)
+
+    return check_file(file, config, crs=crs, fields=fields, level=level, do_repair=do_repair,
+                      extent=extent, step=step)
 
 
 @app.command("import")

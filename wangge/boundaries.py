@@ -14,6 +14,8 @@ One place decides the import policy:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -58,18 +60,38 @@ UNSTORABLE = {"duplicate_code": ("编码重复", "duplicate codes"),
               "unknown_level": ("层级无法识别", "unknown level")}
 
 
+# Called around each step of :func:`check_file` with the step's name (``read``, ``repair``,
+# ``validate``); what it yields is called with the step's result before the step ends.
+StepHook = Callable[[str], AbstractContextManager[Callable[[Any], None]]]
+
+
+@contextmanager
+def _no_hook(_step: str) -> Iterator[Callable[[Any], None]]:
+    yield lambda _result: None
+
+
 def check_file(path: str | Path, config: ValidationConfig, *, crs: object | None = None,
                fields: dict[str, str] | None = None, level: str | None = None,
                do_repair: bool = False, extent: shapely.Geometry | None = None,
-               display_name: str | None = None) -> Checked:
-    """Read and validate a file (repairing first if asked); stores nothing."""
-    read = read_units(path, crs=crs, fields=fields, level=level, config=config,
-                      display_name=display_name)
+               display_name: str | None = None, step: StepHook = _no_hook) -> Checked:
+    """Read and validate a file (repairing first if asked); stores nothing.
+
+    ``step`` wraps each step (the CLI shows them as stages of a progress display): it gets the
+    read :class:`ReadResult`, the list of repair changes, then the :class:`Report`.
+    """
+    with step("read") as done:
+        read = read_units(path, crs=crs, fields=fields, level=level, config=config,
+                          display_name=display_name)
+        done(read)
     changes: list[Change] = []
     if do_repair:
-        read.frame, changes = repair(read.frame, config)
-    report = validate(read.frame, config, extent=extent)
-    report.findings[:0] = refusal_findings(changes)
+        with step("repair") as done:
+            read.frame, changes = repair(read.frame, config)
+            done(changes)
+    with step("validate") as done:
+        report = validate(read.frame, config, extent=extent)
+        report.findings[:0] = refusal_findings(changes)
+        done(report)
     return Checked(read=read, report=report, changes=changes)
 
 
