@@ -8,7 +8,8 @@ writers are serialised.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -51,6 +52,29 @@ _UNIT_COLUMNS = [unit_table.c.code, unit_table.c.name, unit_table.c.level, unit_
                  unit_table.c.attrs, unit_table.c.area_m2]
 
 
+class KeptReleases:
+    """The units of the last few whole releases read, by id (a release's units are only ever
+    inserted with it, so what was read stays true); thread-safe."""
+
+    def __init__(self, size: int = 3) -> None:
+        self.size = size
+        self._frames: OrderedDict[int, gpd.GeoDataFrame] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, release_id: int) -> gpd.GeoDataFrame | None:
+        with self._lock:
+            frame = self._frames.get(release_id)
+            if frame is not None:
+                self._frames.move_to_end(release_id)
+            return frame
+
+    def put(self, release_id: int, frame: gpd.GeoDataFrame) -> None:
+        with self._lock:
+            self._frames[release_id] = frame
+            while len(self._frames) > self.size:
+                self._frames.popitem(last=False)
+
+
 class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMixin,
             NetworksMixin, PlansMixin, ReviewMixin, UsersMixin):
     """Releases of boundary units, and households, in one database. Thread-safe; open with ``open_store``.
@@ -71,6 +95,7 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
         self.clock: Callable[[], datetime] = _utc_now
         # Counts per unit by release and households revision (see ``unit_counts``).
         self._unit_counts_memo = UnitCountsMemo()
+        self._whole_releases = KeptReleases()
 
     def today(self) -> date:
         """Today in China by the store's clock: the day the release in force is chosen for."""
@@ -416,6 +441,11 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
         """
         if (limit is not None and limit < 0) or offset < 0:
             raise InputError("limit 和 offset 不能为负。", "limit and offset cannot be negative.")
+        whole = (level, parent_code, bbox, codes, name, limit, offset) == (None,) * 6 + (0,)
+        if whole:  # a release never changes once stored: its units are read once per process
+            kept = self._whole_releases.get(release_id)
+            if kept is not None:
+                return kept.copy()
         bbox = None if bbox is None else _check_bbox(bbox)
         where = self._unit_filters(release_id, level, parent_code, bbox, codes, name)
         query = sa.select(*_UNIT_COLUMNS, self._geom_column()).where(*where)
@@ -432,6 +462,8 @@ class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMix
             hits = np.flatnonzero(_intersects(frame.geometry.values, test_here))
             end = None if limit is None else offset + limit
             frame = frame.iloc[hits[offset:end]].reset_index(drop=True)
+        if whole:
+            self._whole_releases.put(release_id, frame.copy())
         return frame
 
     def count_units(

@@ -8,9 +8,11 @@ import threading
 from collections import Counter
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 from store_samples import squares
 
+from wangge.geo.errors import NotFound
 from wangge.geo.levels import ORDER
 from wangge.store import Store, open_store
 from wangge.store.households import read_revision
@@ -177,3 +179,16 @@ def test_the_memo_is_used_until_the_revision_moves(store: Store) -> None:
     assert _counts(store, release) == first
     store.upsert_households(_located(["h1"], [100]), _NO_PEOPLE, source="r2")
     assert _counts(store, release) == _recount(store, release) != first
+
+
+def test_a_whole_release_is_read_once_and_handed_out_as_copies(store):
+    units = squares(9)
+    rid = store.create_release(units, source="t").id
+    first = store.units(rid)
+    first.loc[0, "name"] = "changed by a caller"
+    again = store.units(rid)
+    assert again.loc[0, "name"] != "changed by a caller"          # a copy each time
+    assert again.equals(store.units(rid)) and len(again) == len(units)
+    assert len(store.units(rid, codes=["G000001"])) == 1            # filtered reads as before
+    with pytest.raises(NotFound):
+        store.units(rid + 1)
