@@ -298,6 +298,7 @@ def shares(units: gpd.GeoDataFrame, stats: pd.DataFrame | None,
     if stats is None or not len(stats):
         return {}
     wanted = set(units["code"].astype(str))
+    stats = stats[stats["code"].astype(str).isin(wanted)]  # a city's table has every level
     out: dict[str, dict[str, Any]] = {}
     for row in stats.to_dict("records"):
         code, total = str(row["code"]), row.get("households")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from threading import Lock
 from typing import Any
@@ -34,6 +35,7 @@ MIN_ZOOM, MAX_ZOOM = 1, 20
 # maxNativeZoom): the units are at their display tolerance there already.
 DATA_ZOOM = 16
 EARTH_M = 2 * math.pi * 6_378_137.0  # Web Mercator's circumference at the equator
+KEPT_TILES = 512  # encoded tiles kept per level (a city at zoom 14 is about 300)
 
 
 def metres_per_pixel(zoom: float, lat: float) -> float:
@@ -92,6 +94,7 @@ class LevelTiles:
         anchors = shapely.point_on_surface(self.geoms)
         self.anchors = np.column_stack([shapely.get_y(anchors), shapely.get_x(anchors)])
         self._zooms: dict[int, NDArray[np.object_]] = {}
+        self._tiles: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
         self._lock = Lock()
 
     def __len__(self) -> int:
@@ -109,6 +112,21 @@ class LevelTiles:
             return self._zooms[zoom]
 
     def tile(self, z: int, x: int, y: int) -> bytes:
+        """The GeoJSON of tile ``z/x/y``, made once and kept (the last :data:`KEPT_TILES`)."""
+        key = (z, x, y)
+        with self._lock:
+            kept = self._tiles.get(key)
+            if kept is not None:
+                self._tiles.move_to_end(key)
+                return kept
+        made = self._make_tile(z, x, y)
+        with self._lock:
+            self._tiles[key] = made
+            while len(self._tiles) > KEPT_TILES:
+                self._tiles.popitem(last=False)
+        return made
+
+    def _make_tile(self, z: int, x: int, y: int) -> bytes:
         """The GeoJSON FeatureCollection of tile ``z/x/y`` (UTF-8 bytes).
 
         Each feature's properties get ``a``: where its name is written ([lat, lon], a point

@@ -1,7 +1,8 @@
 """Large levels loaded in tiles from the API instead of inlined in the page.
 
 :class:`Remote` says where a page's tiles come from and which levels are large enough to go
-there; :class:`RemoteLevel` is the browser side: a Leaflet grid of 512-pixel tiles whose
+there; :class:`RemoteLevel` is the browser side: a Leaflet grid of 1,024-pixel tiles (the
+service's 512-pixel tiles one zoom out) whose
 tiles are not pictures but GeoJSON (see :mod:`wangge.maps.lod`). Each tile's units are added to
 one ``L.GeoJSON`` in the level's layer, drawn with the level's :class:`UnitStyle`, kept once by
 code, replaced when the zoom changes, and named on the map like inline levels. Nothing is
@@ -74,7 +75,8 @@ class RemoteLevel(MacroElement):
             createTile: function (coords, done) {
               var tile = document.createElement("div"), grid = this;
               if (coords.z < cfg.minZoom) { setTimeout(function () { done(null, tile); }, 0); return tile; }
-              var url = cfg.url.replace("{z}", coords.z).replace("{x}", coords.x)
+              // 1,024-pixel tiles at map zoom z are the service's 512-pixel tiles of zoom z - 1.
+              var url = cfg.url.replace("{z}", coords.z - 1).replace("{x}", coords.x)
                 .replace("{y}", coords.y);
               window.wgPending++;
               fetch(url, {credentials: "same-origin"}).then(function (r) {
@@ -102,9 +104,12 @@ class RemoteLevel(MacroElement):
             }
           });
           // No minZoom/maxZoom here: Leaflet would take them as the map's own zoom limits.
-          var tiles = new Tiles({tileSize: 512, maxNativeZoom: cfg.dataZoom, keepBuffer: 1,
+          // Large tiles (a screen takes about six): fewer requests, fewer units sent twice.
+          var tiles = new Tiles({tileSize: 1024, maxNativeZoom: cfg.dataZoom + 1, keepBuffer: 0,
                                  updateWhenZooming: false});
-          group.addLayer(tiles);
+          // Added once the page's script has run, so the first tiles asked for are those of
+          // the view the page opens at (fitted to its units), not of the map's first zoom.
+          setTimeout(function () { group.addLayer(tiles); }, 0);
           function hint() {
             var far = map.hasLayer(group) && map.getZoom() < cfg.minZoom;
             if (map.getZoom() < cfg.minZoom && shown !== null) { reset(); }
