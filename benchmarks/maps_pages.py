@@ -159,7 +159,7 @@ def _users(store_url: str) -> None:
 Row = tuple[str, str, int, float, float, int, float]
 
 
-def run(label: str, store_url: str, runs: int, peer: bool) -> list[Row]:
+def run(label: str, store_url: str, runs: int, peer: bool, only: list[str]) -> list[Row]:
     from playwright.sync_api import sync_playwright
 
     _users(store_url)
@@ -171,7 +171,8 @@ def run(label: str, store_url: str, runs: int, peer: bool) -> list[Row]:
             env["WANGGE_MAP_INLINE_UNITS"] = str(inline[1])
         with serve("wangge.api.app:create_app", env, ready_path="/health", settle_s=1.0) as s:
             cookies = {"viewer": _login(s.base, "bench-viewer"), "admin": _login(s.base, "bench-admin")}
-            pages = _pages(store_url, s.base, cookies["admin"])
+            pages = [p for p in _pages(store_url, s.base, cookies["admin"])
+                     if not only or any(o in p.name for o in only)]
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=[
                     "--headless", "--no-sandbox", "--disable-gpu",
@@ -198,13 +199,15 @@ def main() -> None:
     parser.add_argument("--store", action="append", required=True, metavar="LABEL=URL")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true", help="skip the all-inline peer")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="measure only the pages whose name contains TEXT (repeatable)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit("Chromium missing: run scripts/setup-browser")
     rows = []
     for item in args.store:
         label, _, url = item.partition("=")
-        rows += run(label, url, args.runs, not args.no_peer)
+        rows += run(label, url, args.runs, not args.no_peer, args.only)
     print(f"every page, median of {args.runs} fresh loads, headless Chromium, tiles=none; "
           "weight = bytes downloaded from the service; target < 3 MB and < 2,000 ms")
     print(f"{'store':<8}{'page':<32}{'MB':>7}{'ms':>8}{'first ms':>10}{'inline MB':>11}"

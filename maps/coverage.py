@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from wangge.geo.crs import from_metric, lonlat_to_metric, metric_crs_of, to_metric
 from wangge.maps import labels
 from wangge.maps.base import display, finish, new_map
-from wangge.maps.points import household_layer, lonlat_array, site_layer
+from wangge.maps.points import HEAT_ABOVE, heat_cells, household_layer, lonlat_array, site_layer
 from wangge.maps.remote import Remote, RemoteLevel
 from wangge.maps.simplify import feature_collection
 from wangge.maps.style import (
@@ -87,6 +87,7 @@ class CoverageDrawing:
     ground: NDArray[np.object_]
     gaps: NDArray[np.object_]
     households_given: bool = True
+    household_cells: NDArray[np.float64] | None = None  # heat_cells of households, when many
 
     def outline_lines(self, minutes: int) -> NDArray[np.object_]:
         """The outline of ``minutes`` as its rings (LineStrings): what is drawn."""
@@ -124,8 +125,10 @@ def prepare(catchments: gpd.GeoDataFrame,
                                  near_m)
     holes = np.asarray(gaps.geometry.values, dtype=object) if gaps is not None and len(gaps) \
         else np.empty(0, dtype=object)
+    cells = heat_cells(xy[:, ::-1]) if len(xy) > HEAT_ABOVE else None
     return CoverageDrawing(thresholds, outlines, xy, ground, holes,
-                           households_given=uncovered_households is not None)
+                           households_given=uncovered_households is not None,
+                           household_cells=cells)
 
 
 def coverage(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.GeoDataFrame,
@@ -219,7 +222,7 @@ def draw(units: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, drawing: CoverageDraw
     xy = drawing.households
     if drawing.households_given:
         household_layer(xy, bm, name=labels.text("uncovered_households", lang),
-                        colour=UNCOVERED_COLOUR).add_to(m)
+                        colour=UNCOVERED_COLOUR, cells=drawing.household_cells).add_to(m)
         legend.append((UNCOVERED_COLOUR, labels.text("uncovered_households", lang), "dot"))
     site_layer(sites, bm, name=labels.text("sites", lang), lang=lang,
                colours=SITE_COLOURS).add_to(m)

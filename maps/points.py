@@ -68,23 +68,28 @@ def heat_cells(latlon: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def household_layer(points: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None, bm: Basemap, *,
                     name: str, colour: str = "#3182bd", heat_above: int = HEAT_ABOVE,
-                    show: bool = True) -> folium.FeatureGroup:
+                    show: bool = True, cells: NDArray[np.float64] | None = None
+                    ) -> folium.FeatureGroup:
     """Households as clustered dots, or as a heat map when there are more than ``heat_above``.
 
+    ``cells``: the :func:`heat_cells` of ``points`` (EPSG:4490) when the caller keeps them.
     Only positions reach the page: no names, addresses or care levels.
     """
     xy = lonlat_array(points)
     xy = xy[np.isfinite(xy).all(axis=1)]
-    lon, lat = display_points(xy[:, 0], xy[:, 1], bm)
     group = folium.FeatureGroup(name=f"{name} ({len(xy):,})", show=show)
     if len(xy) == 0:
         return group
     if len(xy) > heat_above:
-        weighted = heat_cells(np.column_stack([lat, lon])).tolist()
+        if cells is None:
+            cells = heat_cells(xy[:, ::-1])
+        lon, lat = display_points(cells[:, 1], cells[:, 0], bm)
+        weighted = np.column_stack([lat, lon, cells[:, 2]]).tolist()
         # One hue (the layer's colour, from light to full), so the heat agrees with the legend.
         HeatMap(weighted, radius=12, blur=15, min_opacity=0.3,
                 gradient={0.2: "#ffffff", 0.5: colour + "88", 1.0: colour}).add_to(group)
     else:
+        lon, lat = display_points(xy[:, 0], xy[:, 1], bm)
         latlon = np.column_stack([lat, lon]).tolist()
         FastMarkerCluster(latlon, callback=_DOT % (colour, colour), disableClusteringAtZoom=18,
                           chunkedLoading=True, icon_create_function=_CLUSTER % colour).add_to(group)

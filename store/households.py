@@ -227,6 +227,11 @@ class HouseholdsMixin:
             rows = conn.execute(sa.select(*cols).order_by(household_table.c.id)).all()
         return pd.DataFrame(rows, columns=["id", "external_id", *_HOUSEHOLD_FIELDS])
 
+    def households_revision(self) -> int:
+        """A number that changes with every write to households or their assignments."""
+        with self._read() as conn:
+            return read_revision(conn)
+
     def household_count(self) -> int:
         with self._read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(household_table))

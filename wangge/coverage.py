@@ -234,8 +234,8 @@ class CoverageCache:
         sites = store.sites()
         network = store.network_for(release_id)
         key = (release_id, tuple(sites["site_id"]), tuple(sites.geometry.x), tuple(sites.geometry.y),
-               network.id if network else None, store.household_count(),
-               tuple(store.assigned_releases()), len(store.workers()), settings.thresholds(),
+               network.id if network else None, store.households_revision(),
+               len(store.workers()), settings.thresholds(),
                settings.walking_speed_kmh, settings.catchment_buffer_m, settings.detour_factor)
         with self._lock:
             if key != self._key or self._value is None:

@@ -78,6 +78,8 @@ class PlanSession:
         self.done: list[Step] = []
         self.undone: list[Step] = []
         self.version = 0    # the stored plan's version this session reflects (set by its keeper)
+        self._moves = 0     # edits, undos and redos applied: what the impact was made for
+        self._impact: tuple[int, dict[str, Any]] | None = None
 
     # ---- editing ---------------------------------------------------------------------------
     def edit(self, op: dict[str, Any], *, admin: bool = False) -> dict[str, Any]:
@@ -85,6 +87,7 @@ class PlanSession:
         started = perf_counter()
         draft = run(self.state, op, EditContext(self.codes, self.snap_m, admin))
         step = self._apply(op, draft.changes, draft.notes)
+        self._moves += 1
         self.done.append(step)
         self.undone.clear()
         return self._answer(step, started)
@@ -95,6 +98,7 @@ class PlanSession:
         started = perf_counter()
         step = self.done.pop()
         self._swap(step.before, step.leaf_before, step.households, step.findings_before)
+        self._moves += 1
         self.undone.append(step)
         return self._answer(step, started, undo=True)
 
@@ -104,6 +108,7 @@ class PlanSession:
         started = perf_counter()
         step = self.undone.pop()
         self._swap(step.after, step.leaf_after, step.households, step.findings_after)
+        self._moves += 1
         self.done.append(step)
         return self._answer(step, started)
 
@@ -246,7 +251,16 @@ class PlanSession:
         return self.state.frame()
 
     def impact(self) -> dict[str, Any]:
-        """The plan against its base: units changed, households moved, findings."""
+        """The plan against its base: units changed, households moved, findings.
+
+        Made once per state of the plan (a city's takes about a second) and handed out as
+        copies; the state changes only by edit, undo and redo, which count ``_moves``.
+        """
+        if self._impact is None or self._impact[0] != self._moves:
+            self._impact = (self._moves, self._impact_now())
+        return copy.deepcopy(self._impact[1])
+
+    def _impact_now(self) -> dict[str, Any]:
         base, state = self.base, self.state
         changed = sorted(u.code for u in state if u.uid not in base.units
                          or _differs(base.units[u.uid], u))

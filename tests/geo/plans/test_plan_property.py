@@ -48,6 +48,7 @@ def test_random_edits_incremental_equals_full(demo_units, demo_register, seed, a
             history.pop()
             assert _snapshot(session) == history[-1], "undo did not restore the plan exactly"
             assert session.verify() == []
+            assert session.impact() == session._impact_now()      # the kept impact is current
         else:
             op = random_edit(session, rng, admin=admin)
             before = _snapshot(session)
@@ -58,6 +59,7 @@ def test_random_edits_incremental_equals_full(demo_units, demo_register, seed, a
                 continue
             applied += 1
             history.append(_snapshot(session))
+            assert session.impact() == session._impact_now()      # the kept impact is current
             assert session.verify() == [], op["op"]
             # ground given up where no neighbour may take it is left as a gap, and said so
             gaps_left |= any("gap" in n["message_en"] for n in answer["notes"])
