@@ -16,6 +16,7 @@ browser keeps one copy by its code.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from collections import OrderedDict
@@ -94,7 +95,7 @@ class LevelTiles:
         anchors = shapely.point_on_surface(self.geoms)
         self.anchors = np.column_stack([shapely.get_y(anchors), shapely.get_x(anchors)])
         self._zooms: dict[int, NDArray[np.object_]] = {}
-        self._tiles: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
+        self._tiles: OrderedDict[tuple[int, int, int], tuple[bytes, bytes]] = OrderedDict()
         self._lock = Lock()
 
     def __len__(self) -> int:
@@ -111,20 +112,22 @@ class LevelTiles:
                                             decimals_for(zoom + 1))
             return self._zooms[zoom]
 
-    def tile(self, z: int, x: int, y: int) -> bytes:
-        """The GeoJSON of tile ``z/x/y``, made once and kept (the last :data:`KEPT_TILES`)."""
+    def tile(self, z: int, x: int, y: int, *, gzipped: bool = False) -> bytes:
+        """The GeoJSON of tile ``z/x/y`` (or its gzip), made once and kept (the last
+        :data:`KEPT_TILES`): a page's tiles are asked for again by every visitor."""
         key = (z, x, y)
         with self._lock:
             kept = self._tiles.get(key)
             if kept is not None:
                 self._tiles.move_to_end(key)
-                return kept
-        made = self._make_tile(z, x, y)
-        with self._lock:
-            self._tiles[key] = made
-            while len(self._tiles) > KEPT_TILES:
-                self._tiles.popitem(last=False)
-        return made
+        if kept is None:
+            made = self._make_tile(z, x, y)
+            kept = (made, gzip.compress(made, compresslevel=5, mtime=0))
+            with self._lock:
+                self._tiles[key] = kept
+                while len(self._tiles) > KEPT_TILES:
+                    self._tiles.popitem(last=False)
+        return kept[1] if gzipped else kept[0]
 
     def _make_tile(self, z: int, x: int, y: int) -> bytes:
         """The GeoJSON FeatureCollection of tile ``z/x/y`` (UTF-8 bytes).

@@ -190,11 +190,17 @@ def level_tile(request: Request, principal: Staff, store: StoreDep, settings: Se
                            coverage=request.app.state.coverage, settings=settings,
                            show_workers=show)
     body = prepared.tile(z, x, y)
+    # Kept compressed too: sent as it is to a browser that takes gzip (the compression layer
+    # leaves an encoded answer alone), instead of compressed again for every visitor.
+    zipped = "gzip" in request.headers.get("accept-encoding", "")
     if show and b'"p":[' in body:
         store.audit("read worker names (overview map tiles)", key_id=principal.key_id,
                     role=principal.role, target=f"release {release_id} {level} {z}/{x}/{y}",
                     status=200, detail=principal.audit_detail())
     # The figures behind a tile change when households or workers do: a browser keeps it for
     # a minute, no shared cache keeps it at all (it may carry names).
-    return Response(body, media_type="application/geo+json",
-                    headers={"Cache-Control": "private, max-age=60"})
+    headers = {"Cache-Control": "private, max-age=60", "Vary": "Accept-Encoding"}
+    if zipped:
+        body = prepared.tile(z, x, y, gzipped=True)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="application/geo+json", headers=headers)

@@ -72,6 +72,10 @@ def test_large_levels_are_served_in_tiles(loaded, units):
         r = c.get(f"/maps/tiles/1/overview/microgrid/10/{x}/{y}.json", params={"tiles": "none"})
         assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
         assert r.headers["cache-control"].startswith("private")
+        assert r.headers["content-encoding"] == "gzip"        # kept compressed, sent as it is
+        plain = c.get(f"/maps/tiles/1/overview/microgrid/10/{x}/{y}.json",
+                      params={"tiles": "none"}, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.json() == r.json()
         features = r.json()["features"]
         by_code = dict(zip(micro["code"], micro.geometry, strict=True))
         assert features and {f["id"] for f in features} <= set(by_code)
