@@ -108,8 +108,10 @@ class RemoteLevel(MacroElement):
           var tiles = new Tiles({tileSize: 1024, maxNativeZoom: cfg.dataZoom + 1, keepBuffer: 0,
                                  updateWhenZooming: false});
           // Added once the page's script has run, so the first tiles asked for are those of
-          // the view the page opens at (fitted to its units), not of the map's first zoom.
-          setTimeout(function () { group.addLayer(tiles); }, 0);
+          // the view the page opens at (fitted to its units), not of the map's first zoom;
+          // counted as pending until then, so "nothing pending" means the tiles in view came.
+          window.wgPending++;
+          setTimeout(function () { group.addLayer(tiles); window.wgPending--; }, 0);
           function hint() {
             var far = map.hasLayer(group) && map.getZoom() < cfg.minZoom;
             if (map.getZoom() < cfg.minZoom && shown !== null) { reset(); }
