@@ -251,6 +251,8 @@ def _minus_nearby(geoms: NDArray[np.object_], polys: NDArray[np.object_]) -> NDA
     if not len(polys) or not len(geoms):
         return rest
     ui, pi = shapely.STRtree(polys).query(geoms)
+    if not len(ui):  # no catchment near any unit: every unit is uncovered whole
+        return rest
     order = np.argsort(ui, kind="stable")
     ui, pi = ui[order], pi[order]
     bounds = np.flatnonzero(np.r_[True, np.diff(ui) != 0, True])

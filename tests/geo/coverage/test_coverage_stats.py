@@ -135,6 +135,11 @@ def test_uncovered_areas_against_geometry():
     # Units no catchment touches are uncovered whole.
     assert areas.loc["320902001001002002", "share"] == pytest.approx(1.0)
     assert uncovered_areas(units, None, levels=["grid"])["level"].eq("grid").all()
+    # A catchment far from every unit (found by schemathesis): every unit uncovered whole.
+    away = gpd.GeoDataFrame({"site_id": ["d"], "minutes": [15]},
+                            geometry=[shapely.box(X0 + 5, Y0 + 5, X0 + 5.01, Y0 + 5.01)], crs=4490)
+    alone = uncovered_areas(units, away, minutes=15)
+    assert len(alone) == len(units) and alone["share"].eq(1.0).all()
 
 
 def test_gap_polygons_from_validation():
