@@ -19,7 +19,12 @@ from fastapi.staticfiles import StaticFiles
 
 from wangge.api.auth import KeyRing, RateLimiter
 from wangge.api.compression import BrowserGZip
-from wangge.api.errors import ERROR_RESPONSES, ErrorBody, add_exception_handlers
+from wangge.api.errors import (
+    ERROR_RESPONSES,
+    ErrorBody,
+    add_exception_handlers,
+    share_error_responses,
+)
 from wangge.api.guard import Guard
 from wangge.api.heavy import HeavySlots
 from wangge.api.routers import ROUTERS
@@ -37,8 +42,9 @@ log = logging.getLogger(__name__)
 
 
 def _register_error_schema(app: FastAPI) -> None:
-    """Put ErrorBody into the OpenAPI components (the error responses refer to it), and the API
-    key's security schemes (an Authorize button in /docs; generated clients send the key)."""
+    """Put ErrorBody and the error answers into the OpenAPI components (operations refer to
+    them), and the API key's security schemes (an Authorize button in /docs; generated clients
+    send the key)."""
     build = app.openapi
 
     def openapi() -> dict:
@@ -46,7 +52,7 @@ def _register_error_schema(app: FastAPI) -> None:
             schema = build()
             schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = \
                 ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
-            app.openapi_schema = add_security(schema, ROUTERS)
+            app.openapi_schema = add_security(share_error_responses(schema), ROUTERS)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -67,21 +67,43 @@ class ErrorBody(BaseModel):
         default=None, description="for validation_failed: the whole validation report")
 
 
+_ERRORS: list[tuple[int, str, str]] = [  # status, name under components/responses, description
+    (400, "BadInput", "输入有误 / bad input (file, CRS, parameters)"),
+    (401, "Unauthenticated", "缺少或无效的 API 密钥 / missing or invalid API key"),
+    (403, "Forbidden", "无权访问 / the key's role may not do this"),
+    (404, "NotFound", "不存在 / not found"),
+    (409, "Conflict", "冲突 / conflict"),
+    (413, "TooLarge", "文件过大 / upload too large"),
+    (422, "Invalid", "校验未通过或请求参数不正确 / validation failed or invalid request"),
+    (429, "RateLimited", "请求过于频繁 / rate limit exceeded (see Retry-After)"),
+    (503, "Unavailable", "数据库暂时不可用 / store unavailable (see Retry-After)"),
+]
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-    for status, text in [
-        (400, "输入有误 / bad input (file, CRS, parameters)"),
-        (401, "缺少或无效的 API 密钥 / missing or invalid API key"),
-        (403, "无权访问 / the key's role may not do this"),
-        (404, "不存在 / not found"),
-        (409, "冲突 / conflict"),
-        (413, "文件过大 / upload too large"),
-        (422, "校验未通过或请求参数不正确 / validation failed or invalid request"),
-        (429, "请求过于频繁 / rate limit exceeded (see Retry-After)"),
-        (503, "数据库暂时不可用 / store unavailable (see Retry-After)"),
-    ]
+    for status, _, text in _ERRORS
 }
+
+
+def share_error_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the error answers once, under ``components/responses``, and refer to them.
+
+    Every operation lists the same nine; written out in each they were half the document that
+    /docs and /redoc download and parse.
+    """
+    shared = schema.setdefault("components", {}).setdefault("responses", {})
+    refs: dict[str, dict[str, str]] = {}
+    for status, name, _ in _ERRORS:
+        shared[name] = ERROR_RESPONSES[status]
+        refs[str(status)] = {"$ref": f"#/components/responses/{name}"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            answers = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            for status, ref in refs.items():
+                if answers.get(status) == ERROR_RESPONSES[int(status)]:
+                    answers[status] = ref
+    return schema
 
 
 def status_for(exc: WanggeError) -> int:

@@ -225,8 +225,14 @@ def test_unusable_crs_is_400(client, good_file):
 def test_openapi_documents_the_error_body(client):
     doc = client.get("/openapi.json").json()
     responses = doc["paths"]["/v1/units"]["get"]["responses"]
-    assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+    ref = responses["404"]["$ref"]  # declared once, under components/responses
+    assert ref == "#/components/responses/NotFound"
+    shared = doc["components"]["responses"]["NotFound"]
+    assert shared["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
     assert "ErrorBody" in doc["components"]["schemas"]
+    assert not any(isinstance(answer, dict) and "description" in answer and code == "503"
+                   for path in doc["paths"].values() for op in path.values()
+                   for code, answer in op.get("responses", {}).items())
 
 
 def test_refused_uploads_are_audited_with_the_key_that_sent_them(store_url):
