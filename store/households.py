@@ -18,15 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wangge.geo.levels import ORDER, Level
+from wangge.store.revisions import HOUSEHOLDS, bump_revision, read_revision
 from wangge.store.schema import assignment_moves as moves_table
 from wangge.store.schema import assignments as assignment_table
 from wangge.store.schema import household_personal as personal_table
 from wangge.store.schema import households as household_table
-from wangge.store.schema import revisions as revision_table
 
 _HOUSEHOLD_FIELDS = ["address", "given_lon", "given_lat", "given_crs", "building_ref", "size",
                      "lon", "lat", "located_by", "match_level", "match_score", "matched_id", "flags"]
@@ -34,7 +33,6 @@ ASSIGNMENT_FIELDS = ["microgrid", "grid", "community", "street", "status", "near
                      "nearest_m"]
 _BATCH = 5_000
 _IN_BATCH = 900  # ids per ``IN (…)`` list: under SQLite's 999 bound parameters
-HOUSEHOLDS_REVISION = "households"  # name of the revision bumped by household writes
 _COUNT_COLUMNS = ["level", "code", "households", "residents"]
 
 
@@ -52,20 +50,6 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 def _chunks(rows: list[dict[str, Any]]) -> Any:
     for i in range(0, len(rows), _BATCH):
         yield rows[i:i + _BATCH]
-
-
-def bump_revision(conn: Connection, name: str = HOUSEHOLDS_REVISION) -> None:
-    """Add one to the revision ``name`` (starting it at 1), inside the caller's transaction."""
-    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-    conn.execute(insert(revision_table).values(name=name, value=1).on_conflict_do_update(
-        index_elements=["name"], set_={"value": revision_table.c.value + 1}))
-
-
-def read_revision(conn: Connection, name: str = HOUSEHOLDS_REVISION) -> int:
-    """The revision ``name`` (0 before its first bump)."""
-    value = conn.execute(sa.select(revision_table.c.value)
-                         .where(revision_table.c.name == name)).scalar_one_or_none()
-    return int(value or 0)
 
 
 class UnitCountsMemo:
@@ -175,7 +159,7 @@ class HouseholdsMixin:
                       if p["external_id"] in ids]
             for chunk in _chunks(people):
                 conn.execute(personal_table.insert(), chunk)
-            bump_revision(conn)
+            bump_revision(conn, HOUSEHOLDS)
         return {"inserted": len(new), "updated": len(old)}
 
     @staticmethod
@@ -227,11 +211,6 @@ class HouseholdsMixin:
             rows = conn.execute(sa.select(*cols).order_by(household_table.c.id)).all()
         return pd.DataFrame(rows, columns=["id", "external_id", *_HOUSEHOLD_FIELDS])
 
-    def households_revision(self) -> int:
-        """A number that changes with every write to households or their assignments."""
-        with self._read() as conn:
-            return read_revision(conn)
-
     def household_count(self) -> int:
         with self._read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(household_table))
@@ -260,7 +239,7 @@ class HouseholdsMixin:
                 for chunk in _chunks(move_rows):
                     conn.execute(moves_table.insert(), chunk)
                 moved = len(move_rows)
-            bump_revision(conn)
+            bump_revision(conn, HOUSEHOLDS)
         return {"assigned": len(rows), "moved": moved}
 
     def save_assignments_of(self, release_id: int, table: pd.DataFrame, *,
@@ -292,7 +271,7 @@ class HouseholdsMixin:
                 for chunk in _chunks(move_rows):
                     conn.execute(moves_table.insert(), chunk)
                 moved = len(move_rows)
-            bump_revision(conn)
+            bump_revision(conn, HOUSEHOLDS)
         return {"assigned": len(rows), "moved": moved}
 
     def has_assignments(self, release_id: int) -> bool:
@@ -347,11 +326,11 @@ class HouseholdsMixin:
         """
         memo = self._unit_counts_memo
         with self._read() as conn:
-            found = memo.get((release_id, read_revision(conn)))
+            found = memo.get((release_id, read_revision(conn, HOUSEHOLDS)))
         if found is None:
             with memo.computing, self._read() as conn:
                 # Read first: the scan below then sees this revision's writes or later ones.
-                key = (release_id, read_revision(conn))
+                key = (release_id, read_revision(conn, HOUSEHOLDS))
                 found = memo.get(key)
                 if found is None:
                     found = _count_units(conn, release_id)

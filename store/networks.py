@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from wangge.geo.crs import STORAGE_CRS
 from wangge.geo.errors import InputError, NotFound
 from wangge.store.households import _chunks
+from wangge.store.revisions import NETWORKS, bump_revision
 from wangge.store.schema import network_edges as edge_table
 from wangge.store.schema import networks as network_table
 
@@ -63,6 +64,7 @@ class NetworksMixin:
                 edge_count=len(geoms), length_m=float(edges["length_m"].sum()), dropped=dropped,
                 metric_epsg=int(epsg) if epsg else None)
                 .returning(network_table.c.id)).scalar_one()
+            bump_revision(conn, NETWORKS)
             wkb = shapely.to_wkb(geoms, output_dimension=2)
             rows = [{"network_id": nid, "edge": i, "u": int(a), "v": int(b), "length_m": float(m),
                      "wkb": w}

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from wangge.geo.errors import NotFound
 from wangge.geo.levels import Level
-from wangge.store.households import bump_revision
+from wangge.store.revisions import HOUSEHOLDS, bump_revision
 from wangge.store.schema import assignments as assignment_table
 from wangge.store.schema import buildings as building_table
 from wangge.store.schema import compounds as compound_table
@@ -246,7 +246,7 @@ class ReviewMixin:
                 a.release_id == release_id, a.household_id == household_id))
             conn.execute(assignment_table.insert().values(
                 release_id=release_id, household_id=household_id, **assignment))
-            bump_revision(conn)
+            bump_revision(conn, HOUSEHOLDS)
         return int(did)
 
     def review_decisions(self, external_ids: Collection[str] | None = None) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from wangge.geo.crs import STORAGE_CRS
 from wangge.geo.errors import Conflict, InputError, NotFound
 from wangge.store.households import _chunks
+from wangge.store.revisions import SITES, bump_revision
 from wangge.store.schema import sites as site_table
 
 _FIELDS = ("site_id", "kind", "name", "unit_code", "hours")
@@ -66,6 +67,7 @@ class SitesMixin:
             conn.execute(sa.update(site_table).where(closing).values(valid_to=now))
             for chunk in _chunks(rows):
                 conn.execute(sa.insert(site_table), chunk)
+            bump_revision(conn, SITES)
         return len(rows)
 
     def add_site(self, site: dict[str, Any], *, source: str) -> None:
@@ -78,6 +80,7 @@ class SitesMixin:
                 raise Conflict(f"站点 {rows[0]['site_id']} 已存在。",
                                f"Site {rows[0]['site_id']} exists already.")
             conn.execute(sa.insert(site_table), rows)
+            bump_revision(conn, SITES)
 
     def change_site(self, site_id: str, *, source: str, retire: bool = False,
                     **changes: Any) -> None:
@@ -92,6 +95,7 @@ class SitesMixin:
                 raise NotFound(f"没有在用的站点 {site_id}。", f"No site {site_id} in service.",
                                site_id=site_id)
             conn.execute(sa.update(site_table).where(c.id == row["id"]).values(valid_to=now))
+            bump_revision(conn, SITES)
             if retire:
                 return
             new = {str(k): v for k, v in row.items() if str(k) != "id"}

@@ -34,6 +34,7 @@ from wangge.store.networks import NetworksMixin
 from wangge.store.plans import PlansMixin
 from wangge.store.release_info import ReleaseInfo, china_date
 from wangge.store.review import ReviewMixin
+from wangge.store.revisions import RevisionsMixin
 from wangge.store.schema import LEVEL_DEPTH
 from wangge.store.schema import releases as release_table
 from wangge.store.schema import units as unit_table
@@ -76,7 +77,7 @@ class KeptReleases:
 
 
 class Store(HouseholdsMixin, GazetteerMixin, AccessMixin, WorkersMixin, SitesMixin,
-            NetworksMixin, PlansMixin, ReviewMixin, UsersMixin):
+            NetworksMixin, PlansMixin, ReviewMixin, RevisionsMixin, UsersMixin):
     """Releases of boundary units, and households, in one database. Thread-safe; open with ``open_store``.
 
     ``url`` is the database URL with any password masked; ``engine`` the one SQLAlchemy engine.

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from wangge.geo.errors import InputError
 from wangge.store.households import _chunks, _records
+from wangge.store.revisions import WORKERS, bump_revision
 from wangge.store.schema import worker_personal as personal_table
 from wangge.store.schema import workers as worker_table
 
@@ -47,6 +48,7 @@ class WorkersMixin:
                 for r in _records(workers, list(_COLUMNS))]
         with self._write() as conn:
             conn.execute(sa.delete(worker_table))
+            bump_revision(conn, WORKERS)
             for chunk in _chunks(rows):
                 conn.execute(sa.insert(worker_table), chunk)
             if personal is not None and len(personal):

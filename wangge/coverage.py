@@ -8,7 +8,6 @@ are straight lines times the detour factor, and every answer says ``method: stra
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -210,36 +209,23 @@ def suggest(cov: Coverage, *, k: int, minutes: float, settings: Settings,
 
 class CoverageCache:
     """The last computed coverage, reused while nothing it depends on changed (release, sites,
-    network, households, settings); a service process keeps one."""
+    workers, networks, households, settings); a service process keeps one."""
 
     def __init__(self) -> None:
         self._key: tuple[Any, ...] | None = None
         self._value: Coverage | None = None
-        self._checked = (-1, -math.inf)  # release, when the value was last found current
         self._lock = threading.Lock()
 
-    def get(self, store: Store, release_id: int, settings: Settings, *,
-            checked_within_s: float = 0.0) -> Coverage:
+    def get(self, store: Store, release_id: int, settings: Settings) -> Coverage:
         """The coverage of ``release_id``, computed again when anything it depends on changed.
 
-        Finding out reads sites, network, households and workers (a fraction of a second in a
-        city); ``checked_within_s`` skips that when it was done that recently for the same
-        release: for the burst of tile requests one map page makes.
+        Finding out is one read of the store's revision counters (bumped with every write to
+        sites, workers, networks and households), so every page and tile can ask.
         """
-        now = time.monotonic()
-        with self._lock:
-            if (self._value is not None and self._checked[0] == release_id
-                    and now - self._checked[1] < checked_within_s):
-                return self._value
-        sites = store.sites()
-        network = store.network_for(release_id)
-        key = (release_id, tuple(sites["site_id"]), tuple(sites.geometry.x), tuple(sites.geometry.y),
-               network.id if network else None, store.households_revision(),
-               len(store.workers()), settings.thresholds(),
+        key = (release_id, tuple(store.revisions().items()), settings.thresholds(),
                settings.walking_speed_kmh, settings.catchment_buffer_m, settings.detour_factor)
         with self._lock:
             if key != self._key or self._value is None:
                 self._value = compute(store, release_id, settings)
                 self._key = key
-            self._checked = (release_id, time.monotonic())
             return self._value

@@ -22,6 +22,7 @@ import numpy as np
 from wangge.geo.boundaries.rules import ValidationConfig
 from wangge.geo.boundaries.validate import validate
 from wangge.geo.levels import Level
+from wangge.maps.base import render_html
 from wangge.maps.overview import overview
 from wangge.maps.remote import REMOTE_ABOVE, Remote
 from wangge.maps.unit import unit
@@ -156,8 +157,32 @@ def coverage_map(store: Store, release_id: int, options: MapOptions, settings: A
                 remote=options.remote(release_id, "coverage"))
 
 
-_DRAWINGS: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
-_DRAWINGS_LOCK = threading.Lock()
+class _PerCoverage:
+    """Values derived from a coverage, kept while it is one of the last ``size`` coverages seen
+    (each kept with its coverage, so an id is never taken for another's); thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, cov: Any, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        full = (id(cov), *key)
+        with self._lock:
+            hit = self._kept.get(full)
+            if hit is not None and hit[0] is cov:
+                self._kept.move_to_end(full)
+                return hit[1]
+        value = make()
+        with self._lock:
+            self._kept[full] = (cov, value)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return value
+
+
+_DRAWINGS = _PerCoverage(2)
+_PAGES = _PerCoverage(8)
 
 
 def coverage_drawing(store: Store, release_id: int, cov: Any, settings: Any) -> Any:
@@ -167,18 +192,22 @@ def coverage_drawing(store: Store, release_id: int, cov: Any, settings: Any) -> 
     from wangge.coverage import gaps, uncovered
     from wangge.maps.coverage import prepare
 
-    with _DRAWINGS_LOCK:
-        hit = _DRAWINGS.get(id(cov))
-        if hit is not None and hit[0] is cov:
-            return hit[1]
-    people, areas = uncovered(cov)
-    drawing = prepare(cov.catchments.covered(), people[["lon", "lat"]].to_numpy(dtype=float),
-                      areas, gaps(store, release_id, settings))
-    with _DRAWINGS_LOCK:
-        _DRAWINGS[id(cov)] = (cov, drawing)  # the coverage is kept too, so its id stays its own
-        while len(_DRAWINGS) > 2:
-            _DRAWINGS.popitem(last=False)
-    return drawing
+    def make() -> Any:
+        people, areas = uncovered(cov)
+        return prepare(cov.catchments.covered(), people[["lon", "lat"]].to_numpy(dtype=float),
+                       areas, gaps(store, release_id, settings))
+
+    return _DRAWINGS.get(cov, (), make)
+
+
+def coverage_html(store: Store, release_id: int, options: MapOptions, settings: Any, *,
+                  cache: Any, suggest_k: int = 0) -> str:
+    """The served coverage page (:func:`coverage_map` rendered), kept per coverage, options
+    and ``suggest_k``: it holds no personal data, so every role is sent the same page, and a
+    city's page (half a second to draw) is drawn once until its coverage changes."""
+    cov = cache.get(store, release_id, settings)
+    return _PAGES.get(cov, (options, suggest_k), lambda: render_html(coverage_map(
+        store, release_id, options, settings, cache=cache, suggest_k=suggest_k)))
 
 
 def warm(store: Store, settings: Any, coverage_cache: Any) -> None:

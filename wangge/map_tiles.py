@@ -31,7 +31,6 @@ from wangge.store import Store
 KINDS = ("plain", "overview", "coverage")
 LEVELS = ("street", "community", "grid", "microgrid")
 TTL_S = 120.0
-COVERAGE_CHECK_S = 10.0  # a page's tiles take the coverage found current this recently
 MAX_LEVELS = 24  # prepared levels kept per process (each is one level of one release)
 
 
@@ -68,7 +67,7 @@ def level_tiles(store: Store, release_id: int, kind: str, level: str, bm: Basema
                          f"Unknown layer kind {kind!r}; choose one of {', '.join(KINDS)}.",
                          kind=kind)
     if kind == "coverage":
-        cov = coverage.get(store, release_id, settings, checked_within_s=COVERAGE_CHECK_S)
+        cov = coverage.get(store, release_id, settings)
         key: tuple[Any, ...] = (release_id, kind, level, bm.offset, id(cov))
         return cache.level(key, lambda: _coverage_level(store, release_id, cov, settings, level,
                                                         bm))

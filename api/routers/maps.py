@@ -20,7 +20,7 @@ from wangge.geo.errors import InputError
 from wangge.map_pages import (
     MapOptions,
     compare_map,
-    coverage_map,
+    coverage_html,
     overview_map,
     unit_map,
     validation_map,
@@ -113,9 +113,8 @@ def coverage_page(request: Request, store: StoreDep, settings: SettingsDep, rele
                   suggest: Annotated[int, Query(ge=0, le=20, description="建议新增站点数")] = 0
                   ) -> HTMLResponse:
     options = _options(request, lang, tiles)
-    return HTMLResponse(render_html(coverage_map(store, release.id, options, settings,
-                                                 cache=request.app.state.coverage,
-                                                 suggest_k=suggest)))
+    return HTMLResponse(coverage_html(store, release.id, options, settings,
+                                      cache=request.app.state.coverage, suggest_k=suggest))
 
 
 @router.get("/plans", response_class=HTMLResponse, responses=HTML,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import wangge.coverage
-from tests.api.conftest import api_client, load_release
+from tests.api.conftest import api_client, load_release, make_key
 from wangge.demo.register import build_register
 from wangge.demo.sites import build_demo_sites
 from wangge.demo.workers import build_workers
@@ -193,13 +193,19 @@ def test_warm_prepares_the_current_release_maps(loaded, caplog, monkeypatch):
         cov = cache.get(store, 1, settings)
         assert cache.get(store, 1, settings) is cov            # computed once, by the warm-up
         assert coverage_drawing(store, 1, cov, settings) is coverage_drawing(store, 1, cov, settings)
-        # A burst of tile requests takes the coverage just found current without reading the
-        # store again; after the window (0 s here) the store is read.
-        monkeypatch.setattr(store, "sites", lambda: (_ for _ in ()).throw(RuntimeError("read")))
-        assert cache.get(store, 1, settings, checked_within_s=60) is cov
-        with pytest.raises(RuntimeError, match="read"):
-            cache.get(store, 1, settings)
+        # Whether it is current is one read of the revision counters, nothing more...
+        for table in ("sites", "workers", "network_for", "located_households"):
+            monkeypatch.setattr(store, table, lambda *a, **k: (_ for _ in ()).throw(
+                RuntimeError("read")))
+        assert cache.get(store, 1, settings) is cov
         monkeypatch.undo()
+        # ...and a write from any process (another store here) makes it stale.
+        with open_store(loaded) as other:
+            site = str(other.sites()["site_id"].iloc[0])
+            other.change_site(site, source="test", name="改名的站点")
+        fresh = cache.get(store, 1, settings)
+        assert fresh is not cov and site in set(fresh.sites["site_id"])
+        assert "改名的站点" in set(fresh.sites["name"])
     caplog.clear()
 
     def down(_release):
@@ -210,3 +216,26 @@ def test_warm_prepares_the_current_release_maps(loaded, caplog, monkeypatch):
     with caplog.at_level("WARNING"):
         warm(store, settings, CoverageCache())                  # logged, not raised
     assert "not warmed" in caplog.text and "database is down" in caplog.text
+
+
+def test_coverage_page_is_drawn_once_per_coverage(loaded, monkeypatch):
+    """The page holds no personal data: drawn once, sent to every role alike, and drawn again
+    as soon as a write (a site retired through the API here) changes its coverage."""
+    import wangge.map_pages
+
+    drawn = []
+    draw = wangge.map_pages.coverage_map
+    monkeypatch.setattr(wangge.map_pages, "coverage_map",
+                        lambda *a, **k: drawn.append(1) or draw(*a, **k))
+    with api_client(loaded, role="planner") as c:
+        first = c.get("/maps/coverage", params={"tiles": "none"})
+        assert first.status_code == 200 and len(drawn) == 1
+        site = c.get("/v1/sites").json()["features"][0]["properties"]["site_id"]
+        viewer = {"X-API-Key": make_key(loaded, "viewer")}
+        again = c.get("/maps/coverage", params={"tiles": "none"}, headers=viewer)
+        assert again.text == first.text and len(drawn) == 1
+        english = c.get("/maps/coverage", params={"tiles": "none", "lang": "en"})
+        assert english.text != first.text and len(drawn) == 2
+        assert c.post(f"/v1/sites/{site}/retire").status_code == 200
+        after = c.get("/maps/coverage", params={"tiles": "none"})
+        assert len(drawn) == 3 and after.text != first.text

@@ -87,3 +87,41 @@ def test_network_round_trip(store):
     store.create_network(edges.iloc[:1], release_id=None, source="newer", dropped=None)
     newer, info = load_network(store, 1)
     assert newer is not first and newer.n_edges == 1 and info.source == "newer"
+
+
+def test_writes_bump_their_own_revision_and_refused_writes_none(store):
+    """What a coverage depends on is known current from the revision counters alone: every
+    write to sites, workers or networks bumps its counter, in its own transaction."""
+    import pandas as pd
+
+    def changed(write) -> dict[str, int]:
+        before = store.revisions()
+        write()
+        after = store.revisions()
+        return {k: after[k] - before[k] for k in after if after[k] != before[k]}
+
+    assert store.revisions() == {"households": 0, "sites": 0, "workers": 0, "networks": 0}
+    assert changed(lambda: store.import_sites(_sites(), source="v1")) == {"sites": 1}
+    assert changed(lambda: store.add_site({"site_id": "S9", "kind": "station", "name": "新驿站",
+                                           "geometry": shapely.Point(120.2, 33.3)},
+                                          source="planner")) == {"sites": 1}
+    assert changed(lambda: store.change_site("S1", source="p", name="改名")) == {"sites": 1}
+    assert changed(lambda: store.change_site("S2", source="p", retire=True)) == {"sites": 1}
+    roster = pd.DataFrame({"worker_id": ["W1"], "grid_code": ["G1"], "full_time": [True]})
+    assert changed(lambda: store.replace_workers(roster)) == {"workers": 1}
+    edges = gpd.GeoDataFrame({"u": [0], "v": [1], "length_m": [100.0]},
+                             geometry=[shapely.LineString([(120.1, 33.4), (120.101, 33.4)])],
+                             crs="EPSG:4490")
+    assert changed(lambda: store.create_network(edges, release_id=None, source="t",
+                                                dropped=None)) == {"networks": 1}
+
+    def refused() -> None:
+        with pytest.raises(Conflict):
+            store.add_site({"site_id": "S0", "kind": "station", "name": "x",
+                            "geometry": shapely.Point(120.2, 33.3)}, source="planner")
+        with pytest.raises(NotFound):
+            store.change_site("S2", source="p", retire=True)
+        with pytest.raises(InputError):
+            store.replace_workers(roster.drop(columns="full_time"))
+
+    assert changed(refused) == {}

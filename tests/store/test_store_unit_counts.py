@@ -15,7 +15,7 @@ from store_samples import squares
 from wangge.geo.errors import NotFound
 from wangge.geo.levels import ORDER
 from wangge.store import Store, open_store
-from wangge.store.households import read_revision
+from wangge.store.revisions import HOUSEHOLDS, read_revision
 from wangge.store.schema import assignments, households
 
 LEVELS = [level.value for level in ORDER]
@@ -127,7 +127,7 @@ def test_every_write_bumps_the_revision_and_releases_are_kept_apart(store: Store
     release = _setup(store)
     other = store.create_release(squares(2), source="other").id
     with store.engine.connect() as conn:
-        before = read_revision(conn)
+        before = read_revision(conn, HOUSEHOLDS)
     assert before == 2
     assert store.unit_counts(other).empty
     store.save_assignments(other, _table(store, {"h1": ("M9", "G9", "C9", "S9")}))
@@ -135,7 +135,7 @@ def test_every_write_bumps_the_revision_and_releases_are_kept_apart(store: Store
                                      ("microgrid", "M9", 1, 3), ("street", "S9", 1, 3)]
     assert _counts(store, release) == _recount(store, release)
     with store.engine.connect() as conn:
-        assert read_revision(conn) == before + 1
+        assert read_revision(conn, HOUSEHOLDS) == before + 1
 
 
 def test_callers_cannot_change_the_memo(store: Store) -> None:
