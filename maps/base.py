@@ -64,6 +64,24 @@ wg.note = function (key, text) {
   el.style.display = keys.length ? "" : "none";
   el.innerHTML = keys.map(function (k) { return wg.esc(box.items[k]); }).join("<br>");
 };
+wg.soon = (function () {
+  // Work to run once the tiles on their way have all come (or 200 ms after the first waiting
+  // piece): a page's tiles then reach the canvas together and it is drawn once, not once per
+  // tile. Callers count themselves in window.wgPending until their piece has run.
+  var queue = [], timer = null;
+  function flush() {
+    clearTimeout(timer); timer = null;
+    var now = queue; queue = [];
+    now.forEach(function (f) {
+      try { f(); } catch (e) { setTimeout(function () { throw e; }, 0); }  // the rest still run
+    });
+  }
+  return function (f) {
+    queue.push(f);
+    if (queue.length >= (window.wgPending || 0)) { flush(); }
+    else if (!timer) { timer = setTimeout(flush, 200); }
+  };
+})();
 wg.colour = function (fill, v) {
   if (v === undefined || v === null || !isFinite(v) || !fill.colours.length) { return fill.none; }
   var i = 0;

@@ -9,13 +9,13 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
+from branca.element import MacroElement
 from folium.plugins import FastMarkerCluster, HeatMap
-from folium.utilities import JsCode
+from folium.template import Template
 from numpy.typing import ArrayLike, NDArray
 
 from wangge.maps import labels
 from wangge.maps.base import display_points, js_props
-from wangge.maps.simplify import feature_collection
 from wangge.maps.tiles import Basemap
 
 HEAT_ABOVE = 5000  # households: clustered markers up to this many, a heat map above
@@ -96,15 +96,45 @@ def household_layer(points: ArrayLike | gpd.GeoSeries | gpd.GeoDataFrame | None,
     return group
 
 
-_SITE_EVENTS = JsCode("""
-function (feature, layer) {
-  var p = feature.properties;
-  layer.bindTooltip(wg.esc(p.n), {direction: "top"});
-  layer.bindPopup(function () {
-    return wg.head(p.n) + wg.rows([[wg.t.kind, wg.t[p.k] || p.k]].concat(p.x || []));
-  }, {maxWidth: 300});
-}
-""")
+SITE_RADIUS = {"centre": 9}  # pixels; any other kind: SITE_RADIUS_DEFAULT
+SITE_RADIUS_DEFAULT = 6
+
+
+class _Sites(MacroElement):
+    """The browser side of :func:`site_layer`: one canvas circle per site from compact rows
+    ``[lat, lon, kind index, name, popup rows]``, and one tooltip and one popup bound to the
+    whole layer (built for the site under the pointer), so a city's thousands of sites cost
+    a few bytes and no objects each. Each circle keeps ``feature.properties`` (``n`` name,
+    ``k`` kind, ``x`` popup rows) like the GeoJSON layers."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var group = {{ this.group_name }}, cfg = {{ this.config|tojson }};
+          cfg.rows.forEach(function (r) {
+            var kind = cfg.kinds[r[2]];
+            var dot = L.circleMarker([r[0], r[1]], {radius: kind[2], color: "#ffffff",
+              weight: 2, fill: true, fillColor: kind[1], fillOpacity: 0.95});
+            dot.feature = {type: "Feature", properties: {n: r[3], k: kind[0], x: r[4]}};
+            group.addLayer(dot);
+          });
+          group.bindTooltip(function (dot) { return wg.esc(dot.feature.properties.n); },
+                            {direction: "top"});
+          group.bindPopup(function (dot) {
+            var p = dot.feature.properties;
+            return wg.head(p.n) + wg.rows([[wg.t.kind, wg.t[p.k] || p.k]].concat(p.x || []));
+          }, {maxWidth: 300});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, group: folium.FeatureGroup, kinds: list[list[Any]],
+                 rows: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "Sites"
+        self.group_name = group.get_name()
+        self.config = {"kinds": kinds, "rows": rows}
+        group.add_child(self)
 
 
 def site_layer(sites: gpd.GeoDataFrame | None, bm: Basemap, *, name: str, lang: str,
@@ -120,30 +150,20 @@ def site_layer(sites: gpd.GeoDataFrame | None, bm: Basemap, *, name: str, lang: 
         return group
     xy = lonlat_array(sites.geometry)
     lon, lat = display_points(xy[:, 0], xy[:, 1], bm)
-    kinds = sites["kind"].astype(str).tolist() if "kind" in sites else [default_kind] * len(sites)
+    lat, lon = np.round(lat, 6).tolist(), np.round(lon, 6).tolist()
+    given = sites["kind"].astype(str).tolist() if "kind" in sites else [default_kind] * len(sites)
+    found = [k if k in colours else default_kind for k in given]
+    order = list(dict.fromkeys(found))
+    kinds = [[k, colours[k], SITE_RADIUS.get(k, SITE_RADIUS_DEFAULT)] for k in order]
+    index = {k: i for i, k in enumerate(order)}
     names = sites["name"].astype(str).tolist() if "name" in sites else [""] * len(sites)
-    props = []
-    for i in range(len(sites)):
-        kind = kinds[i] if kinds[i] in colours else default_kind
-        kind_label = labels.text(kind, lang) if kind in labels.TEXTS else kind
-        rows: list[list[Any]] = []  # the kind's row is added in the browser (wg.t)
-        for column, key in extra:
-            if column in sites:
-                value = js_props(sites[column].iloc[i])
-                if value is not None:
-                    rows.append([labels.text(key, lang), value])
-        p: dict[str, Any] = {"n": names[i] or kind_label, "k": kind}
-        if rows:
-            p["x"] = rows
-        props.append(p)
-    data = feature_collection(shapely.points(lon, lat), props,
-                              ids=[str(i) for i in range(len(props))])
-
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
-        kind = feature["properties"]["k"]
-        return {"radius": 9 if kind == "centre" else 6, "color": "#ffffff", "weight": 2, "fill": True,
-                "fillColor": colours[kind], "fillOpacity": 0.95}
-
-    folium.GeoJson(data, marker=folium.CircleMarker(), style_function=style,
-                   on_each_feature=_SITE_EVENTS, control=False).add_to(group)
+    columns = [(sites[column].tolist(), labels.text(key, lang)) for column, key in extra
+               if column in sites]
+    rows = []
+    for i, kind in enumerate(found):
+        shown = names[i] or (labels.text(kind, lang) if kind in labels.TEXTS else kind)
+        popup = [[label, js_props(values[i])] for values, label in columns
+                 if js_props(values[i]) is not None]  # the kind's row is added in the browser
+        rows.append([lat[i], lon[i], index[kind], shown, popup or None])
+    _Sites(group, kinds, rows)
     return group

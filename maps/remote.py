@@ -83,22 +83,25 @@ class RemoteLevel(MacroElement):
                 if (!r.ok) { throw new Error(String(r.status)); }
                 return r.json();
               }).then(function (data) {
-                if (coords.z !== grid._tileZoom) { return; }  // a zoom the map has left
-                if (shown !== coords.z) { reset(); shown = coords.z; }
-                var fresh = data.features.filter(function (f) {
-                  if (seen[f.id] || skip[f.id]) { return false; }
-                  seen[f.id] = true;
-                  if (cfg.link) { f.properties.u = cfg.link.replace("{c}", encodeURIComponent(f.id)); }
-                  return true;
+                wg.soon(function () {
+                  window.wgPending--;
+                  done(null, tile);
+                  if (coords.z !== grid._tileZoom) { return; }  // a zoom the map has left
+                  if (shown !== coords.z) { reset(); shown = coords.z; }
+                  var fresh = data.features.filter(function (f) {
+                    if (seen[f.id] || skip[f.id]) { return false; }
+                    seen[f.id] = true;
+                    if (cfg.link) { f.properties.u = cfg.link.replace("{c}", encodeURIComponent(f.id)); }
+                    return true;
+                  });
+                  shapes.addData({type: "FeatureCollection", features: fresh});
+                  group.fire("wg:loaded", {level: cfg.level, features: fresh});
+                  wg.note(cfg.level + ":error", null);
                 });
-                shapes.addData({type: "FeatureCollection", features: fresh});
-                group.fire("wg:loaded", {level: cfg.level, features: fresh});
-                wg.note(cfg.level + ":error", null);
               }).catch(function (e) {
-                wg.note(cfg.level + ":error", cfg.failed + " (" + e.message + ")");
-              }).finally(function () {
                 window.wgPending--;
                 done(null, tile);
+                wg.note(cfg.level + ":error", cfg.failed + " (" + e.message + ")");
               });
               return tile;
             }

@@ -339,6 +339,16 @@ def test_coverage_map_layers_toggle(demo: gpd.GeoDataFrame, open_page: Any) -> N
     opened.js(f"(ll) => {{ {MAP}.setView([ll[1], ll[0]], 14, {{animate: false}}); }}", got)
     opened.page.wait_for_timeout(300)
     opened.page.screenshot(path=str(SCREENSHOTS / "coverage-zoom.png"))
+    # One tooltip and one popup serve the whole site layer: each shows the site under the mouse.
+    at = opened.js(f"""(ll) => {{ const p = {MAP}.latLngToContainerPoint([ll[1], ll[0]]);
+      const r = {MAP}.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top];
+    }}""", got)
+    opened.page.mouse.move(*at)
+    assert opened.page.locator(".leaflet-tooltip").inner_text() == site["name"]
+    opened.page.mouse.click(*at)
+    popup = opened.page.locator(".leaflet-popup-content").inner_text()
+    kind = "党群服务中心" if site["kind"] == "centre" else "服务驿站"
+    assert site["name"] in popup and kind in popup, popup
 
 
 def test_validation_map_shows_planted_problems(demo: gpd.GeoDataFrame, open_page: Any) -> None:
@@ -398,3 +408,28 @@ def test_compare_map_fills_changed_grids(demo: gpd.GeoDataFrame, open_page: Any)
       }}); return out; }}""")
     assert filled == [pair[0]]
     assert "有变化的单元（1 个）" in opened.page.locator(".wg-legend").inner_text()
+
+
+def test_tiles_wait_for_each_other_to_reach_the_canvas_together(demo: gpd.GeoDataFrame,
+                                                                 open_page: Any) -> None:
+    """wg.soon: pieces of a page's tiles run together once the last tile on its way came
+    (one drawing of the canvas), or 200 ms after the first, and one that fails stops none."""
+    opened = open_page(unit(demo[demo["level"] == "grid"].iloc[0].to_dict(), tiles="none",
+                            assets="/assets"), "soon")
+    ran = opened.js("""async () => {
+      const ran = [], at = {}; window.wgPending = 3;
+      const piece = (name) => () => { window.wgPending--; ran.push(name); at[name] = ran.length; };
+      wg.soon(piece("a")); wg.soon(piece("b"));
+      const early = ran.length;
+      wg.soon(() => { window.wgPending--; throw new Error("one piece fails"); });
+      const together = ran.slice();
+      window.wgPending = 5;
+      const t0 = performance.now();
+      let waited = null;
+      wg.soon(() => { window.wgPending--; waited = performance.now() - t0; });
+      await new Promise(r => setTimeout(r, 400));
+      return {early, together, waited, pending: window.wgPending};
+    }""")
+    assert ran["early"] == 0 and ran["together"] == ["a", "b"]
+    assert 190 <= ran["waited"] < 400 and ran["pending"] == 4
+    assert any("one piece fails" in e for e in opened.console_errors)
