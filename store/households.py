@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wangge.geo.levels import ORDER, Level
+from wangge.store.frames import rows_frame
 from wangge.store.revisions import HOUSEHOLDS, bump_revision, read_revision
 from wangge.store.schema import assignment_moves as moves_table
 from wangge.store.schema import assignments as assignment_table
@@ -92,7 +93,7 @@ def _count_units(conn: Connection, release_id: int) -> pd.DataFrame:
         .select_from(assignment_table.join(household_table, h.id == a.household_id))
         .where(a.release_id == release_id)
         .group_by(*(a[name] for name in levels))).all()
-    groups = pd.DataFrame(rows, columns=[*levels, "households", "residents"])
+    groups = rows_frame(rows, [*levels, "households", "residents"])
     groups[["households", "residents"]] = groups[["households", "residents"]].astype("int64")
     frames = []
     for name in levels:
@@ -199,9 +200,8 @@ class HouseholdsMixin:
                     sa.select(h.external_id, p.name, p.phone, p.id_number)
                     .select_from(personal_table.join(household_table, h.id == p.household_id))
                     .where(h.external_id.in_(part))).all()
-        return (pd.DataFrame(located, columns=["id", "external_id", *_HOUSEHOLD_FIELDS]),
-                pd.DataFrame(people, columns=["external_id", "name", "phone", "id_number"],
-                             dtype=object))
+        return (rows_frame(located, ["id", "external_id", *_HOUSEHOLD_FIELDS]),
+                rows_frame(people, ["external_id", "name", "phone", "id_number"], dtype=object))
 
     def households(self) -> pd.DataFrame:
         """Every household's location data (no personal fields)."""
@@ -209,7 +209,7 @@ class HouseholdsMixin:
                 *(household_table.c[c] for c in _HOUSEHOLD_FIELDS)]
         with self._read() as conn:
             rows = conn.execute(sa.select(*cols).order_by(household_table.c.id)).all()
-        return pd.DataFrame(rows, columns=["id", "external_id", *_HOUSEHOLD_FIELDS])
+        return rows_frame(rows, ["id", "external_id", *_HOUSEHOLD_FIELDS])
 
     def household_count(self) -> int:
         with self._read() as conn:
@@ -294,7 +294,7 @@ class HouseholdsMixin:
             for i in range(0, len(household_ids), _IN_BATCH):
                 rows += conn.execute(query.where(
                     a.household_id.in_(household_ids[i:i + _IN_BATCH]))).all()
-        return pd.DataFrame(rows, columns=["household_id", "microgrid", "grid"])
+        return rows_frame(rows, ["household_id", "microgrid", "grid"])
 
     def located_households(self, release_id: int) -> pd.DataFrame:
         """Households with a location and their units in a release (for coverage): columns
@@ -307,8 +307,8 @@ class HouseholdsMixin:
                  .where(h.lon.is_not(None), h.lat.is_not(None)).order_by(h.id))
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return pd.DataFrame(rows, columns=["household_id", "external_id", "size", "lon", "lat",
-                                           "microgrid", "grid", "community", "street"])
+        return rows_frame(rows, ["household_id", "external_id", "size", "lon", "lat",
+                                 "microgrid", "grid", "community", "street"])
 
     def assigned_releases(self) -> list[int]:
         with self._read() as conn:
@@ -352,7 +352,7 @@ class HouseholdsMixin:
                  .order_by(h.external_id).limit(limit).offset(offset))
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return pd.DataFrame(rows, columns=[c.name for c in cols], dtype=object)
+        return rows_frame(rows, [c.name for c in cols], dtype=object)
 
     def moves(self, release_id: int) -> pd.DataFrame:
         """Households whose micro-grid or grid changed when ``release_id`` was assigned."""
@@ -363,5 +363,5 @@ class HouseholdsMixin:
                           m.from_grid, m.to_grid)
                 .select_from(moves_table.join(household_table, h.id == m.household_id))
                 .where(m.to_release_id == release_id).order_by(h.external_id)).all()
-        return pd.DataFrame(rows, columns=["external_id", "from_release_id", "from_microgrid",
-                                           "to_microgrid", "from_grid", "to_grid"], dtype=object)
+        return rows_frame(rows, ["external_id", "from_release_id", "from_microgrid",
+                                 "to_microgrid", "from_grid", "to_grid"], dtype=object)

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from wangge.geo.errors import NotFound
 from wangge.geo.levels import Level
+from wangge.store.frames import rows_frame
 from wangge.store.revisions import HOUSEHOLDS, bump_revision
 from wangge.store.schema import assignments as assignment_table
 from wangge.store.schema import buildings as building_table
@@ -113,7 +114,7 @@ class ReviewMixin:
                  .order_by(order, h.external_id).limit(limit).offset(offset))
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return pd.DataFrame(rows, columns=REVIEW_COLUMNS, dtype=object)
+        return rows_frame(rows, REVIEW_COLUMNS, dtype=object)
 
     def review_tally(self, release_id: int, f: ReviewFilter) -> dict[str, Any]:
         """``total`` (with every filter) and ``by_reason`` and ``by_source`` (with every filter
@@ -143,7 +144,7 @@ class ReviewMixin:
         with self._read() as conn:
             rows = conn.execute(sa.select(u.code, u.level, u.parent_code)
                                 .where(u.release_id == release_id)).all()
-        return pd.DataFrame(rows, columns=["code", "level", "parent_code"], dtype=object)
+        return rows_frame(rows, ["code", "level", "parent_code"], dtype=object)
 
     def review_personal(self, household_ids: Sequence[int]) -> pd.DataFrame:
         """Personal fields of the given households, for an entitled local export only."""
@@ -154,8 +155,8 @@ class ReviewMixin:
                 rows = conn.execute(sa.select(p.household_id, p.name, p.phone, p.id_number)
                                     .where(p.household_id.in_(
                                         list(household_ids[i:i + _IN_BATCH])))).all()
-                frames.append(pd.DataFrame(rows, columns=["household_id", "name", "phone",
-                                                          "id_number"], dtype=object))
+                frames.append(rows_frame(rows, ["household_id", "name", "phone", "id_number"],
+                                         dtype=object))
         if not frames:
             return pd.DataFrame(columns=["household_id", "name", "phone", "id_number"])
         return pd.concat(frames, ignore_index=True)
@@ -266,7 +267,7 @@ class ReviewMixin:
                 for i in range(0, len(wanted), _IN_BATCH):
                     rows += conn.execute(sa.select(*cols).where(
                         d.external_id.in_(wanted[i:i + _IN_BATCH])).order_by(d.id)).all()
-        frame = pd.DataFrame(rows, columns=names, dtype=object)
+        frame = rows_frame(rows, names, dtype=object)
         return frame.sort_values("id", kind="stable").reset_index(drop=True)
 
     def has_review_decisions(self) -> bool:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from wangge.geo.crs import STORAGE_CRS
 from wangge.geo.errors import Conflict, InputError, NotFound
+from wangge.store.frames import rows_frame
 from wangge.store.households import _chunks
 from wangge.store.revisions import SITES, bump_revision
 from wangge.store.schema import sites as site_table
@@ -116,8 +117,7 @@ class SitesMixin:
         query = sa.select(c.site_id, c.kind, c.name, c.unit_code, c.hours, c.lon, c.lat) \
             .where(where).order_by(c.site_id)
         with self._read() as conn:
-            frame = pd.DataFrame(conn.execute(query).all(),
-                                 columns=[*_FIELDS, "lon", "lat"])
+            frame = rows_frame(conn.execute(query).all(), [*_FIELDS, "lon", "lat"])
         geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)) \
             if len(frame) else []
         return gpd.GeoDataFrame(frame[list(_FIELDS)], geometry=geometry, crs=STORAGE_CRS)

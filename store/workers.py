@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from wangge.geo.errors import InputError
+from wangge.store.frames import rows_frame
 from wangge.store.households import _chunks, _records
 from wangge.store.revisions import WORKERS, bump_revision
 from wangge.store.schema import worker_personal as personal_table
@@ -67,7 +68,7 @@ class WorkersMixin:
                           worker_table.c.full_time).order_by(worker_table.c.grid_code,
                                                              worker_table.c.worker_id)
         with self._read() as conn:
-            frame = pd.DataFrame(conn.execute(query).all(), columns=list(_COLUMNS))
+            frame = rows_frame(conn.execute(query).all(), list(_COLUMNS))
         # typed even when empty: a boolean mask of no rows must still select rows, not columns
         return frame.astype({"worker_id": object, "grid_code": object, "full_time": bool})
 
