@@ -156,8 +156,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.heavy_slots = HeavySlots(settings.heavy_per_key, settings.heavy_total)
         service.start()
         if settings.warm_maps:
-            threading.Thread(target=warm, args=(store, settings, app.state.coverage),
-                             name="warm-maps", daemon=True).start()
+            def warm_all() -> None:
+                warm(store, settings, app.state.coverage)
+                app.state.plans.warm()
+
+            threading.Thread(target=warm_all, name="warm-maps", daemon=True).start()
         freeze_heap()
         try:
             yield

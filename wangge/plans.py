@@ -9,7 +9,9 @@ log and the session never disagree.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from sqlalchemy.exc import SQLAlchemyError
 
 from wangge.boundaries import with_areas
 from wangge.compare import changed_codes
@@ -30,7 +33,8 @@ from wangge.settings import Settings
 from wangge.store import Store
 from wangge.store.plans import PlanInfo, StalePlan
 
-KEPT_SESSIONS = 4   # a demo-sized session holds ~60 MB (households' points and their tree)
+KEPT_SESSIONS = 4   # sessions share their base's household points and index; each keeps its edits
+log = logging.getLogger(__name__)
 
 
 class PlanService:
@@ -41,6 +45,10 @@ class PlanService:
         self._sessions: OrderedDict[int, PlanSession] = OrderedDict()
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
+        # The session of a release with no edits, kept to start each plan over it from
+        # (PlanSession.fresh): (what it was built from, the session).
+        self._base: tuple[tuple[Any, ...], PlanSession] | None = None
+        self._base_lock = threading.Lock()
 
     # ---- plans -----------------------------------------------------------------------------
     def create(self, title: str, base_release_id: int | None = None, *,
@@ -251,16 +259,8 @@ class PlanService:
             yield session
 
     def _load(self, info: PlanInfo) -> PlanSession:
-        store = self.store
-        units = store.units(info.base_release_id)
-        located = store.located_households(info.base_release_id)
-        households = PlanHouseholds(located["lon"].to_numpy(float), located["lat"].to_numpy(float),
-                                    np.asarray(located["size"], dtype=float))
-        session = PlanSession(units, households, workers=store.workers(),
-                              config=self.settings.validation_config(),
-                              ranges=self.settings.household_ranges(),
-                              snap_m=self.settings.plan_snap_m, compounds=self._compounds())
-        edits = store.plan_edits(info.id)
+        session = self.base_session(info.base_release_id).fresh()
+        edits = self.store.plan_edits(info.id)
         for edit in edits:
             session.edit(edit.op, admin=edit.admin)
         for edit in edits:
@@ -269,6 +269,46 @@ class PlanService:
         session.version = info.version
         return session
 
+
+    def base_session(self, release_id: int) -> PlanSession:
+        """A session over ``release_id`` with no edits, built once while its households,
+        workers and gazetteer stay the same (a release's units never change). Never edited
+        itself: each plan starts from a :meth:`PlanSession.fresh` copy. Also prepared for the
+        current release when a service starts (``warm_maps``)."""
+        store = self.store
+        revisions = store.revisions()
+        key = (release_id, revisions["households"], revisions["workers"], self._gazetteer_id())
+        with self._base_lock:
+            if self._base is not None and self._base[0] == key:
+                return self._base[1]
+            located = store.located_households(release_id)
+            households = PlanHouseholds(located["lon"].to_numpy(float),
+                                        located["lat"].to_numpy(float),
+                                        np.asarray(located["size"], dtype=float))
+            session = PlanSession(store.units(release_id), households, workers=store.workers(),
+                                  config=self.settings.validation_config(),
+                                  ranges=self.settings.household_ranges(),
+                                  snap_m=self.settings.plan_snap_m, compounds=self._compounds())
+            self._base = (key, session)
+            return session
+
+    def warm(self) -> None:
+        """Build the base session of the current release (run in the background when a
+        service starts); a failure is logged, never raised: plans then build it when opened."""
+        started = time.monotonic()
+        try:
+            self.base_session(self.store.release_or_current(None).id)
+        except (WanggeError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
+            log.warning("规划基础未预热 / plan base not warmed: %s", exc)
+            return
+        log.info("规划基础已预热（%.1f 秒）/ plan base warmed in %.1f s",
+                 time.monotonic() - started, time.monotonic() - started)
+
+    def _gazetteer_id(self) -> int | None:
+        try:
+            return self.store.gazetteer_info().id
+        except NotFound:
+            return None
 
     def _compounds(self) -> tuple[PlanHouseholds, Any] | None:
         """Buildings of the current gazetteer as points with their compound ids, if any."""

@@ -157,9 +157,9 @@ class Settings(BaseSettings):
     tianditu_key: SecretStr = Field(default=SecretStr(""), description="Tianditu developer key (tk)")
     warm_maps: bool = Field(
         default=False,
-        description="prepare the current release's household counts and coverage in the "
-                    "background when the service starts (``wangge serve`` turns it on), so the "
-                    "first leader to open a map does not wait for them")
+        description="prepare the current release's household counts, coverage and plan base "
+                    "in the background when the service starts (``wangge serve`` turns it on), "
+                    "so the first leader to open a map or planner to open a plan does not wait")
     map_inline_units: int = Field(
         default=500, ge=0,
         description="a map page served by the API inlines a level with at most this many units; "

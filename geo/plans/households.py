@@ -8,6 +8,8 @@ incremental answer equals the full one by construction, and the property test ch
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
@@ -33,6 +35,13 @@ class PlanHouseholds:
         sizes = np.ones(self.n) if residents is None else np.asarray(residents, dtype=float)
         self.residents = np.where(np.isfinite(sizes) & (sizes > 0), sizes, 1.0)
         self.leaf: NDArray[np.intp] = np.full(self.n, NOWHERE, dtype=np.intp)
+
+    def fork(self) -> PlanHouseholds:
+        """The same households with leaves of their own: points, sizes and their index never
+        change, so they are shared."""
+        other = copy.copy(self)
+        other.leaf = self.leaf.copy()
+        return other
 
     def within(self, geoms: list[shapely.Geometry]) -> NDArray[np.intp]:
         """Households whose point touches any of ``geoms``."""

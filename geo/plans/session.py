@@ -81,6 +81,26 @@ class PlanSession:
         self._moves = 0     # edits, undos and redos applied: what the impact was made for
         self._impact: tuple[int, dict[str, Any]] | None = None
 
+    def fresh(self) -> PlanSession:
+        """A new session over the same base, with no edits, from this one (which has none).
+
+        What edits never change is shared: the units' geometries, the households' points and
+        their index, the code book, the workers. What they change is copied: the unit
+        tables, where each household is, the findings. In a city (23,670 units, 1.3 million
+        households) this takes a fraction of a second; building a session takes ten or more.
+        """
+        if self.done or self.undone:
+            raise ValueError("fresh() copies a session without edits")
+        other = copy.copy(self)
+        other.state = _copy(self.base)
+        if self.households is not None:
+            other.households = self.households.fork()
+        other.findings = PlanFindings(self.config)
+        other.findings.by_scope = dict(self.findings.by_scope)
+        other.done, other.undone = [], []
+        other.version, other._moves, other._impact = 0, 0, None
+        return other
+
     # ---- editing ---------------------------------------------------------------------------
     def edit(self, op: dict[str, Any], *, admin: bool = False) -> dict[str, Any]:
         """Apply ``op``; answer with what changed and its impact. Refused edits change nothing."""

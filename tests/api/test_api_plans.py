@@ -344,3 +344,34 @@ def test_editor_opens_without_gcj02_tiles_by_default(store_url, small_units):
         assert "autonavi" not in page and json.dumps("该底图为 GCJ-02")[1:-1] not in page
         asked = client.get(f"/maps/plans/{pid}", params={"tiles": "amap"}).text
         assert json.dumps("该底图为 GCJ-02")[1:-1] in asked or "该底图为 GCJ-02" in asked
+
+
+def test_plans_start_from_one_base_until_the_households_change(store_url, small_units):
+    """Every plan over a release starts from one base session (built once, warmed at start);
+    a household write, from any process, makes the next plan start from a new base."""
+    from wangge.plans import PlanService
+    from wangge.settings import Settings
+
+    load_release(store_url, small_units)
+    _with_households(store_url, small_units)
+    community, a, b, micro = _two_grids(small_units)
+    settings = Settings(database_url=store_url, _env_file=None)
+    with open_store(store_url) as store:
+        service = PlanService(store, settings)
+        service.warm()
+        base = service.base_session(1)
+        first, second = service.create("甲").id, service.create("乙").id
+        service.edit(first, {"op": "move", "units": micro[:1], "to": a}, admin=False)
+        assert service.summary(second)["edits"] == 0
+        sessions = service._sessions
+        assert sessions[first].households.points is base.households.points
+        assert sessions[second].households.points is base.households.points
+        assert not base.done and base.verify() == []
+        assert service.base_session(1) is base                 # plan edits are not writes to it
+        upsert = small_units[small_units["level"] == "microgrid"].iloc[:1]
+        _with_households(store_url, upsert)                     # H00000..2 moved
+        assert service.base_session(1) is not base
+        third = service.create("丙").id
+        assert service._sessions.get(third) is None
+        service.summary(third)
+        assert service._sessions[third].households.points is not base.households.points

@@ -92,3 +92,32 @@ def test_regroup_moves_many_and_makes_new_grids(demo_units, demo_register):
     assert len(answer["created"]) >= 1 and session.verify() == []
     session.undo()
     assert [g.code for g in session.state.kids(community.uid)] == [g.code for g in grids]
+
+
+def test_fresh_sessions_share_the_base_and_keep_their_edits_apart(demo_units, demo_register):
+    """Plans start from one base session (PlanSession.fresh): random edits in one leave the
+    base and a sibling exactly as built, and each still equals a full recomputation."""
+    units, households = one_street(demo_units, demo_register, street_index=2)
+    base = PlanSession(units, households)
+    built = _snapshot(base)
+    leaf = base.households.leaf.copy()
+    findings = {s: list(f) for s, f in base.findings.by_scope.items()}
+    first, second = base.fresh(), base.fresh()
+    assert first.households.points is base.households.points          # shared, not copied
+    rng = np.random.default_rng(11)
+    applied = 0
+    while applied < 6:
+        try:
+            first.edit(random_edit(first, rng, admin=True), admin=True)
+        except WanggeError:
+            continue
+        applied += 1
+    assert first.verify() == [] and _snapshot(first) != built
+    for untouched in (base, second):
+        assert _snapshot(untouched) == built
+        assert np.array_equal(untouched.households.leaf, leaf)
+        assert {s: list(f) for s, f in untouched.findings.by_scope.items()} == findings
+        assert untouched.verify() == [] and not untouched.done
+    first.undo()
+    with pytest.raises(ValueError, match="without edits"):
+        first.fresh()
