@@ -46,6 +46,7 @@ def test_docs_pages_link_nothing_off_site(tmp_path: Path) -> None:
     redoc = client.get("/redoc")
     assert "fonts.googleapis.com" not in redoc.text
     assert redoc.headers["content-security-policy"] == "img-src 'self' data: blob:"
+    assert '<redoc native-scrollbars="true" spec-url="/openapi.json">' in redoc.text
     assert client.get("/docs/oauth2-redirect").status_code == 200
     js = client.get("/docs/assets/" + DOCS_ASSETS["swagger_js"].local)
     assert "javascript" in js.headers["content-type"] and b"SwaggerUIBundle" in js.content
