@@ -40,6 +40,14 @@ class Tree:
         parent, depth = state.arrays()
         return cls(parent, depth, {u.uid: u.code for u in state})
 
+    def code_at(self, uids: NDArray[np.intp]) -> NDArray[np.object_]:
+        """The code of each uid (None for NOWHERE or a uid not in the tree)."""
+        size = max(len(self.parent), max(self.codes, default=-1) + 1)
+        table = np.full(size + 1, None, dtype=object)   # the last slot stands for no unit
+        table[np.fromiter(self.codes.keys(), dtype=np.intp, count=len(self.codes))] = \
+            list(self.codes.values())
+        return table[np.where((uids >= 0) & (uids < size), uids, size)]
+
     def at(self, leaf: NDArray[np.intp], level: Level) -> NDArray[np.intp]:
         size = len(self.parent)
         inside = (leaf >= 0) & (leaf < size)
@@ -54,8 +62,7 @@ def moves(households: PlanHouseholds, which: NDArray[np.intp], leaf_before: NDAr
     """Households of ``which`` whose ``level`` unit changed: totals and the from → to table."""
     a = before.at(leaf_before, level)
     b = after.at(leaf_after, level)
-    from_codes = np.array([before.codes.get(int(u)) for u in a], dtype=object)
-    to_codes = np.array([after.codes.get(int(u)) for u in b], dtype=object)
+    from_codes, to_codes = before.code_at(a), after.code_at(b)
     moved = from_codes != to_codes
     residents = households.residents[which[moved]]
     table: Counter[tuple[str | None, str | None]] = Counter()
