@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import sqlalchemy as sa
+from numpy.typing import NDArray
 
 from wangge.geo.crs import STORAGE_CRS
 from wangge.geo.errors import InputError
@@ -142,6 +143,24 @@ class GazetteerMixin:
             bld, geometry=list(shapely.points([r[4] for r in brow], [r[5] for r in brow])),
             crs=STORAGE_CRS)
         return info, compounds, buildings
+
+    def building_points(self) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                       NDArray[np.object_]]:
+        """Lon, lat and compound id of every building in the current gazetteer (empty arrays
+        when there is none): what grouping micro-grids by compound needs, without the rest of
+        :meth:`gazetteer`."""
+        b = building_table.c
+        with self._read() as conn:
+            current = conn.execute(sa.select(gazetteer_table.c.id)
+                                   .where(gazetteer_table.c.is_current)).scalar_one_or_none()
+            rows = [] if current is None else conn.execute(
+                sa.select(b.lon, b.lat, b.compound_id).where(b.gazetteer_id == current)
+                .order_by(b.building_id)).all()
+        if not rows:
+            return np.empty(0), np.empty(0), np.empty(0, dtype=object)
+        lon, lat, compound = zip(*rows, strict=True)
+        return (np.asarray(lon, dtype=float), np.asarray(lat, dtype=float),
+                np.asarray([str(c) for c in compound], dtype=object))
 
 
 def _loads(value: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from numpy.typing import NDArray
 from sqlalchemy.engine import Connection
 
 from wangge.geo.levels import ORDER, Level
@@ -309,6 +310,21 @@ class HouseholdsMixin:
             rows = conn.execute(query).all()
         return rows_frame(rows, ["household_id", "external_id", "size", "lon", "lat",
                                  "microgrid", "grid", "community", "street"])
+
+    def household_points(self) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                        NDArray[np.float64]]:
+        """Lon, lat and size (NaN when not known) of the households with a location, in the
+        order of :meth:`located_households`: what a plan needs, without their units."""
+        h = household_table.c
+        with self._read() as conn:
+            rows = conn.execute(sa.select(h.lon, h.lat, h.size)
+                                .where(h.lon.is_not(None), h.lat.is_not(None))
+                                .order_by(h.id)).all()
+        if not rows:
+            return np.empty(0), np.empty(0), np.empty(0)
+        lon, lat, size = zip(*rows, strict=True)
+        return (np.asarray(lon, dtype=float), np.asarray(lat, dtype=float),
+                np.asarray([np.nan if s is None else s for s in size], dtype=float))
 
     def assigned_releases(self) -> list[int]:
         with self._read() as conn:

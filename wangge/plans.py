@@ -18,8 +18,6 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-import numpy as np
-import shapely
 from sqlalchemy.exc import SQLAlchemyError
 
 from wangge.boundaries import with_areas
@@ -281,10 +279,7 @@ class PlanService:
         with self._base_lock:
             if self._base is not None and self._base[0] == key:
                 return self._base[1]
-            located = store.located_households(release_id)
-            households = PlanHouseholds(located["lon"].to_numpy(float),
-                                        located["lat"].to_numpy(float),
-                                        np.asarray(located["size"], dtype=float))
+            households = PlanHouseholds(*store.household_points())
             session = PlanSession(store.units(release_id), households, workers=store.workers(),
                                   config=self.settings.validation_config(),
                                   ranges=self.settings.household_ranges(),
@@ -312,16 +307,8 @@ class PlanService:
 
     def _compounds(self) -> tuple[PlanHouseholds, Any] | None:
         """Buildings of the current gazetteer as points with their compound ids, if any."""
-        try:
-            _, _, buildings = self.store.gazetteer()
-        except NotFound:
-            return None
-        if buildings.empty:
-            return None
-        points = PlanHouseholds(shapely.get_x(buildings.geometry.values),
-                                shapely.get_y(buildings.geometry.values))
-        return points, buildings["compound_id"].astype(str).to_numpy(dtype=object)
-
+        lon, lat, compound = self.store.building_points()
+        return (PlanHouseholds(lon, lat), compound) if len(lon) else None
 
 def _touched_codes(session: PlanSession) -> set[str]:
     """Base codes of the units the plan changes, with the parents of the units it adds."""

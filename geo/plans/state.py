@@ -61,15 +61,19 @@ class PlanState:
         levels = [parse_level(v) for v in frame["level"]]
         if any(lv is None for v, lv in zip(frame["level"], levels, strict=True)):
             raise InputError("单元的层级无法识别。", "A unit's level is not recognised.")
-        order = sorted(range(len(frame)), key=lambda i: (depth[levels[i]], str(frame["code"].iat[i])))
+        # Plain lists: a cell read through pandas costs more than the rest of a unit's work.
+        codes = [str(c) for c in frame["code"]]
+        names = [str(n) for n in frame["name"]]
+        geoms = list(frame.geometry.values)
+        attrs = list(frame["attrs"]) if "attrs" in frame else [None] * len(frame)
+        order = sorted(range(len(frame)), key=lambda i: (depth[levels[i]], codes[i]))
         self.units: dict[int, Unit] = {}
         self.by_code: dict[str, int] = {}
         self.children: dict[int, set[int]] = {}
-        attrs = frame["attrs"] if "attrs" in frame else [None] * len(frame)
         parents = [None if p is None or (isinstance(p, float) and np.isnan(p)) else str(p)
                    for p in frame["parent_code"]]
         for uid, i in enumerate(order):
-            code = str(frame["code"].iat[i])
+            code = codes[i]
             parent_code = parents[i]
             parent = self.by_code.get(parent_code, -1) if parent_code is not None else -1
             level = levels[i]
@@ -80,9 +84,9 @@ class PlanState:
                                  code=code)
             if code in self.by_code:
                 raise InputError(f"编码 {code} 重复。", f"Code {code} is used twice.", code=code)
-            value = attrs.iat[i] if hasattr(attrs, "iat") else None
-            unit = Unit(uid, code, str(frame["name"].iat[i]), level, parent,
-                        frame.geometry.iat[i], value if isinstance(value, dict) else None)
+            value = attrs[i]
+            unit = Unit(uid, code, names[i], level, parent, geoms[i],
+                        value if isinstance(value, dict) else None)
             self._put(unit)
         self.next_uid = len(order)
         # The district's code: the streets' parent, kept for export.

@@ -50,3 +50,15 @@ def test_refuses_other_crs_and_missing_columns(store: Store):
         store.create_gazetteer(compounds.to_crs(4549), buildings, source="x")
     with pytest.raises(InputError):
         store.create_gazetteer(compounds.drop(columns="name"), buildings, source="x")
+
+
+def test_building_points_are_the_current_gazetteers_buildings(store: Store):
+    lon, lat, compound = store.building_points()
+    assert len(lon) == len(lat) == len(compound) == 0
+    compounds, buildings = sample()
+    store.create_gazetteer(compounds, buildings, source="v1")
+    store.create_gazetteer(compounds.iloc[:1], buildings.iloc[:2], source="v2")
+    lon, lat, compound = store.building_points()
+    _, _, current = store.gazetteer()
+    assert list(compound) == list(current["compound_id"]) == ["C0", "C0"]
+    assert list(lon) == list(current.geometry.x) and list(lat) == list(current.geometry.y)

@@ -90,3 +90,17 @@ def test_failed_assignment_leaves_the_previous_one(store: Store):
     with pytest.raises(InputError):
         store.save_assignments(r1, bad)
     assert len(store.review_page(r1, ReviewFilter())) == 1  # the old assignment is intact
+
+
+def test_household_points_follow_the_located_households(store: Store):
+    assert all(len(a) == 0 for a in store.household_points())
+    frame = located(["h1", "h2", "h3", "h4"], lon=[120.1, None, 120.3, 120.4],
+                    lat=[33.1, None, 33.3, 33.4], size=[3, 2, None, 5])
+    store.upsert_households(frame, people([]), source="test")
+    release = store.create_release(squares(2), source="test").id
+    lon, lat, size = store.household_points()
+    full = store.located_households(release)
+    assert list(full["external_id"]) == ["h1", "h3", "h4"]
+    assert list(lon) == list(full["lon"]) == [120.1, 120.3, 120.4]
+    assert list(lat) == list(full["lat"])
+    assert size[0] == 3 and size[1] != size[1] and size[2] == 5      # unknown: NaN
