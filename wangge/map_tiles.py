@@ -10,14 +10,15 @@ same properties the page would have inlined, for the page that asked (``kind``):
 - ``coverage``: each unit's households and shares within 5/10/15 minutes.
 
 A service process keeps the prepared levels (geometry shifted for the base map and simplified
-per zoom on first use) for :data:`TTL_S` seconds, so figures a tile shows are at most that old;
-coverage levels follow the coverage cache and are rebuilt as soon as it recomputes.
+per zoom on first use) while what they show is current: a release's units never change, and
+the figures are keyed by the store's revision counters (households and workers; for coverage
+also sites and networks), so a level is prepared again as soon as any process writes to what
+it shows. A page's burst of requests for a level not yet prepared prepares it once.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -30,31 +31,40 @@ from wangge.store import Store
 
 KINDS = ("plain", "overview", "coverage")
 LEVELS = ("street", "community", "grid", "microgrid")
-TTL_S = 120.0
 MAX_LEVELS = 24  # prepared levels kept per process (each is one level of one release)
 
 
 class TileCache:
-    """Prepared levels by key, least recently used dropped first, each for ``ttl_s`` seconds."""
+    """Prepared levels by key, least recently used dropped first. A key being prepared is
+    prepared once: other requests for it wait for that and take its result."""
 
-    def __init__(self, ttl_s: float = TTL_S, max_levels: int = MAX_LEVELS) -> None:
-        self.ttl_s, self.max_levels = ttl_s, max_levels
-        self._levels: OrderedDict[tuple[Any, ...], tuple[float, LevelTiles]] = OrderedDict()
+    def __init__(self, max_levels: int = MAX_LEVELS) -> None:
+        self.max_levels = max_levels
+        self._levels: OrderedDict[tuple[Any, ...], LevelTiles] = OrderedDict()
+        self._building: dict[tuple[Any, ...], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def level(self, key: tuple[Any, ...], build: Callable[[], LevelTiles]) -> LevelTiles:
-        now = time.monotonic()
         with self._lock:
             hit = self._levels.get(key)
-            if hit is not None and now - hit[0] < self.ttl_s:
+            if hit is not None:
                 self._levels.move_to_end(key)
-                return hit[1]
-        built = build()  # outside the lock: other keys are served meanwhile
-        with self._lock:
-            self._levels[key] = (now, built)
-            self._levels.move_to_end(key)
-            while len(self._levels) > self.max_levels:
-                self._levels.popitem(last=False)
+                return hit
+            building = self._building.setdefault(key, threading.Lock())
+        with building:  # other keys are served meanwhile
+            with self._lock:
+                hit = self._levels.get(key)
+            if hit is not None:
+                return hit
+            try:
+                built = build()
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+            with self._lock:
+                self._levels[key] = built
+                while len(self._levels) > self.max_levels:
+                    self._levels.popitem(last=False)
         return built
 
 
@@ -66,12 +76,14 @@ def level_tiles(store: Store, release_id: int, kind: str, level: str, bm: Basema
         raise InputError(f"未知的图层类型“{kind}”，可选：{'、'.join(KINDS)}。",
                          f"Unknown layer kind {kind!r}; choose one of {', '.join(KINDS)}.",
                          kind=kind)
+    revisions = store.revisions() if kind != "plain" else {}
     if kind == "coverage":
-        cov = coverage.get(store, release_id, settings)
-        key: tuple[Any, ...] = (release_id, kind, level, bm.offset, id(cov))
+        cov = coverage.get(store, release_id, settings)  # as current as the revisions read
+        key: tuple[Any, ...] = (release_id, kind, level, bm.offset, *revisions.items())
         return cache.level(key, lambda: _coverage_level(store, release_id, cov, settings, level,
                                                         bm))
-    key = (release_id, kind, level, bm.offset, show_workers)
+    shown = (revisions.get("households"), revisions.get("workers"))
+    key = (release_id, kind, level, bm.offset, show_workers, *shown)
     return cache.level(key, lambda: _store_level(store, release_id, kind, level, bm, show_workers))
 
 

@@ -124,3 +124,41 @@ def test_tiles_carry_worker_names_only_for_entitled_roles_and_audit_it(loaded, u
         entries = [e for e in store.audit_entries()
                    if e["action"] == "read worker names (overview map tiles)"]
         assert len(entries) == 1 and entries[0]["target"] == f"release 1 grid 9/{x}/{y}"
+
+
+def test_tile_figures_follow_every_write_and_a_burst_prepares_a_level_once(loaded, units,
+                                                                           monkeypatch):
+    """Figures in tiles are never older than the store (a roster written by another process
+    shows at once), and a page's burst of requests for a level prepares it once."""
+    import threading
+
+    import pandas as pd
+    import shapely
+
+    import wangge.map_tiles
+    from wangge.store import open_store
+
+    lon, lat = shapely.union_all(units.geometry.values).centroid.coords[0]
+    x, y = _tile_of(lon, lat, 9)
+    path = f"/maps/tiles/1/overview/grid/9/{x}/{y}.json"
+    prepared = []
+    prepare = wangge.map_tiles._store_level
+    monkeypatch.setattr(wangge.map_tiles, "_store_level",
+                        lambda *a: prepared.append(1) or prepare(*a))
+    with api_client(loaded, role="viewer") as c:
+        answers: list = []
+        burst = [threading.Thread(target=lambda: answers.append(c.get(path))) for _ in range(6)]
+        for t in burst:
+            t.start()
+        for t in burst:
+            t.join()
+        assert [r.status_code for r in answers] == [200] * 6 and len(prepared) == 1
+        before = {f["id"]: f["properties"].get("w") for f in answers[0].json()["features"]}
+        assert any(before.values())
+        grids = units.loc[units["level"] == "grid", "code"]
+        with open_store(loaded) as other:
+            other.replace_workers(pd.DataFrame({"worker_id": ["W1"], "grid_code": [grids.iloc[0]],
+                                                "full_time": [True]}))
+        after = {f["id"]: f["properties"].get("w") for f in c.get(path).json()["features"]}
+        assert len(prepared) == 2 and after != before
+        assert sum(1 for w in after.values() if w) <= 1
