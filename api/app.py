@@ -156,11 +156,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.plans = PlanService(store, settings)
         app.state.heavy_slots = HeavySlots(settings.heavy_per_key, settings.heavy_total)
         service.start()
+        app.state.warm = "off"   # what /health says of the caches prepared at start
         if settings.warm_maps:
             def warm_all() -> None:
-                warm(store, settings, app.state.coverage)
-                app.state.plans.warm()
+                maps = warm(store, settings, app.state.coverage)
+                plans = app.state.plans.warm()
+                app.state.warm = "done" if maps and plans else "failed"
 
+            app.state.warm = "warming"
             threading.Thread(target=warm_all, name="warm-maps", daemon=True).start()
         freeze_heap()
         try:

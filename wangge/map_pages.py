@@ -210,18 +210,21 @@ def coverage_html(store: Store, release_id: int, options: MapOptions, settings: 
         store, release_id, options, settings, cache=cache, suggest_k=suggest_k)))
 
 
-def warm(store: Store, settings: Any, coverage_cache: Any) -> None:
+def warm(store: Store, settings: Any, coverage_cache: Any) -> bool:
     """Fill the caches the map pages of the current release read: its household counts per
     unit and its coverage with the coverage map's drawing. Run in the background when a
-    service starts (``warm_maps``); a failure is logged, never raised (the pages compute
-    what they need when they are opened)."""
+    service starts (``warm_maps``); a failure is logged and answered False, never raised (the
+    pages compute what they need when they are opened)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from wangge.geo.errors import WanggeError
 
     started = time.monotonic()
     try:
-        release = store.release_or_current(None).id
+        current = store.current_release()
+        if current is None:
+            return True            # nothing to prepare yet
+        release = current.id
         if release in store.assigned_releases():
             store.unit_counts(release)
         if len(store.sites()):
@@ -229,6 +232,7 @@ def warm(store: Store, settings: Any, coverage_cache: Any) -> None:
             coverage_drawing(store, release, cov, settings)
     except (WanggeError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
         log.warning("地图缓存预热未完成 / map caches not warmed: %s", exc)
-        return
+        return False
     log.info("地图缓存已预热（%.1f 秒）/ map caches warmed in %.1f s",
              time.monotonic() - started, time.monotonic() - started)
+    return True

@@ -287,17 +287,22 @@ class PlanService:
             self._base = (key, session)
             return session
 
-    def warm(self) -> None:
+    def warm(self) -> bool:
         """Build the base session of the current release (run in the background when a
-        service starts); a failure is logged, never raised: plans then build it when opened."""
+        service starts); a failure is logged and answered False, never raised: plans then
+        build it when opened."""
         started = time.monotonic()
         try:
-            self.base_session(self.store.release_or_current(None).id)
+            current = self.store.current_release()
+            if current is None:
+                return True        # nothing to prepare yet
+            self.base_session(current.id)
         except (WanggeError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
             log.warning("规划基础未预热 / plan base not warmed: %s", exc)
-            return
+            return False
         log.info("规划基础已预热（%.1f 秒）/ plan base warmed in %.1f s",
                  time.monotonic() - started, time.monotonic() - started)
+        return True
 
     def _gazetteer_id(self) -> int | None:
         try:

@@ -188,7 +188,7 @@ def test_warm_prepares_the_current_release_maps(loaded, caplog, monkeypatch):
     settings = Settings(database_url=loaded, _env_file=None)
     cache = CoverageCache()
     with open_store(loaded) as store, caplog.at_level("INFO"):
-        warm(store, settings, cache)
+        assert warm(store, settings, cache) is True
         assert "map caches warmed" in caplog.text
         cov = cache.get(store, 1, settings)
         assert cache.get(store, 1, settings) is cov            # computed once, by the warm-up
@@ -208,14 +208,34 @@ def test_warm_prepares_the_current_release_maps(loaded, caplog, monkeypatch):
         assert "改名的站点" in set(fresh.sites["name"])
     caplog.clear()
 
-    def down(_release):
+    def down():
         from sqlalchemy.exc import OperationalError
         raise OperationalError("SELECT", {}, Exception("database is down"))
 
-    monkeypatch.setattr(store, "release_or_current", down)
+    monkeypatch.setattr(store, "current_release", down)
     with caplog.at_level("WARNING"):
-        warm(store, settings, CoverageCache())                  # logged, not raised
+        assert warm(store, settings, CoverageCache()) is False  # logged, not raised
     assert "not warmed" in caplog.text and "database is down" in caplog.text
+
+
+def test_health_says_when_the_caches_are_warm(loaded, tmp_path):
+    """/health tells a load balancer or an operator when the current release's maps and plan
+    base are prepared (WANGGE_WARM_MAPS); with nothing to prepare, warming is done at once."""
+    import time
+
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    for url, expected in ((loaded, "done"), (empty, "done")):
+        with api_client(url, role=None, warm_maps=True) as c:
+            deadline = time.monotonic() + 120
+            while (state := c.get("/health").json()["warm"]) == "warming":
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            assert state == expected
+            if url == loaded:   # both caches were filled in the background
+                app = c.app
+                assert app.state.plans._base is not None
+    with api_client(loaded, role=None) as c:
+        assert c.get("/health").json()["warm"] == "off"
 
 
 def test_coverage_page_is_drawn_once_per_coverage(loaded, monkeypatch):
