@@ -159,8 +159,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.warm = "off"   # what /health says of the caches prepared at start
         if settings.warm_maps:
             def warm_all() -> None:
-                maps = warm(store, settings, app.state.coverage)
+                maps = warm(store, settings, app.state.coverage, app.state.map_tiles,
+                            app.state.map_assets)
                 plans = app.state.plans.warm()
+                freeze_heap()    # what was just built lives long: out of the collector's way
                 app.state.warm = "done" if maps and plans else "failed"
 
             app.state.warm = "warming"

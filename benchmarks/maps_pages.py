@@ -187,8 +187,8 @@ def run(label: str, store_url: str, runs: int, peer: bool, only: list[str],
         env = {"WANGGE_DATABASE_URL": store_url, "WANGGE_RATE_LIMIT_PER_S": "100000"}
         if inline[1] is not None:
             env["WANGGE_MAP_INLINE_UNITS"] = str(inline[1])
-        if warm:
-            env["WANGGE_WARM_MAPS"] = "1"
+        if warm:  # the pages are opened offline: that is the service's default base map too
+            env.update(WANGGE_WARM_MAPS="1", WANGGE_MAP_TILES="none")
         with serve("wangge.api.app:create_app", env, ready_path="/health", settle_s=1.0) as s:
             if warm:
                 print(f"  {label} {inline[0]:<7}caches warm after {_wait_warm(s.base):.0f} s",

@@ -59,6 +59,22 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y)
 
 
+def tiles_covering(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int]]:
+    """The (x, y) of every 512-pixel tile at zoom ``z`` that meets ``bounds`` (degrees)."""
+    n = 2 ** (z - 1)
+
+    def column(lon: float) -> int:
+        return min(n - 1, max(0, int((lon + 180.0) / 360.0 * n)))
+
+    def row(lat: float) -> int:
+        y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+        return min(n - 1, max(0, int(y)))
+
+    west, south, east, north = bounds
+    return [(x, y) for x in range(column(west), column(east) + 1)
+            for y in range(row(north), row(south) + 1)]
+
+
 def valid_tile(z: int, x: int, y: int) -> bool:
     if not MIN_ZOOM <= z <= MAX_ZOOM:
         return False

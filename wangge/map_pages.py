@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import folium
 import geopandas as gpd
@@ -57,6 +58,20 @@ class MapOptions:
             return None
         url = self.tile_url.replace("{release}", str(release_id)).replace("{kind}", kind)
         return Remote(url, lang=self.lang, link=self.link, above=self.inline_units)
+
+
+def page_options(settings: Any, assets: str | None, lang: str = "zh",
+                 tiles: str | None = None) -> MapOptions:
+    """How the service draws its pages: ``tiles`` (default: the settings'), links and tiles
+    under ``/maps``, Leaflet from ``assets`` (None: the public CDN)."""
+    chosen = tiles or settings.map_tiles
+    query = urlencode({"lang": lang, "tiles": chosen})
+    return MapOptions(lang=lang, tiles=chosen,
+                      tianditu_key=settings.tianditu_key.get_secret_value() or None,
+                      assets=assets, link=f"/maps/units/{{c}}?{query}",
+                      tile_url="/maps/tiles/{release}/{kind}/{level}/{z}/{x}/{y}.json?"
+                               + urlencode({"tiles": chosen}),
+                      inline_units=settings.map_inline_units)
 
 
 def overview_inputs(store: Store, release_id: int, show_workers: bool, *,
@@ -210,11 +225,14 @@ def coverage_html(store: Store, release_id: int, options: MapOptions, settings: 
         store, release_id, options, settings, cache=cache, suggest_k=suggest_k)))
 
 
-def warm(store: Store, settings: Any, coverage_cache: Any) -> bool:
+def warm(store: Store, settings: Any, coverage_cache: Any, tile_cache: Any = None,
+         assets: str | None = None) -> bool:
     """Fill the caches the map pages of the current release read: its household counts per
-    unit and its coverage with the coverage map's drawing. Run in the background when a
-    service starts (``warm_maps``); a failure is logged and answered False, never raised (the
-    pages compute what they need when they are opened)."""
+    unit, its coverage with the coverage map's drawing and its page (default options), and,
+    with ``tile_cache``, the tiled levels of the overview and coverage pages at the zooms a
+    district or a city opens at. Run in the background when a service starts
+    (``warm_maps``); a failure is logged and answered False, never raised (the pages compute
+    what they need when they are opened)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from wangge.geo.errors import WanggeError
@@ -227,12 +245,44 @@ def warm(store: Store, settings: Any, coverage_cache: Any) -> bool:
         release = current.id
         if release in store.assigned_releases():
             store.unit_counts(release)
+        kinds = ["overview"]
         if len(store.sites()):
             cov = coverage_cache.get(store, release, settings)
             coverage_drawing(store, release, cov, settings)
+            coverage_html(store, release, page_options(settings, assets), settings,
+                          cache=coverage_cache)
+            kinds.append("coverage")
+        if tile_cache is not None:
+            _warm_tiles(store, release, kinds, settings, coverage_cache, tile_cache)
     except (WanggeError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
         log.warning("地图缓存预热未完成 / map caches not warmed: %s", exc)
         return False
     log.info("地图缓存已预热（%.1f 秒）/ map caches warmed in %.1f s",
              time.monotonic() - started, time.monotonic() - started)
     return True
+
+
+WARM_ZOOMS = (8, 9, 10, 11)  # service zooms of the first view of a district or a city
+
+
+def _warm_tiles(store: Store, release_id: int, kinds: list[str], settings: Any,
+                coverage_cache: Any, tile_cache: Any) -> None:
+    """The tiles pages fetch at first, as a viewer sees them on the default base map, at
+    :data:`WARM_ZOOMS`: streets to grids where over the inline limit (micro-grids only come
+    from zoom 12), and the coverage map's circle outlines."""
+    from wangge.map_tiles import level_tiles
+    from wangge.maps.lod import tiles_covering
+    from wangge.maps.tiles import basemap
+
+    options = page_options(settings, None)
+    bm = basemap(options.tiles, options.tianditu_key)
+    sizes = store.units(release_id)["level"].astype(str).value_counts()
+    levels = [lv for lv in ("street", "community", "grid") if sizes.get(lv, 0) > options.inline_units]
+    circles = [f"catchment-{int(m)}" for m in settings.thresholds()]  # the coverage map's
+    for kind in kinds:
+        for level in levels + (circles if kind == "coverage" else []):
+            prepared = level_tiles(store, release_id, kind, level, bm, cache=tile_cache,
+                                   coverage=coverage_cache, settings=settings)
+            for z in WARM_ZOOMS:
+                for x, y in tiles_covering(prepared.bounds, z):
+                    prepared.tile(z, x, y)

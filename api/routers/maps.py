@@ -8,7 +8,6 @@ tianditu, none). Leaflet is served from ``/maps/assets/`` when its files are in 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +21,7 @@ from wangge.map_pages import (
     compare_map,
     coverage_html,
     overview_map,
+    page_options,
     unit_map,
     validation_map,
 )
@@ -41,15 +41,7 @@ HTML = {200: {"content": {"text/html": {}}, "description": "HTML 页面 / an HTM
 
 
 def _options(request: Request, lang: str, tiles: str | None) -> MapOptions:
-    settings = request.app.state.settings
-    chosen = tiles or settings.map_tiles
-    query = urlencode({"lang": lang, "tiles": chosen})
-    return MapOptions(lang=lang, tiles=chosen,
-                      tianditu_key=settings.tianditu_key.get_secret_value() or None,
-                      assets=request.app.state.map_assets, link=f"/maps/units/{{c}}?{query}",
-                      tile_url="/maps/tiles/{release}/{kind}/{level}/{z}/{x}/{y}.json?"
-                               + urlencode({"tiles": chosen}),
-                      inline_units=settings.map_inline_units)
+    return page_options(request.app.state.settings, request.app.state.map_assets, lang, tiles)
 
 
 @router.get("/", response_class=HTMLResponse, responses=HTML, summary="地图列表 / the maps")

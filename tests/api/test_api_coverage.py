@@ -218,6 +218,29 @@ def test_warm_prepares_the_current_release_maps(loaded, caplog, monkeypatch):
     assert "not warmed" in caplog.text and "database is down" in caplog.text
 
 
+def test_warm_prepares_the_tiles_of_the_first_view(loaded):
+    """With a tile cache, the warm-up prepares the coverage page and the tiles a district opens
+    at (as a viewer sees them on the default base map): a first visitor waits for none."""
+    from wangge.coverage import CoverageCache
+    from wangge.map_pages import WARM_ZOOMS, warm
+    from wangge.map_tiles import TileCache
+    from wangge.maps.lod import tiles_covering
+    from wangge.settings import Settings
+
+    settings = Settings(database_url=loaded, map_inline_units=5, map_tiles="none",
+                        _env_file=None)
+    tiles = TileCache()
+    with open_store(loaded) as store:
+        assert warm(store, settings, CoverageCache(), tiles, "/maps/assets") is True
+    kinds = {key[1] for key in tiles._levels}
+    layers = {key[2] for key in tiles._levels}
+    assert kinds == {"overview", "coverage"}
+    assert {"community", "grid", "catchment-15"} <= layers and "microgrid" not in layers
+    for level in tiles._levels.values():
+        for z in WARM_ZOOMS:
+            assert all((z, x, y) in level._tiles for x, y in tiles_covering(level.bounds, z))
+
+
 def test_health_says_when_the_caches_are_warm(loaded, tmp_path):
     """/health tells a load balancer or an operator when the current release's maps and plan
     base are prepared (WANGGE_WARM_MAPS); with nothing to prepare, warming is done at once."""

@@ -198,3 +198,18 @@ def test_coverage_in_english_leads_with_grids(demo: gpd.GeoDataFrame) -> None:
     plain = coverage(**{**data, "unit_stats": None}, tiles="none").get_root().render()
     shaded = coverage(**data, tiles="none").get_root().render()
     assert 'name="wg-share"' not in plain and 'name="wg-share"' in shaded
+
+
+@pytest.mark.parametrize("z", [1, 5, 9, 12])
+def test_tiles_covering_an_area_are_exactly_those_meeting_it(z: int) -> None:
+    from wangge.maps.lod import tile_bounds, tiles_covering
+
+    area = (120.05, 33.15, 120.55, 33.62)                      # about the demo city's box
+    got = set(tiles_covering(area, z))
+    n = 2 ** (z - 1)
+    box = shapely.box(*area)
+    near = {(x, y) for x in range(n) for y in range(n)
+            if shapely.intersects(shapely.box(*tile_bounds(z, x, y)), box)} if n <= 2048 else None
+    # every tile found meets the area, and (where checked against all) none is missed
+    assert all(shapely.intersects(shapely.box(*tile_bounds(z, x, y)), box) for x, y in got)
+    assert near is None or got == near
