@@ -7,9 +7,7 @@ data) on the page and is only passed True for entitled roles, after auditing the
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +29,6 @@ from wangge.maps.validation import validation
 from wangge.store import Store
 
 MAX_UNIT_HOUSEHOLDS = 50_000
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -233,15 +230,12 @@ def warm(store: Store, settings: Any, coverage_cache: Any, tile_cache: Any = Non
     district or a city opens at. Run in the background when a service starts
     (``warm_maps``); a failure is logged and answered False, never raised (the pages compute
     what they need when they are opened)."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from wangge.warmup import warmed
 
-    from wangge.geo.errors import WanggeError
-
-    started = time.monotonic()
-    try:
+    def work() -> None:
         current = store.current_release()
         if current is None:
-            return True            # nothing to prepare yet
+            return                 # nothing to prepare yet
         release = current.id
         if release in store.assigned_releases():
             store.unit_counts(release)
@@ -254,12 +248,8 @@ def warm(store: Store, settings: Any, coverage_cache: Any, tile_cache: Any = Non
             kinds.append("coverage")
         if tile_cache is not None:
             _warm_tiles(store, release, kinds, settings, coverage_cache, tile_cache)
-    except (WanggeError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
-        log.warning("地图缓存预热未完成 / map caches not warmed: %s", exc)
-        return False
-    log.info("地图缓存已预热（%.1f 秒）/ map caches warmed in %.1f s",
-             time.monotonic() - started, time.monotonic() - started)
-    return True
+
+    return warmed("地图缓存", "map caches", work)
 
 
 WARM_ZOOMS = (8, 9, 10, 11)  # service zooms of the first view of a district or a city

@@ -9,16 +9,12 @@ log and the session never disagree.
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from wangge.boundaries import with_areas
 from wangge.compare import changed_codes
@@ -30,9 +26,9 @@ from wangge.households import assign_release
 from wangge.settings import Settings
 from wangge.store import Store
 from wangge.store.plans import PlanInfo, StalePlan
+from wangge.warmup import warmed
 
 KEPT_SESSIONS = 4   # sessions share their base's household points and index; each keeps its edits
-log = logging.getLogger(__name__)
 
 
 class PlanService:
@@ -291,18 +287,12 @@ class PlanService:
         """Build the base session of the current release (run in the background when a
         service starts); a failure is logged and answered False, never raised: plans then
         build it when opened."""
-        started = time.monotonic()
-        try:
+        def work() -> None:
             current = self.store.current_release()
-            if current is None:
-                return True        # nothing to prepare yet
-            self.base_session(current.id)
-        except (WanggeError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
-            log.warning("规划基础未预热 / plan base not warmed: %s", exc)
-            return False
-        log.info("规划基础已预热（%.1f 秒）/ plan base warmed in %.1f s",
-                 time.monotonic() - started, time.monotonic() - started)
-        return True
+            if current is not None:    # else nothing to prepare yet
+                self.base_session(current.id)
+
+        return warmed("规划基础", "plan base", work)
 
     def _gazetteer_id(self) -> int | None:
         try:
