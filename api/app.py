@@ -8,17 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.openapi.docs import (
-    get_redoc_html,
-    get_swagger_ui_html,
-    get_swagger_ui_oauth2_redirect_html,
-)
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from wangge.api.auth import KeyRing, RateLimiter
 from wangge.api.compression import BrowserGZip
+from wangge.api.docs_pages import add_docs
 from wangge.api.errors import (
     ERROR_RESPONSES,
     ErrorBody,
@@ -64,78 +59,6 @@ def map_assets_dir() -> Path | None:
 
     folder = default_dir()
     return folder if folder.is_dir() and not missing(folder) else None
-
-
-def docs_assets_dir() -> Path | None:
-    """The local Swagger UI and ReDoc files (``python -m wangge.maps.assets``), or None."""
-    from wangge.maps.assets import default_dir, docs_missing
-
-    folder = default_dir()
-    return folder if folder.is_dir() and not docs_missing(folder) else None
-
-
-# validatorUrl null: no badge image from validator.swagger.io. defaultModelsExpandDepth -1: no
-# "Schemas" section under the operations (each operation still shows its own schemas, and ReDoc
-# lists them all): less to render before the page answers.
-SWAGGER_UI_PARAMETERS: dict[str, object] = {"validatorUrl": None, "defaultModelsExpandDepth": -1}
-
-
-def add_docs(app: FastAPI) -> None:
-    """``/docs`` (Swagger UI), ``/docs/oauth2-redirect`` and ``/redoc`` from local files.
-
-    The files are served under ``/docs/assets/`` when they are in the cache, so the pages work on
-    an intranet; otherwise the pages link the public CDN and a warning says so. No page loads
-    anything else from another host (no Google Fonts, no online validator badge).
-    """
-    from wangge.maps.assets import DOCS_ASSETS
-
-    folder = docs_assets_dir()
-    if folder is not None:
-        for sub in sorted({a.local.split("/")[0] for a in DOCS_ASSETS.values()}):
-            app.mount(f"/docs/assets/{sub}", StaticFiles(directory=folder / sub),
-                      name=f"docs-{sub}")
-    else:
-        log.warning("API 文档 /docs、/redoc 从公共 CDN 加载（内网打不开）：请运行 "
-                    "python -m wangge.maps.assets / the API docs load Swagger UI and ReDoc from "
-                    "the public CDN (blank on an intranet): run python -m wangge.maps.assets")
-
-    def url(request: Request, name: str) -> str:
-        asset = DOCS_ASSETS[name]
-        if folder is None:
-            return asset.cdn
-        return f"{request.scope.get('root_path', '').rstrip('/')}/docs/assets/{asset.local}"
-
-    def openapi_url(request: Request) -> str:
-        return f"{request.scope.get('root_path', '').rstrip('/')}{app.openapi_url}"
-
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=openapi_url(request), title=f"{app.title} - Swagger UI",
-            oauth2_redirect_url=f"{request.scope.get('root_path', '').rstrip('/')}"
-                                f"{app.swagger_ui_oauth2_redirect_url}",
-            swagger_js_url=url(request, "swagger_js"), swagger_css_url=url(request, "swagger_css"),
-            swagger_favicon_url=url(request, "swagger_favicon"),
-            init_oauth=app.swagger_ui_init_oauth,
-            swagger_ui_parameters={**SWAGGER_UI_PARAMETERS, **(app.swagger_ui_parameters or {})})
-
-    @app.get("/docs/oauth2-redirect", include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
-
-    # ReDoc's sidebar shows a logo from cdn.redoc.ly (hidden when it fails to load): images
-    # from this server (and the CDN when the local files are missing) only, so no request leaves.
-    redoc_images = "img-src 'self' data: blob:" + ("" if folder else " https://cdn.jsdelivr.net")
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        page = get_redoc_html(openapi_url=openapi_url(request), title=f"{app.title} - ReDoc",
-                              redoc_js_url=url(request, "redoc_js"),
-                              redoc_favicon_url=url(request, "swagger_favicon"),
-                              with_google_fonts=False)
-        # The browser's own scrollbar for the side menu: ReDoc's option for large documents.
-        html = bytes(page.body).decode().replace("<redoc ", '<redoc native-scrollbars="true" ', 1)
-        return HTMLResponse(html, headers={"Content-Security-Policy": redoc_images})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

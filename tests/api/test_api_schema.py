@@ -51,7 +51,8 @@ def test_no_server_errors(case, key):
     case.validate_response(response, checks=(not_a_server_error,))
 
 
-PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/docs/openapi.json",
+          "/redoc"}
 
 
 def test_every_route_but_health_and_the_api_description_needs_a_key(key):
@@ -69,5 +70,5 @@ def test_every_route_but_health_and_the_api_description_needs_a_key(key):
                     continue
                 assert r.status_code == 401, (method, path, r.status_code)
                 assert r.json()["code"] == "unauthenticated"
-        for path in ("/openapi.json", "/docs", "/redoc"):
+        for path in ("/openapi.json", "/docs", "/docs/openapi.json", "/redoc"):
             assert client.get(path).status_code == 200

@@ -46,7 +46,7 @@ def test_docs_pages_link_nothing_off_site(tmp_path: Path) -> None:
     redoc = client.get("/redoc")
     assert "fonts.googleapis.com" not in redoc.text
     assert redoc.headers["content-security-policy"] == "img-src 'self' data: blob:"
-    assert '<redoc native-scrollbars="true" spec-url="/openapi.json">' in redoc.text
+    assert '<redoc native-scrollbars="true" spec-url="/docs/openapi.json">' in redoc.text
     assert client.get("/docs/oauth2-redirect").status_code == 200
     js = client.get("/docs/assets/" + DOCS_ASSETS["swagger_js"].local)
     assert "javascript" in js.headers["content-type"] and b"SwaggerUIBundle" in js.content
@@ -58,7 +58,7 @@ def test_docs_pages_link_nothing_off_site(tmp_path: Path) -> None:
 def test_without_local_files_the_docs_use_the_cdn_and_say_so(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("WANGGE_MAP_ASSETS", str(tmp_path / "empty"))
-    with caplog.at_level(logging.WARNING, logger="wangge.api.app"):
+    with caplog.at_level(logging.WARNING, logger="wangge.api.docs_pages"):
         client = TestClient(_app(tmp_path))
     assert "python -m wangge.maps.assets" in caplog.text
     page = client.get("/docs").text
