@@ -1,16 +1,17 @@
-"""The API's documentation pages: ``/docs`` (Swagger UI), ``/redoc`` (ReDoc) and the OpenAPI
-3.0 copy of the document they read (``/docs/openapi.json``, see :mod:`wangge.api.openapi_30`).
+"""The API's documentation pages: ``/docs`` (Swagger UI, reading the OpenAPI 3.0 copy of the
+document at ``/docs/openapi.json``, see :mod:`wangge.api.openapi_30`) and ``/redoc`` (ReDoc 3,
+reading ``/openapi.json`` itself).
 """
 
 from __future__ import annotations
 
 import logging
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
-    get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
@@ -38,8 +39,7 @@ SWAGGER_UI_PARAMETERS: dict[str, object] = {"validatorUrl": None, "defaultModels
 
 
 def add_docs(app: FastAPI) -> None:
-    """``/docs`` (Swagger UI), ``/docs/oauth2-redirect`` and ``/redoc`` from local files, reading
-    the document as OpenAPI 3.0 (``/docs/openapi.json``).
+    """``/docs`` (Swagger UI), ``/docs/oauth2-redirect`` and ``/redoc`` (ReDoc) from local files.
 
     The files are served under ``/docs/assets/`` when they are in the cache, so the pages work on
     an intranet; otherwise the pages link the public CDN and a warning says so. No page loads
@@ -95,10 +95,31 @@ def add_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        page = get_redoc_html(openapi_url=openapi_url(request), title=f"{app.title} - ReDoc",
-                              redoc_js_url=url(request, "redoc_js"),
-                              redoc_favicon_url=url(request, "swagger_favicon"),
-                              with_google_fonts=False)
-        # The browser's own scrollbar for the side menu: ReDoc's option for large documents.
-        html = bytes(page.body).decode().replace("<redoc ", '<redoc native-scrollbars="true" ', 1)
+        # ReDoc 3 reads the document as FastAPI writes it (3.1): its download button gives
+        # clients the original. It draws what is in view, not every operation at once.
+        root = request.scope.get("root_path", "").rstrip("/")
+        html = REDOC_PAGE.format(title=escape(f"{app.title} - ReDoc"),
+                                 favicon=escape(url(request, "swagger_favicon"), quote=True),
+                                 spec=escape(f"{root}{app.openapi_url}", quote=True),
+                                 script=escape(url(request, "redoc_js"), quote=True))
         return HTMLResponse(html, headers={"Content-Security-Policy": redoc_images})
+
+
+# ReDoc 3's own form: a <redoc> element and its bundle as a module. No usage data is sent to
+# Redocly (disable-telemetry); the page says in Chinese and English that it needs JavaScript.
+REDOC_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="{favicon}">
+<style>body {{ margin: 0; padding: 0; }}</style>
+</head>
+<body>
+<noscript>API 文档需要启用 JavaScript。/ The API documentation needs JavaScript.</noscript>
+<redoc spec-url="{spec}" disable-telemetry="true"></redoc>
+<script type="module" src="{script}"></script>
+</body>
+</html>
+"""

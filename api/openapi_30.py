@@ -2,8 +2,8 @@
 
 FastAPI writes OpenAPI 3.1 (JSON Schema 2020-12). Swagger UI 5 reads a 3.1 document through
 ApiDOM, which takes most of a second on this document before the page lists an operation;
-a 3.0 document takes its older, direct path. ``/openapi.json`` stays 3.1 for clients and
-generators; ``/docs`` and ``/redoc`` read the same operations and schemas from
+a 3.0 document takes its older, direct path. ``/openapi.json`` stays 3.1 for clients,
+generators and ReDoc; ``/docs`` reads the same operations and schemas from
 ``/docs/openapi.json``, written here by rules that keep their meaning:
 
 - ``anyOf: [S, {type: null}]`` (an optional value) becomes S with ``nullable: true`` (a

@@ -111,7 +111,8 @@ def _pages(store_url: str, base: str, admin_cookies: httpx.Cookies) -> list[Page
         Page("plan editor", f"/maps/plans/{pid}?tiles=none", EDITOR_READY, role="admin"),
         Page("plan compare", f"/maps/plans/{pid}/compare?tiles=none", role="admin"),
         Page("API docs /docs", "/docs", SELECTOR_READY, ".opblock"),
-        Page("API docs /redoc", "/redoc", SELECTOR_READY, "[data-section-id]"),
+        Page("API docs /redoc", "/redoc", SELECTOR_READY,
+             "[data-testid='items-navigation-list'] a"),
     ]
 
 

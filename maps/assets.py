@@ -44,7 +44,7 @@ LEAFLET = "1.9.4"            # BSD-2-Clause
 MARKERCLUSTER = "1.5.3"      # MIT
 GEOMAN = "2.20.2"            # MIT, @geoman-io/leaflet-geoman-free
 SWAGGER_UI = "5.35.0"        # Apache-2.0, swagger-ui-dist: the API's /docs
-REDOC = "2.5.4"              # MIT: the API's /redoc
+REDOC = "3.0.1"              # MIT: the API's /redoc
 
 # Local layout: <dir>/<package>/<file>; the npm package and the files taken from its dist/.
 NPM_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -135,14 +135,30 @@ def default_dir() -> Path:
     return cache / "wangge" / "map-assets"
 
 
+# Each package folder holds the npm spec it was taken from: files of another version (an
+# older wangge's cache) count as missing, so an upgrade fetches them again.
+STAMP = ".package"
+
+
+def _current(dest: Path, local: str) -> bool:
+    folder = local.split("/")[0]
+    if not (dest / local).is_file():
+        return False
+    if folder not in NPM_FILES:
+        return True
+    stamp = dest / folder / STAMP
+    return stamp.is_file() and stamp.read_text().strip() == NPM_FILES[folder][0]
+
+
 def missing(dest: Path) -> list[str]:
-    """Files the maps link that are not (yet) in ``dest``."""
-    return [a.local for a in ASSETS.values() if not (dest / a.local).is_file()]
+    """Files the maps link that are not (yet) in ``dest``, or of another version."""
+    return [a.local for a in ASSETS.values() if not _current(dest, a.local)]
 
 
 def docs_missing(dest: Path) -> list[str]:
-    """Files the API's /docs and /redoc link that are not (yet) in ``dest``."""
-    return [a.local for a in DOCS_ASSETS.values() if not (dest / a.local).is_file()]
+    """Files the API's /docs and /redoc link that are not (yet) in ``dest``, or of another
+    version."""
+    return [a.local for a in DOCS_ASSETS.values() if not _current(dest, a.local)]
 
 
 def fetch(dest: Path | None = None, npm: str = "npm") -> Path:
@@ -177,6 +193,7 @@ def fetch(dest: Path | None = None, npm: str = "npm") -> Path:
                     shutil.copyfile(package / licence, dest / folder / "LICENSE")
             if (package / "NOTICE").is_file():  # Apache-2.0 (Swagger UI): the notice travels too
                 shutil.copyfile(package / "NOTICE", dest / folder / "NOTICE")
+            (dest / folder / STAMP).write_text(spec + "\n")
     heat = dest / HEAT_FILE
     heat.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_FOLIUM_HEAT, heat)

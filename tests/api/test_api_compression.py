@@ -12,9 +12,9 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from tests.api.conftest import api_client, load_release
-from wangge.api.app import SWAGGER_UI_PARAMETERS
 from wangge.api.compression import BrowserGZip, browser_facing
-from wangge.maps.assets import ASSETS, DOCS_ASSETS
+from wangge.api.docs_pages import SWAGGER_UI_PARAMETERS
+from wangge.maps.assets import ASSETS, DOCS_ASSETS, NPM_FILES, STAMP
 
 GZIP = {"Accept-Encoding": "gzip"}
 
@@ -73,6 +73,8 @@ def assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         file = folder / asset.local
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_bytes(f"/* {asset.local} */\n".encode() + b"var SwaggerUIBundle = 1;\n" * 20_000)
+    for name, (spec, _) in NPM_FILES.items():   # each folder says which package it holds
+        (folder / name / STAMP).write_text(spec)
     monkeypatch.setenv("WANGGE_MAP_ASSETS", str(folder))
     return folder
 

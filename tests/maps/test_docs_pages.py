@@ -18,6 +18,8 @@ from wangge.maps.assets import DOCS_ASSETS
 from wangge.settings import Settings
 
 LINKS = re.compile(r"""<(?:script|img|link)[^>]*\s(?:src|href)=["']([^"']+)["']""", re.IGNORECASE)
+# ReDoc 3 has listed the operations of the first tag.
+REDOC_READY = "[data-testid='items-navigation-list'] a"
 LOADED_BY_SCRIPT = re.compile(r"""url:\s*'([^']+)'|spec-url="([^"]+)\"""")
 
 
@@ -46,7 +48,7 @@ def test_docs_pages_link_nothing_off_site(tmp_path: Path) -> None:
     redoc = client.get("/redoc")
     assert "fonts.googleapis.com" not in redoc.text
     assert redoc.headers["content-security-policy"] == "img-src 'self' data: blob:"
-    assert '<redoc native-scrollbars="true" spec-url="/docs/openapi.json">' in redoc.text
+    assert '<redoc spec-url="/openapi.json" disable-telemetry="true">' in redoc.text
     assert client.get("/docs/oauth2-redirect").status_code == 200
     js = client.get("/docs/assets/" + DOCS_ASSETS["swagger_js"].local)
     assert "javascript" in js.headers["content-type"] and b"SwaggerUIBundle" in js.content
@@ -96,8 +98,13 @@ def test_swagger_ui_and_redoc_render_with_other_hosts_blocked(tmp_path: Path, br
             page.screenshot(path=str(SCREENSHOTS / "docs-swagger-ui.png"))
 
             page.goto(f"{base}/redoc", wait_until="load")
-            page.wait_for_selector(".api-info h1", timeout=30_000)
-            assert "wangge" in page.inner_text(".api-info h1")
+            title = page.wait_for_selector("[data-component-name='Typography/H1']",
+                                           timeout=30_000)
+            assert "wangge" in title.inner_text()
+            page.wait_for_selector(REDOC_READY, timeout=30_000)     # operations listed
+            page.get_by_text("/v1/membership/address").first.click()
+            page.wait_for_url("**#/membership/*")
+            page.get_by_text("Responses").first.wait_for()       # the operation, drawn
             page.wait_for_timeout(300)
             assert refused == []
             # ReDoc's own logo (cdn.redoc.ly) is refused by the page's policy, and hides itself

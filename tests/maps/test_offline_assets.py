@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,18 @@ def test_written_heat_map_works_offline(assets_dir: Path, browser: Any, demo: gp
                              "return n; }") == 1
     finally:
         page.close()
+
+
+def test_files_of_another_version_count_as_missing(assets_dir: Path, tmp_path: Path) -> None:
+    """An older wangge's cache (another ReDoc, say) is fetched again, not served as it is."""
+    copy = tmp_path / "assets"
+    shutil.copytree(assets_dir, copy)
+    assert assets.missing(copy) == [] and assets.docs_missing(copy) == []
+    spec = assets.NPM_FILES["redoc"][0]
+    (copy / "redoc" / assets.STAMP).write_text(spec.replace(assets.REDOC, "2.5.4"))
+    assert assets.docs_missing(copy) == [assets.DOCS_ASSETS["redoc_js"].local]
+    (copy / "redoc" / assets.STAMP).unlink()          # a cache written before the stamps
+    assert assets.docs_missing(copy) == [assets.DOCS_ASSETS["redoc_js"].local]
+    assert assets.missing(copy) == []
+    (copy / "leaflet" / assets.STAMP).unlink()
+    assert "leaflet/leaflet.js" in assets.missing(copy)
