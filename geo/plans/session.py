@@ -291,13 +291,30 @@ class PlanSession:
                                            and state.units[b.uid].code != b.code},
                                "plan": self.summary()}
         if self.households is not None:
-            which = np.arange(self.households.n)
             before, after = Tree.of(base), Tree.of(state)
-            out["moves"] = moves(self.households, which, self.base_leaf, self.households.leaf,
-                                 before, after)
-            out["moves_microgrid"] = moves(self.households, which, self.base_leaf,
-                                           self.households.leaf, before, after, Level.MICROGRID)
+            which = self._may_move(before, after)
+            leaf_a, leaf_b = self.base_leaf[which], self.households.leaf[which]
+            out["moves"] = moves(self.households, which, leaf_a, leaf_b, before, after)
+            out["moves_microgrid"] = moves(self.households, which, leaf_a, leaf_b, before, after,
+                                           Level.MICROGRID)
         return out
+
+    def _may_move(self, before: Tree, after: Tree, *, every: bool = False) -> NDArray[np.intp]:
+        """Households that may have changed grid or micro-grid since the base: those in another
+        leaf, and those whose leaf now lies under a grid or micro-grid of another code. The
+        rest keep both codes, so ``moves`` over these equals ``moves`` over all (``every``:
+        all of them, which :meth:`verify` compares with)."""
+        assert self.households is not None
+        if every:
+            return np.arange(self.households.n)
+        size = max(len(before.parent), len(after.parent))
+        uids = np.arange(size, dtype=np.intp)
+        recoded = np.zeros(size + 1, dtype=bool)    # the last slot stands for NOWHERE
+        for level in (Level.GRID, Level.MICROGRID):
+            recoded[:size] |= before.code_at(before.at(uids, level)) != \
+                after.code_at(after.at(uids, level))
+        leaf = self.households.leaf
+        return np.flatnonzero((leaf != self.base_leaf) | recoded[leaf])
 
     def stats(self, level: Level, within: str | None = None) -> list[dict[str, Any]]:
         """Figures of the plan's units of ``level`` (all, or those under ``within``):
@@ -413,6 +430,15 @@ class PlanSession:
             if len(wrong):
                 problems.append(f"{len(wrong)} households placed differently, e.g. #{wrong[0]}: "
                                 f"{leaf[wrong[0]]} vs {full[wrong[0]]}")
+            before, after = Tree.of(self.base), Tree.of(self.state)
+            for level in (Level.GRID, Level.MICROGRID):
+                some, every = (moves(self.households, w, self.base_leaf[w], leaf[w], before,
+                                     after, level)
+                               for w in (self._may_move(before, after),
+                                         self._may_move(before, after, every=True)))
+                if some != every:
+                    problems.append(f"{level.value} moves counted over the households that may "
+                                    f"have moved differ from those over all: {some} vs {every}")
         kept = {s: list(f) for s, f in self.findings.by_scope.items()}
         fresh = PlanFindings(self.config)
         fresh.check_all(self.state)
