@@ -16,6 +16,7 @@ browser keeps one copy by its code.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import math
@@ -111,16 +112,27 @@ class LevelTiles:
         anchors = shapely.point_on_surface(self.geoms)
         self.anchors = np.column_stack([shapely.get_y(anchors), shapely.get_x(anchors)])
         self._zooms: dict[int, NDArray[np.object_]] = {}
+        self._zoom_lock = Lock()
         self._tiles: OrderedDict[tuple[int, int, int], tuple[bytes, bytes]] = OrderedDict()
         self._lock = Lock()
 
     def __len__(self) -> int:
         return len(self.geoms)
 
+    def with_properties(self, by_id: Mapping[str, Mapping[str, Any]]) -> LevelTiles:
+        """The same units with other properties (what a role entitled to more sees), by id:
+        the geometries, their index and their simplified forms are shared, only tiles are
+        cut again. A unit missing from ``by_id`` gets none."""
+        other = copy.copy(self)
+        other.properties = [dict(by_id.get(i, {})) for i in self.ids]
+        other._tiles = OrderedDict()
+        other._lock = Lock()
+        return other
+
     def simplified(self, zoom: int) -> NDArray[np.object_]:
         """Every unit simplified by half a pixel at ``zoom`` (at least the level's tolerance)."""
         zoom = min(zoom, DATA_ZOOM)
-        with self._lock:
+        with self._zoom_lock:    # shared with the copies of with_properties
             if zoom not in self._zooms:
                 # Pixels here are those of 512-pixel tiles at ``zoom``: 256-pixel zoom + 1.
                 tol = max(self.tolerance_m, 0.5 * metres_per_pixel(zoom + 1, self.lat))

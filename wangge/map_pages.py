@@ -257,9 +257,10 @@ WARM_ZOOMS = (8, 9, 10, 11)  # service zooms of the first view of a district or 
 
 def _warm_tiles(store: Store, release_id: int, kinds: list[str], settings: Any,
                 coverage_cache: Any, tile_cache: Any) -> None:
-    """The tiles pages fetch at first, as a viewer sees them on the default base map, at
-    :data:`WARM_ZOOMS`: streets to grids where over the inline limit (micro-grids only come
-    from zoom 12), and the coverage map's circle outlines."""
+    """The tiles pages fetch at first on the default base map, at :data:`WARM_ZOOMS`: streets
+    to grids where over the inline limit (micro-grids only come from zoom 12), as a viewer
+    sees them and, for the overview (and the compare pages drawn over it), as a role that sees
+    workers' names does; and the coverage map's circle outlines."""
     from wangge.map_tiles import level_tiles
     from wangge.maps.lod import tiles_covering
     from wangge.maps.tiles import basemap
@@ -271,8 +272,10 @@ def _warm_tiles(store: Store, release_id: int, kinds: list[str], settings: Any,
     circles = [f"catchment-{int(m)}" for m in settings.thresholds()]  # the coverage map's
     for kind in kinds:
         for level in levels + (circles if kind == "coverage" else []):
-            prepared = level_tiles(store, release_id, kind, level, bm, cache=tile_cache,
-                                   coverage=coverage_cache, settings=settings)
-            for z in WARM_ZOOMS:
-                for x, y in tiles_covering(prepared.bounds, z):
-                    prepared.tile(z, x, y)
+            for names in (False, True) if kind == "overview" else (False,):
+                prepared = level_tiles(store, release_id, kind, level, bm, cache=tile_cache,
+                                       coverage=coverage_cache, settings=settings,
+                                       show_workers=names)
+                for z in WARM_ZOOMS:
+                    for x, y in tiles_covering(prepared.bounds, z):
+                        prepared.tile(z, x, y)

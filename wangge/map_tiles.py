@@ -83,12 +83,19 @@ def level_tiles(store: Store, release_id: int, kind: str, level: str, bm: Basema
         return cache.level(key, lambda: _coverage_level(store, release_id, cov, settings, level,
                                                         bm))
     shown = (revisions.get("households"), revisions.get("workers"))
-    key = (release_id, kind, level, bm.offset, show_workers, *shown)
-    return cache.level(key, lambda: _store_level(store, release_id, kind, level, bm, show_workers))
+    key = (release_id, kind, level, bm.offset, False, *shown)
+    plain = cache.level(key, lambda: _store_level(store, release_id, kind, level, bm))
+    if not show_workers:
+        return plain
+    # Workers' names for a role entitled to them: the same prepared shapes, other properties.
+    return cache.level((release_id, kind, level, bm.offset, True, *shown),
+                       lambda: _store_level(store, release_id, kind, level, bm, shapes=plain))
 
 
-def _store_level(store: Store, release_id: int, kind: str, level: str, bm: Basemap,
-                 show_workers: bool) -> LevelTiles:
+def _store_level(store: Store, release_id: int, kind: str, level: str, bm: Basemap, *,
+                 shapes: LevelTiles | None = None) -> LevelTiles:
+    """The units of ``level`` with what a page of ``kind`` shows of them; with ``shapes`` (the
+    same level prepared for a viewer), those shapes with workers' names among the figures."""
     from wangge.map_pages import overview_inputs
     from wangge.maps.overview import unit_figures
 
@@ -99,10 +106,14 @@ def _store_level(store: Store, release_id: int, kind: str, level: str, bm: Basem
                        f"Release {release_id} has no units of level {level}.",
                        release_id=release_id, level=level)
     figures = None
+    show_workers = shapes is not None
     if kind == "overview":
         _, counts, workers = overview_inputs(store, release_id, show_workers, units=units)
         figures = unit_figures(units, counts, workers, show_workers)
-    return _prepared(rows, unit_props(rows, figures), level, bm)
+    props = unit_props(rows, figures)
+    if shapes is not None:
+        return shapes.with_properties(dict(zip(rows["code"].astype(str), props, strict=True)))
+    return _prepared(rows, props, level, bm)
 
 
 def _coverage_level(store: Store, release_id: int, cov: Any, settings: Any, layer: str,

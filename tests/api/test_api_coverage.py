@@ -220,7 +220,9 @@ def test_warm_prepares_the_current_release_maps(loaded, caplog, monkeypatch):
 
 def test_warm_prepares_the_tiles_of_the_first_view(loaded):
     """With a tile cache, the warm-up prepares the coverage page and the tiles a district opens
-    at (as a viewer sees them on the default base map): a first visitor waits for none."""
+    at on the default base map, as a viewer sees them and, for the overview (which the compare
+    pages draw over), as a planner who sees workers' names does: a first visitor waits for
+    none."""
     from wangge.coverage import CoverageCache
     from wangge.map_pages import WARM_ZOOMS, warm
     from wangge.map_tiles import TileCache
@@ -236,6 +238,8 @@ def test_warm_prepares_the_tiles_of_the_first_view(loaded):
     layers = {key[2] for key in tiles._levels}
     assert kinds == {"overview", "coverage"}
     assert {"community", "grid", "catchment-15"} <= layers and "microgrid" not in layers
+    names = {(key[2], key[4]) for key in tiles._levels if key[1] == "overview"}
+    assert {("grid", False), ("grid", True)} <= names
     for level in tiles._levels.values():
         for z in WARM_ZOOMS:
             assert all((z, x, y) in level._tiles for x, y in tiles_covering(level.bounds, z))

@@ -126,6 +126,38 @@ def test_tiles_carry_worker_names_only_for_entitled_roles_and_audit_it(loaded, u
         assert len(entries) == 1 and entries[0]["target"] == f"release 1 grid 9/{x}/{y}"
 
 
+def test_names_for_entitled_roles_reuse_the_viewers_shapes(loaded, units, monkeypatch):
+    """The level a role entitled to workers' names sees is the viewer's shapes with other
+    properties: simplified once for both, the same geometry in both tiles."""
+    import json
+
+    import shapely
+
+    import wangge.maps.lod
+    from wangge.map_tiles import TileCache, level_tiles
+    from wangge.maps.tiles import basemap
+    from wangge.store import open_store
+
+    simplified = []
+    real = wangge.maps.lod.simplify_coverage
+    monkeypatch.setattr(wangge.maps.lod, "simplify_coverage",
+                        lambda *a, **k: simplified.append(1) or real(*a, **k))
+    lon, lat = shapely.union_all(units.geometry.values).centroid.coords[0]
+    x, y = _tile_of(lon, lat, 9)
+    cache, bm = TileCache(), basemap("none", None)
+    with open_store(loaded) as store:
+        viewer = level_tiles(store, 1, "overview", "grid", bm, cache=cache)
+        admin = level_tiles(store, 1, "overview", "grid", bm, cache=cache, show_workers=True)
+        plain, named = (json.loads(t.tile(9, x, y))["features"] for t in (viewer, admin))
+        assert level_tiles(store, 1, "overview", "grid", bm, cache=cache,
+                           show_workers=True) is admin
+    assert admin.tree is viewer.tree and len(simplified) == 1
+    assert [f["geometry"] for f in plain] == [f["geometry"] for f in named]
+    assert all("p" not in f["properties"] for f in plain)
+    assert any(f["properties"].get("p") for f in named)
+    assert [f["properties"]["c"] for f in plain] == [f["properties"]["c"] for f in named]
+
+
 def test_tile_figures_follow_every_write_and_a_burst_prepares_a_level_once(loaded, units,
                                                                            monkeypatch):
     """Figures in tiles are never older than the store (a roster written by another process
