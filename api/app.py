@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +31,7 @@ from wangge.membership import MembershipService
 from wangge.plans import PlanService
 from wangge.settings import Settings
 from wangge.store import open_store
+from wangge.warmup import Warmer
 
 log = logging.getLogger(__name__)
 
@@ -79,17 +79,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.plans = PlanService(store, settings)
         app.state.heavy_slots = HeavySlots(settings.heavy_per_key, settings.heavy_total)
         service.start()
-        app.state.warm = "off"   # what /health says of the caches prepared at start
-        if settings.warm_maps:
-            def warm_all() -> None:
-                maps = warm(store, settings, app.state.coverage, app.state.map_tiles,
-                            app.state.map_assets)
-                plans = app.state.plans.warm()
-                freeze_heap()    # what was just built lives long: out of the collector's way
-                app.state.warm = "done" if maps and plans else "failed"
+        def warm_all() -> bool:
+            maps = warm(store, settings, app.state.coverage, app.state.map_tiles,
+                        app.state.map_assets)
+            plans = app.state.plans.warm()
+            freeze_heap()    # what was just built lives long: out of the collector's way
+            return maps and plans
 
-            app.state.warm = "warming"
-            threading.Thread(target=warm_all, name="warm-maps", daemon=True).start()
+        # The current release's maps and plan base, prepared at start and again after a
+        # change (what /health says as "warm").
+        app.state.warmer = warmer = Warmer(store, warm_all, settle_s=settings.rewarm_settle_s)
+        if settings.warm_maps:
+            warmer.start()
+            service.on_refresh.append(warmer.check)
         freeze_heap()
         try:
             yield

@@ -31,6 +31,11 @@ def freeze_heap() -> None:
     collection traverses all of it while holding the GIL — about 160 ms in the demo service —
     and stalls every thread, lookups included. Frozen objects are still freed by reference
     counting; only the cyclic collector stops visiting them.
+
+    Called again (after the caches were warmed again), it first returns what an earlier call
+    froze to the collector: garbage in cycles among it (the caches a warm-up replaced) is freed,
+    not kept for the life of the process.
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()

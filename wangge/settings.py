@@ -160,6 +160,11 @@ class Settings(BaseSettings):
         description="prepare the current release's household counts, coverage and plan base "
                     "in the background when the service starts (``wangge serve`` turns it on), "
                     "so the first leader to open a map or planner to open a plan does not wait")
+    rewarm_settle_s: float = Field(
+        default=10.0, ge=0.0,
+        description="with warm_maps, warm again once the store changed (another current "
+                    "release, a write to households, sites, workers or networks) and then "
+                    "stayed the same this long")
     map_inline_units: int = Field(
         default=500, ge=0,
         description="a map page served by the API inlines a level with at most this many units; "

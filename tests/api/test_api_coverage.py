@@ -265,6 +265,32 @@ def test_health_says_when_the_caches_are_warm(loaded, tmp_path):
         assert c.get("/health").json()["warm"] == "off"
 
 
+def test_a_write_is_followed_by_a_warm_up(loaded):
+    """After a site is retired, the service warms again (once the store has settled): the
+    next leader's coverage is already computed for the new revisions."""
+    import time
+
+    with api_client(loaded, role="planner", warm_maps=True, rewarm_settle_s=0.0,
+                    refresh_poll_s=0.1) as c:
+        warmer, cache = c.app.state.warmer, c.app.state.coverage
+
+        def settled(runs: int) -> None:
+            deadline = time.monotonic() + 120
+            while warmer.runs < runs or c.get("/health").json()["warm"] != "done":
+                assert time.monotonic() < deadline, warmer.state
+                time.sleep(0.1)
+
+        settled(1)
+        key = cache._key
+        site = c.get("/v1/sites").json()["features"][0]["properties"]["site_id"]
+        assert c.post(f"/v1/sites/{site}/retire").status_code == 200
+        settled(2)
+        assert cache._key != key
+        with open_store(loaded) as store:
+            assert cache._key[1] == tuple(store.revisions().items())   # warmed for the write
+        assert warmer.runs == 2
+
+
 def test_coverage_page_is_drawn_once_per_coverage(loaded, monkeypatch):
     """The page holds no personal data: drawn once, sent to every role alike, and drawn again
     as soon as a write (a site retired through the API here) changes its coverage."""
