@@ -26,6 +26,10 @@ served before levels came in tiles. Target (issue 15): every page < 3 MB and < 2
 ``--warm``: the service prepares the current release's caches at start, as ``wangge serve``
 does (``WANGGE_WARM_MAPS``), and pages are opened once ``/health`` says ``warm: done``;
 **first** is then the first visitor's load after a start, not a cold cache's.
+
+``--rewarm``: on a scratch copy of each (SQLite) store, a site is retired through the API once
+the service is warm; printed: when the service starts warming again, when it is done, and the
+first overview and coverage loads after that.
 """
 
 from __future__ import annotations
@@ -218,6 +222,54 @@ def run(label: str, store_url: str, runs: int, peer: bool, only: list[str],
     return rows
 
 
+def rewarm(label: str, store_url: str) -> None:
+    """After a write, how soon the service is warm again and what the first visitor then
+    waits: on a scratch copy of a SQLite store (a site is retired through the API)."""
+    import shutil
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    if not store_url.startswith("sqlite:///"):
+        sys.exit("--rewarm copies the store first: give a sqlite:/// URL")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "store.db"
+        shutil.copyfile(store_url.removeprefix("sqlite:///"), copy)
+        url = f"sqlite:///{copy}"
+        _users(url)
+        env = {"WANGGE_DATABASE_URL": url, "WANGGE_RATE_LIMIT_PER_S": "100000",
+               "WANGGE_WARM_MAPS": "1", "WANGGE_MAP_TILES": "none"}
+        with serve("wangge.api.app:create_app", env, ready_path="/health", settle_s=1.0) as s:
+            print(f"  {label} caches warm after {_wait_warm(s.base):.0f} s", flush=True)
+            cookies = _login(s.base, "bench-admin")
+            with httpx.Client(base_url=s.base, cookies=cookies, timeout=600) as client:
+                site = client.get("/v1/sites").json()["features"][0]["properties"]["site_id"]
+                wrote = time.monotonic()
+                client.post(f"/v1/sites/{site}/retire",
+                            headers={"X-CSRF-Token": client.cookies.get("wangge_csrf") or ""}
+                            ).raise_for_status()
+            while httpx.get(s.base + "/health", timeout=10).json()["warm"] != "warming":
+                time.sleep(0.2)
+            started = time.monotonic() - wrote
+            _wait_warm(s.base)
+            done = time.monotonic() - wrote
+            print(f"  {label} a site retired: warming again after {started:.0f} s, warm "
+                  f"{done:.0f} s after the write", flush=True)
+            pages = [Page("overview (grids shaded)", "/maps/overview?tiles=none"),
+                     Page("coverage", "/maps/coverage?tiles=none")]
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                    "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking"])
+                for page in pages:
+                    _, ms = _measure(browser, s.base, page, {"viewer": _login(s.base,
+                                                                              "bench-viewer")},
+                                     1, timeout_ms=900_000)
+                    print(f"  {label} first {page.name} after the write: {ms:,.0f} ms",
+                          flush=True)
+                browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", action="append", required=True, metavar="LABEL=URL")
@@ -227,9 +279,16 @@ def main() -> None:
                         help="measure only the pages whose name contains TEXT (repeatable)")
     parser.add_argument("--warm", action="store_true",
                         help="warm the caches at start as `wangge serve` does, then measure")
+    parser.add_argument("--rewarm", action="store_true",
+                        help="only measure the warm-up after a write (on a copy of each store)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit("Chromium missing: run scripts/setup-browser")
+    if args.rewarm:
+        for item in args.store:
+            label, _, url = item.partition("=")
+            rewarm(label, url)
+        return
     rows = []
     for item in args.store:
         label, _, url = item.partition("=")
