@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.plans = PlanService(store, settings)
         app.state.heavy_slots = HeavySlots(settings.heavy_per_key, settings.heavy_total)
         service.start()
+
         def warm_all() -> bool:
             maps = warm(store, settings, app.state.coverage, app.state.map_tiles,
                         app.state.map_assets)

@@ -13,7 +13,8 @@ A service process keeps the prepared levels (geometry shifted for the base map a
 per zoom on first use) while what they show is current: a release's units never change, and
 the figures are keyed by the store's revision counters (households and workers; for coverage
 also sites and networks), so a level is prepared again as soon as any process writes to what
-it shows. A page's burst of requests for a level not yet prepared prepares it once.
+it shows, and replaces the one it was prepared from. A page's burst of requests for a level
+not yet prepared prepares it once.
 """
 
 from __future__ import annotations
@@ -35,37 +36,54 @@ MAX_LEVELS = 24  # prepared levels kept per process (each is one level of one re
 
 
 class TileCache:
-    """Prepared levels by key, least recently used dropped first. A key being prepared is
+    """Prepared levels, one per key (which level of which release, for which page and role),
+    least recently used dropped first. Each is kept with the revision of what it shows (the
+    store's counters it depends on): asked for with another revision, it is prepared again and
+    replaces the old one, which no request asks for any more. A level being prepared is
     prepared once: other requests for it wait for that and take its result."""
 
     def __init__(self, max_levels: int = MAX_LEVELS) -> None:
         self.max_levels = max_levels
-        self._levels: OrderedDict[tuple[Any, ...], LevelTiles] = OrderedDict()
+        self._levels: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], LevelTiles]] = \
+            OrderedDict()
         self._building: dict[tuple[Any, ...], threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def level(self, key: tuple[Any, ...], build: Callable[[], LevelTiles]) -> LevelTiles:
+    def _get(self, key: tuple[Any, ...], revision: tuple[Any, ...]) -> LevelTiles | None:
+        hit = self._levels.get(key)
+        if hit is None or hit[0] != revision:
+            return None
+        self._levels.move_to_end(key)
+        return hit[1]
+
+    def level(self, key: tuple[Any, ...], build: Callable[[], LevelTiles],
+              revision: tuple[Any, ...] = ()) -> LevelTiles:
         with self._lock:
-            hit = self._levels.get(key)
+            hit = self._get(key, revision)
             if hit is not None:
-                self._levels.move_to_end(key)
                 return hit
-            building = self._building.setdefault(key, threading.Lock())
-        with building:  # other keys are served meanwhile
+            building = self._building.setdefault((key, revision), threading.Lock())
+        with building:  # other levels are served meanwhile
             with self._lock:
-                hit = self._levels.get(key)
+                hit = self._get(key, revision)
             if hit is not None:
                 return hit
             try:
                 built = build()
             finally:
                 with self._lock:
-                    self._building.pop(key, None)
+                    self._building.pop((key, revision), None)
             with self._lock:
-                self._levels[key] = built
+                self._levels[key] = (revision, built)
+                self._levels.move_to_end(key)
                 while len(self._levels) > self.max_levels:
                     self._levels.popitem(last=False)
         return built
+
+    def levels(self) -> dict[tuple[Any, ...], LevelTiles]:
+        """The levels kept now, by key."""
+        with self._lock:
+            return {key: tiles for key, (_, tiles) in self._levels.items()}
 
 
 def level_tiles(store: Store, release_id: int, kind: str, level: str, bm: Basemap, *,
@@ -79,17 +97,18 @@ def level_tiles(store: Store, release_id: int, kind: str, level: str, bm: Basema
     revisions = store.revisions() if kind != "plain" else {}
     if kind == "coverage":
         cov = coverage.get(store, release_id, settings)  # as current as the revisions read
-        key: tuple[Any, ...] = (release_id, kind, level, bm.offset, *revisions.items())
-        return cache.level(key, lambda: _coverage_level(store, release_id, cov, settings, level,
-                                                        bm))
+        return cache.level((release_id, kind, level, bm.offset),
+                           lambda: _coverage_level(store, release_id, cov, settings, level, bm),
+                           tuple(revisions.items()))
     shown = (revisions.get("households"), revisions.get("workers"))
-    key = (release_id, kind, level, bm.offset, False, *shown)
-    plain = cache.level(key, lambda: _store_level(store, release_id, kind, level, bm))
+    plain = cache.level((release_id, kind, level, bm.offset, False),
+                        lambda: _store_level(store, release_id, kind, level, bm), shown)
     if not show_workers:
         return plain
     # Workers' names for a role entitled to them: the same prepared shapes, other properties.
-    return cache.level((release_id, kind, level, bm.offset, True, *shown),
-                       lambda: _store_level(store, release_id, kind, level, bm, shapes=plain))
+    return cache.level((release_id, kind, level, bm.offset, True),
+                       lambda: _store_level(store, release_id, kind, level, bm, shapes=plain),
+                       shown)
 
 
 def _store_level(store: Store, release_id: int, kind: str, level: str, bm: Basemap, *,

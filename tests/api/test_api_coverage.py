@@ -234,13 +234,14 @@ def test_warm_prepares_the_tiles_of_the_first_view(loaded):
     tiles = TileCache()
     with open_store(loaded) as store:
         assert warm(store, settings, CoverageCache(), tiles, "/maps/assets") is True
-    kinds = {key[1] for key in tiles._levels}
-    layers = {key[2] for key in tiles._levels}
+    kept = tiles.levels()
+    kinds = {key[1] for key in kept}
+    layers = {key[2] for key in kept}
     assert kinds == {"overview", "coverage"}
     assert {"community", "grid", "catchment-15"} <= layers and "microgrid" not in layers
-    names = {(key[2], key[4]) for key in tiles._levels if key[1] == "overview"}
+    names = {(key[2], key[4]) for key in kept if key[1] == "overview"}
     assert {("grid", False), ("grid", True)} <= names
-    for level in tiles._levels.values():
+    for level in kept.values():
         for z in WARM_ZOOMS:
             assert all((z, x, y) in level._tiles for x, y in tiles_covering(level.bounds, z))
 

@@ -161,7 +161,8 @@ def test_names_for_entitled_roles_reuse_the_viewers_shapes(loaded, units, monkey
 def test_tile_figures_follow_every_write_and_a_burst_prepares_a_level_once(loaded, units,
                                                                            monkeypatch):
     """Figures in tiles are never older than the store (a roster written by another process
-    shows at once), and a page's burst of requests for a level prepares it once."""
+    shows at once, and replaces what was prepared before), and a page's burst of requests for
+    a level prepares it once."""
     import threading
 
     import pandas as pd
@@ -194,3 +195,5 @@ def test_tile_figures_follow_every_write_and_a_burst_prepares_a_level_once(loade
         after = {f["id"]: f["properties"].get("w") for f in c.get(path).json()["features"]}
         assert len(prepared) == 2 and after != before
         assert sum(1 for w in after.values() if w) <= 1
+        # the level prepared for the old roster was replaced, not kept beside the new one
+        assert len(c.app.state.map_tiles.levels()) == 1
