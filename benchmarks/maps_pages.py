@@ -28,8 +28,8 @@ does (``WANGGE_WARM_MAPS``), and pages are opened once ``/health`` says ``warm: 
 **first** is then the first visitor's load after a start, not a cold cache's.
 
 ``--rewarm``: on a scratch copy of each (SQLite) store, a site is retired through the API once
-the service is warm; printed: when the service starts warming again, when it is done, and the
-first overview and coverage loads after that.
+the service is warm, then another; printed: when the service starts warming again, when it is
+done, the service's memory, and the first overview and coverage loads after that.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.serving import serve  # noqa: E402
+from benchmarks.serving import rss_mib, serve  # noqa: E402
 from wangge.store import open_store  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -224,7 +224,7 @@ def run(label: str, store_url: str, runs: int, peer: bool, only: list[str],
 
 def rewarm(label: str, store_url: str) -> None:
     """After a write, how soon the service is warm again and what the first visitor then
-    waits: on a scratch copy of a SQLite store (a site is retired through the API)."""
+    waits: on a scratch copy of a SQLite store (a site is retired through the API, twice)."""
     import shutil
     import tempfile
 
@@ -240,21 +240,25 @@ def rewarm(label: str, store_url: str) -> None:
         env = {"WANGGE_DATABASE_URL": url, "WANGGE_RATE_LIMIT_PER_S": "100000",
                "WANGGE_WARM_MAPS": "1", "WANGGE_MAP_TILES": "none"}
         with serve("wangge.api.app:create_app", env, ready_path="/health", settle_s=1.0) as s:
-            print(f"  {label} caches warm after {_wait_warm(s.base):.0f} s", flush=True)
+            print(f"  {label} caches warm after {_wait_warm(s.base):.0f} s, service "
+                  f"{rss_mib(s.pid):,.0f} MiB", flush=True)
             cookies = _login(s.base, "bench-admin")
-            with httpx.Client(base_url=s.base, cookies=cookies, timeout=600) as client:
-                site = client.get("/v1/sites").json()["features"][0]["properties"]["site_id"]
-                wrote = time.monotonic()
-                client.post(f"/v1/sites/{site}/retire",
-                            headers={"X-CSRF-Token": client.cookies.get("wangge_csrf") or ""}
-                            ).raise_for_status()
-            while httpx.get(s.base + "/health", timeout=10).json()["warm"] != "warming":
-                time.sleep(0.2)
-            started = time.monotonic() - wrote
-            _wait_warm(s.base)
-            done = time.monotonic() - wrote
-            print(f"  {label} a site retired: warming again after {started:.0f} s, warm "
-                  f"{done:.0f} s after the write", flush=True)
+            for write in (1, 2):        # twice: what a warm-up replaced is freed
+                with httpx.Client(base_url=s.base, cookies=cookies, timeout=600) as client:
+                    site = client.get("/v1/sites").json()["features"][write][
+                        "properties"]["site_id"]
+                    wrote = time.monotonic()
+                    client.post(f"/v1/sites/{site}/retire",
+                                headers={"X-CSRF-Token": client.cookies.get("wangge_csrf") or ""}
+                                ).raise_for_status()
+                while httpx.get(s.base + "/health", timeout=10).json()["warm"] != "warming":
+                    time.sleep(0.2)
+                started = time.monotonic() - wrote
+                _wait_warm(s.base)
+                done = time.monotonic() - wrote
+                print(f"  {label} site {write} retired: warming again after {started:.0f} s, "
+                      f"warm {done:.0f} s after the write, service {rss_mib(s.pid):,.0f} MiB",
+                      flush=True)
             pages = [Page("overview (grids shaded)", "/maps/overview?tiles=none"),
                      Page("coverage", "/maps/coverage?tiles=none")]
             with sync_playwright() as p:

@@ -170,30 +170,33 @@ def coverage_map(store: Store, release_id: int, options: MapOptions, settings: A
 
 
 class _PerCoverage:
-    """Values derived from a coverage, kept while it is one of the last ``size`` coverages seen
-    (each kept with its coverage, so an id is never taken for another's); thread-safe."""
+    """Values derived from the latest coverage seen (the one :class:`CoverageCache` keeps), at
+    most ``size`` of them, least recently used dropped first; thread-safe. A newer coverage
+    replaces them all: what was drawn from an old coverage must not keep it alive (a city's
+    is over a gigabyte)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._kept: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
+        self._cov: Any = None
+        self._kept: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, cov: Any, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
-        full = (id(cov), *key)
         with self._lock:
-            hit = self._kept.get(full)
-            if hit is not None and hit[0] is cov:
-                self._kept.move_to_end(full)
-                return hit[1]
+            if self._cov is cov and key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
         value = make()
         with self._lock:
-            self._kept[full] = (cov, value)
+            if self._cov is not cov:
+                self._cov, self._kept = cov, OrderedDict()
+            self._kept[key] = value
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
         return value
 
 
-_DRAWINGS = _PerCoverage(2)
+_DRAWINGS = _PerCoverage(1)
 _PAGES = _PerCoverage(8)
 
 

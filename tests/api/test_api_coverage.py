@@ -292,6 +292,33 @@ def test_a_write_is_followed_by_a_warm_up(loaded):
         assert warmer.runs == 2
 
 
+def test_what_is_drawn_from_a_coverage_does_not_keep_an_old_one_alive():
+    """Pages and drawings are kept for the latest coverage only: a newer one (after a write)
+    replaces them, and the old coverage, over a gigabyte in a city, can be freed."""
+    import gc
+    import weakref
+
+    from wangge.map_pages import _PerCoverage
+
+    class Cov:
+        pass
+
+    kept = _PerCoverage(8)
+    old, new = Cov(), Cov()
+    made = []
+    assert kept.get(old, ("zh",), lambda: made.append(1) or "page") == "page"
+    assert kept.get(old, ("zh",), lambda: made.append(1) or "again") == "page" and made == [1]
+    gone = weakref.ref(old)
+    kept.get(new, ("zh",), lambda: "new page")
+    del old
+    gc.collect()
+    assert gone() is None
+    assert kept.get(new, ("zh",), lambda: "other") == "new page"
+    for i in range(10):                                   # at most ``size`` per coverage
+        kept.get(new, (i,), lambda: "x")
+    assert len(kept._kept) == 8
+
+
 def test_coverage_page_is_drawn_once_per_coverage(loaded, monkeypatch):
     """The page holds no personal data: drawn once, sent to every role alike, and drawn again
     as soon as a write (a site retired through the API here) changes its coverage."""
