@@ -8,6 +8,8 @@ which for the fraction of a second a batch takes is harmless.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +27,8 @@ def gc_paused() -> Iterator[None]:
 
 
 def freeze_heap() -> None:
-    """Collect once, then keep every object alive now out of later collections.
+    """Collect once, keep every object alive now out of later collections, and give the free
+    memory back to the system.
 
     A service builds a large, long-lived heap at start (libraries, the in-memory index). A full
     collection traverses all of it while holding the GIL — about 160 ms in the demo service —
@@ -39,3 +42,22 @@ def freeze_heap() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    return_free_memory()
+
+
+def return_free_memory() -> bool:
+    """Hand the free pages of the C heap back to the system (glibc's ``malloc_trim``); False
+    where there is no such call (another C library).
+
+    A warm-up builds the new caches while the old ones still serve, then drops the old: their
+    memory is free inside the process but glibc keeps it, and the service's resident size
+    stays at that peak (in the 10× city, 5.0 GiB instead of 2.9 after a write).
+    """
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    trim = getattr(ctypes.CDLL(libc_name), "malloc_trim", None)
+    if trim is None:
+        return False
+    trim(0)
+    return True

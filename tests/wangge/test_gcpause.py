@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from wangge.gcpause import freeze_heap
+from wangge.gcpause import freeze_heap, return_free_memory
 
 
 class _Node:
@@ -25,3 +25,26 @@ def test_a_second_freeze_frees_cycles_the_first_kept() -> None:
         assert gone() is None            # a later freeze gave it back first: freed
     finally:
         gc.unfreeze()
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def test_free_memory_goes_back_to_the_system_on_glibc() -> None:
+    """On glibc (this project's Debian), heap pages freed between live objects are handed
+    back, not kept at the peak a warm-up reached."""
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        assert return_free_memory() is False
+        return
+    blocks = [bytearray(4000) for _ in range(50_000)]     # ~200 MB in malloc's heap
+    kept = blocks[::64]                                   # a few live ones in between
+    del blocks
+    before = _rss_mib()
+    assert return_free_memory() is True
+    assert before - _rss_mib() > 100, (before, _rss_mib())
+    assert len(kept) > 0
