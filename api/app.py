@@ -54,11 +54,20 @@ def _register_error_schema(app: FastAPI) -> None:
 
 
 def map_assets_dir() -> Path | None:
-    """The local Leaflet files (``python -m wangge.maps.assets``), or None: the maps use the CDN."""
+    """The local Leaflet files (``python -m wangge.maps.assets``), or None: the maps use the CDN,
+    and a warning says which files are missing or of another version."""
     from wangge.maps.assets import default_dir, missing
 
     folder = default_dir()
-    return folder if folder.is_dir() and not missing(folder) else None
+    lacking = missing(folder)
+    if not lacking:
+        return folder
+    log.warning("地图页面从公共 CDN 加载 Leaflet（内网打不开）：%s 缺少或版本不符 %s；请运行 "
+                "python -m wangge.maps.assets / the map pages load Leaflet from the public CDN "
+                "(blank on an intranet): %s lacks or has another version of %s; run "
+                "python -m wangge.maps.assets", folder, ", ".join(lacking), folder,
+                ", ".join(lacking))
+    return None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

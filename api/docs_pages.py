@@ -69,10 +69,17 @@ def add_docs(app: FastAPI) -> None:
     downgraded: list[dict[str, Any]] = []    # made at the first request: the routes are known
 
     @app.get(DOCS_OPENAPI, include_in_schema=False)
-    async def openapi_30() -> JSONResponse:
+    async def openapi_30(request: Request) -> JSONResponse:
         if not downgraded:
             downgraded.append(downgrade(app.openapi()))
-        return JSONResponse(downgraded[0])
+        doc = downgraded[0]
+        # Behind a proxy's prefix, "Try it out" must call the API under it: the server entry
+        # FastAPI adds to /openapi.json for the same request.
+        root = request.scope.get("root_path", "").rstrip("/")
+        if root and app.root_path_in_servers \
+                and root not in {s.get("url") for s in doc.get("servers", [])}:
+            doc = {**doc, "servers": [{"url": root}, *doc.get("servers", [])]}
+        return JSONResponse(doc)
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:

@@ -7,11 +7,13 @@ generators and ReDoc; ``/docs`` reads the same operations and schemas from
 ``/docs/openapi.json``, written here by rules that keep their meaning:
 
 - ``anyOf: [S, {type: null}]`` (an optional value) becomes S with ``nullable: true`` (a
-  reference is wrapped in ``allOf`` so that ``nullable`` is not ignored beside ``$ref``);
+  reference is wrapped in ``allOf``, since 3.0 ignores anything beside ``$ref``; 3.0.3 gives
+  ``nullable`` its effect only beside a ``type``, so such a property is marked, as Swagger UI
+  shows it, rather than enforced: the copy is for reading, clients use ``/openapi.json``);
 - ``type: [T, "null"]`` becomes ``type: T`` with ``nullable: true``;
 - ``const: v`` becomes ``enum: [v]``;
 - numeric ``exclusiveMinimum``/``exclusiveMaximum`` become ``minimum``/``maximum`` with the
-  boolean flag;
+  boolean flag (beside an inclusive bound, the stricter of the two is kept);
 - a schema's ``examples: [a, …]`` becomes ``example: a`` (media types and parameters keep
   their ``examples`` map, which means the same in both versions);
 - ``contentMediaType`` (a file in a multipart form) becomes ``format: binary``;
@@ -89,16 +91,21 @@ def _content(content: dict[str, Any], where: str) -> None:
 
 def _schema(s: dict[str, Any], where: str) -> None:
     """Rewrite the schema ``s`` in place, then the schemas inside it."""
-    for key in _REFUSED:
+    _nullable(s, where)
+    for key in _REFUSED:        # after _nullable: what it merged in is checked too
         if key in s:
             raise ValueError(f"{where}: OpenAPI 3.0 has no '{key}'")
-    _nullable(s, where)
     if "const" in s:
         s["enum"] = [s.pop("const")]
-    for key, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        if isinstance(s.get(key), (int, float)) and not isinstance(s[key], bool):
-            s[bound] = s[key]
-            s[key] = True
+    for key, bound, stricter in (("exclusiveMinimum", "minimum", max),
+                                 ("exclusiveMaximum", "maximum", min)):
+        value = s.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # JSON Schema allows both bounds; 3.0 has one, exclusive or not: the stricter.
+            if bound in s and stricter(s[bound], value) != value:
+                del s[key]
+            else:
+                s[bound], s[key] = value, True
     if "examples" in s:
         examples = s.pop("examples")
         if isinstance(examples, list) and examples:

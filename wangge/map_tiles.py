@@ -74,8 +74,12 @@ class TileCache:
                 with self._lock:
                     self._building.pop((key, revision), None)
             with self._lock:
-                self._levels[key] = (revision, built)
-                self._levels.move_to_end(key)
+                kept = self._levels.get(key)
+                # A request that read the counters just before a write may finish after the
+                # level for that write was stored: it is answered, but does not replace it.
+                if kept is None or not _newer(kept[0], revision):
+                    self._levels[key] = (revision, built)
+                    self._levels.move_to_end(key)
                 while len(self._levels) > self.max_levels:
                     self._levels.popitem(last=False)
         return built
@@ -84,6 +88,16 @@ class TileCache:
         """The levels kept now, by key."""
         with self._lock:
             return {key: tiles for key, (_, tiles) in self._levels.items()}
+
+
+def _newer(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Whether revision ``a`` comes after ``b``: the store's counters only go up."""
+    if a == b or len(a) != len(b):
+        return False
+    try:
+        return all(x >= y for x, y in zip(a, b, strict=True))
+    except TypeError:       # not comparable (None for a counter never written): not newer
+        return False
 
 
 def level_tiles(store: Store, release_id: int, kind: str, level: str, bm: Basemap, *,

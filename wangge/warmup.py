@@ -67,7 +67,14 @@ class Warmer:
             self._running, self._warmed, self._seen = True, key, None
             self.state = "warming"
         thread = threading.Thread(target=self._run, name="warm-maps", daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError as exc:     # no thread to be had (shutting down, or at a limit)
+            with self._lock:
+                self._running, self._warmed = False, None
+                self.state = "failed"
+            log.warning("预热未启动 / warm-up not started: %s", exc)
+            return None
         return thread
 
     def _run(self) -> None:

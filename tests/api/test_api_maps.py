@@ -197,3 +197,19 @@ def test_tile_figures_follow_every_write_and_a_burst_prepares_a_level_once(loade
         assert sum(1 for w in after.values() if w) <= 1
         # the level prepared for the old roster was replaced, not kept beside the new one
         assert len(c.app.state.map_tiles.levels()) == 1
+
+
+def test_a_late_level_for_an_older_revision_does_not_replace_a_newer_one():
+    """A request that read the counters just before a write and finishes last is answered with
+    its level, which does not replace the one prepared for the write."""
+    from wangge.map_tiles import TileCache
+
+    cache = TileCache()
+    new, old = object(), object()
+    assert cache.level(("grid",), lambda: new, (("households", 3), ("workers", 1))) is new
+    assert cache.level(("grid",), lambda: old, (("households", 2), ("workers", 1))) is old
+    assert cache.levels() == {("grid",): new}
+    assert cache.level(("grid",), lambda: object(), (("households", 3), ("workers", 1))) is new
+    newest = object()
+    assert cache.level(("grid",), lambda: newest, (("households", 3), ("workers", 2))) is newest
+    assert cache.levels() == {("grid",): newest}

@@ -47,6 +47,12 @@ def test_json_schema_words_become_their_3_0_forms() -> None:
     assert _one({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 90}) == \
         {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 90,
          "exclusiveMaximum": True}
+    assert _one({"type": "number", "minimum": 1, "exclusiveMinimum": 0}) == \
+        {"type": "number", "minimum": 1}
+    assert _one({"type": "number", "minimum": 0, "exclusiveMinimum": 0}) == \
+        {"type": "number", "minimum": 0, "exclusiveMinimum": True}
+    assert _one({"type": "number", "maximum": 5, "exclusiveMaximum": 9}) == \
+        {"type": "number", "maximum": 5}
     assert _one({"type": "integer", "examples": [300, 500]}) == {"type": "integer",
                                                                  "example": 300}
     assert _one({"type": "string", "contentMediaType": "application/octet-stream"}) == \
@@ -58,8 +64,10 @@ def test_json_schema_words_become_their_3_0_forms() -> None:
 
 
 @pytest.mark.parametrize("word", ["$defs", "if", "patternProperties", "unevaluatedProperties"])
-def test_what_3_0_cannot_say_is_refused_with_where(word: str) -> None:
-    doc = _document({"type": "object", "properties": {"a": {word: {}}}})
+@pytest.mark.parametrize("optional", [False, True])
+def test_what_3_0_cannot_say_is_refused_with_where(word: str, optional: bool) -> None:
+    schema = {"anyOf": [{word: {}}, {"type": "null"}]} if optional else {word: {}}
+    doc = _document({"type": "object", "properties": {"a": schema}})
     with pytest.raises(ValueError, match=rf"components\.schemas\.S0\.properties\.a: .*"
                                          rf"'{re.escape(word)}'"):
         downgrade(doc)
@@ -92,3 +100,13 @@ def test_the_docs_document_is_valid_3_0_with_every_operation(tmp_path) -> None:
     assert docs["components"]["schemas"].keys() == full["components"]["schemas"].keys()
     assert docs["components"]["securitySchemes"] == full["components"]["securitySchemes"]
     assert '"null"' not in client.get("/docs/openapi.json").text
+
+
+def test_behind_a_prefix_the_copy_names_the_same_server_as_the_original(tmp_path) -> None:
+    """Served under a proxy's prefix, "Try it out" in /docs calls the API under it."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}", _env_file=None))
+    client = TestClient(app, root_path="/wangge")
+    full = client.get("/openapi.json").json()
+    docs = client.get("/docs/openapi.json").json()
+    assert docs["servers"] == full["servers"] == [{"url": "/wangge"}]
+    assert "servers" not in TestClient(app).get("/docs/openapi.json").json()

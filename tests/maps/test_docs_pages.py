@@ -69,6 +69,25 @@ def test_without_local_files_the_docs_use_the_cdn_and_say_so(
     assert client.get("/docs/assets/" + DOCS_ASSETS["swagger_js"].local).status_code == 404
 
 
+def test_map_files_of_another_version_are_not_served_and_the_log_says_so(
+        assets_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """An older wangge's cache (no record of its package) is not served as current: the maps
+    use the CDN, and the log names the files and the command that fetches them."""
+    import shutil
+
+    from wangge.maps.assets import ASSETS, STAMP
+
+    copy = tmp_path / "assets"
+    shutil.copytree(assets_dir, copy)
+    (copy / "leaflet" / STAMP).unlink()
+    monkeypatch.setenv("WANGGE_MAP_ASSETS", str(copy))
+    with caplog.at_level(logging.WARNING, logger="wangge.api.app"):
+        client = TestClient(_app(tmp_path))
+    assert "leaflet/leaflet.js" in caplog.text and "python -m wangge.maps.assets" in caplog.text
+    assert client.get("/maps/assets/" + ASSETS["leaflet"].local).status_code == 404
+
+
 @pytest.mark.usefixtures("assets_dir")
 def test_swagger_ui_and_redoc_render_with_other_hosts_blocked(tmp_path: Path, browser: Any
                                                              ) -> None:

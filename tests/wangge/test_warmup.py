@@ -99,3 +99,20 @@ def test_a_failed_warm_up_says_so_and_the_next_change_tries_again() -> None:
     clock.now = 10.0
     _run(warmer.check())
     assert warmer.state == "done" and len(calls) == 2
+
+
+def test_a_warm_up_that_cannot_start_says_failed_and_is_tried_again(monkeypatch) -> None:
+    store, clock = _Store(), _Clock()
+    warmer, calls = _warmer(store, clock, [])
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    with monkeypatch.context() as m:
+        m.setattr(threading.Thread, "start", refuse)
+        assert warmer.start() is None
+    assert warmer.state == "failed" and calls == []
+    warmer.check()                       # nothing warmed yet: tried again once settled
+    clock.now = 10.0
+    _run(warmer.check())
+    assert warmer.state == "done" and len(calls) == 1
